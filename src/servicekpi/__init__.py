@@ -1,0 +1,2 @@
+"""servicekpi: exact, explainable customer-service KPIs."""
+__version__ = "0.1.0"

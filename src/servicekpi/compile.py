@@ -1,0 +1,122 @@
+"""KPI query -> Ibis expressions. Formulas live in the catalog; this places rows in periods,
+slices them by dimensions and batches KPIs that read the same rows into one aggregate."""
+from __future__ import annotations
+
+import ibis
+import pyarrow as pa
+
+from .catalog.kpi import Kpi
+from .periods import Period, twelve_months_before
+from .sources import Sources
+
+ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "author", "survey",
+         "kind", "outcome", "source", "criterion", "acquisition_channel"}
+
+
+def periods_table(periods: list[Period], tz: str):
+    lo12 = [twelve_months_before(p, tz) for p in periods]
+    return ibis.memtable(pa.table({
+        "period_start": pa.array([p.start or p.lo_date for p in periods], pa.date32()),
+        "lo": pa.array([p.lo for p in periods], pa.timestamp("us")),
+        "hi": pa.array([p.hi for p in periods], pa.timestamp("us")),
+        "lo12": pa.array(lo12, pa.timestamp("us")),
+        "lo_date": pa.array([p.lo_date for p in periods], pa.date32()),
+        "hi_date": pa.array([p.hi_date for p in periods], pa.date32()),
+        "lo12_date": pa.array([d.date() for d in lo12], pa.date32()),
+    }))
+
+
+class Ctx:
+    """What a KPI's measures may use: filtered tables, period placement, grouping."""
+
+    def __init__(self, sources: Sources, periods, dims: list[str], where: dict[str, list], config, options: dict):
+        self.sources = sources
+        self.periods = periods
+        self.dims = dims
+        self.where = where
+        self.config = config
+        self.options = options
+        self.asof = sources.asof
+
+    def table(self, name: str):
+        t = self.sources.linked(name, set(self.dims) | set(self.where))
+        t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+        for col, values in self.where.items():
+            if col in t.columns:
+                t = t.filter(t[col].isin([typed(t[col], v) for v in values]))
+        return t
+
+    def by_period(self, t, time: str):
+        p = self.periods
+        return t.join(p, [t[time] >= p.lo, t[time] < p.hi])
+
+    def cross(self, t):
+        return t.cross_join(self.periods)
+
+    def group(self, t, **aggs):
+        return t.group_by(["period_start", *self.dims]).aggregate(**aggs)
+
+    def merge(self, a, b):
+        """Outer join of two grouped results on period and dimensions (NULL matches NULL)."""
+        keys = ["period_start", *self.dims]
+        b = b.rename({f"{k}__b": k for k in keys})
+        j = a.outer_join(b, [a[k].identical_to(b[f"{k}__b"]) for k in keys])
+        return j.mutate(**{k: j[k].fill_null(j[f"{k}__b"]) for k in keys}).drop(*[f"{k}__b" for k in keys])
+
+    def weights(self, attr: str, key: str):
+        w = getattr(self.config, attr, {}) or {}
+        return ibis.memtable(pa.table({key: pa.array(list(w), pa.string()),
+                                       "w": pa.array(list(w.values()), pa.float64())}))
+
+
+def typed(col, value: str):
+    """A --where value bound as a literal of the column's type (never SQL text)."""
+    t = col.type()
+    if t.is_boolean():
+        return value.strip().lower() in ("true", "1", "yes", "y")
+    if t.is_integer():
+        return int(value)
+    if t.is_floating():
+        return float(value)
+    return value
+
+
+def event_aggregates(kpi: Kpi, t, o: dict) -> dict:
+    return {f"{kpi.id}__{k}": v for k, v in kpi.measures(t, o).items()}
+
+
+def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
+    """One expression for KPIs sharing a source, shape, time column, filters and dimensions."""
+    first, o = kpis[0]
+    if first.shape == "custom":
+        return first.measures(ctx, o)
+    t = ctx.table(first.source)
+    if first.prep:
+        t = first.prep(t, o)
+    j = ctx.by_period(t, first.time_col(o)) if first.shape == "event" else ctx.cross(t)
+    aggs = {}
+    for kpi, opts in kpis:
+        aggs.update(event_aggregates(kpi, j, opts))
+    return ctx.group(j, **aggs)
+
+
+def batch_key(kpi: Kpi, o: dict, dims: tuple) -> tuple:
+    if kpi.shape == "custom":
+        return (kpi.id, tuple(sorted((k, str(v)) for k, v in o.items())), dims)
+    return (kpi.source, kpi.shape, kpi.time_col(o), tuple(str(o.get(k)) for k in kpi.prep_options), dims)
+
+
+def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
+    """The records behind a KPI: its source rows in each period that enter its population."""
+    t = ctx.table(kpi.source)
+    if kpi.prep:
+        t = kpi.prep(t, o)
+    if kpi.shape == "state":
+        j = ctx.cross(t)
+    else:
+        time = kpi.time_col(o) if kpi.shape == "event" else kpi.rows_time
+        j = ctx.by_period(t, time)
+    if kpi.population is not None:
+        j = j.filter(kpi.population(j, o))
+    drop = [c for c in ("lo", "hi", "lo12", "lo_date", "hi_date", "lo12_date") if c in j.columns]
+    return j.drop(*drop)

@@ -1,0 +1,62 @@
+"""Facts derived from messages at import time (data-format.md, "Order and replies").
+
+Per ticket: first reply, number of replies, agents among replies, message counts.
+Per reply: the instant its wait started (avg_response_time), or NULL for a follow-up.
+"""
+from __future__ import annotations
+
+ORDERED = """
+CREATE OR REPLACE TEMP TABLE msg_ordered AS
+SELECT ticket_id, sent_at, author, agent_id, is_reply,
+       sum(is_reply::INT) OVER (PARTITION BY ticket_id ORDER BY pos
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp
+FROM (
+  SELECT *, (public AND author = 'agent' AND pos > 1) AS is_reply FROM (
+    SELECT ticket_id, sent_at, author, agent_id, coalesce(public, TRUE) AS public,
+           row_number() OVER (PARTITION BY ticket_id
+                              ORDER BY sent_at, CASE author WHEN 'customer' THEN 0 ELSE 1 END, message_id) AS pos
+    FROM messages))
+"""
+
+REPLIES = """
+INSERT INTO replies
+SELECT r.ticket_id, r.sent_at,
+       CASE WHEN r.grp = 1 THEN t.created_at ELSE w.first_customer END AS start_at,
+       r.agent_id, r.grp
+FROM msg_ordered r
+JOIN tickets t ON t.ticket_id = r.ticket_id
+LEFT JOIN (SELECT ticket_id, grp, min(sent_at) AS first_customer FROM msg_ordered
+           WHERE author = 'customer' GROUP BY ALL) w
+  ON w.ticket_id = r.ticket_id AND w.grp = r.grp - 1
+WHERE r.is_reply
+"""
+
+FACTS = """
+UPDATE tickets SET has_messages = TRUE, msg_first_response_at = f.frt, msg_agent_replies = f.n_replies,
+       msg_agents_involved = f.n_agents, msg_customer = f.n_customer, msg_all = f.n_all
+FROM (SELECT ticket_id,
+             min(sent_at) FILTER (WHERE is_reply) AS frt,
+             count(*) FILTER (WHERE is_reply) AS n_replies,
+             NULLIF(count(DISTINCT agent_id) FILTER (WHERE is_reply), 0) AS n_agents,
+             count(*) FILTER (WHERE author = 'customer') AS n_customer,
+             count(*) AS n_all
+      FROM msg_ordered GROUP BY ticket_id) f
+WHERE tickets.ticket_id = f.ticket_id
+"""
+
+CLEAR = """
+UPDATE tickets SET has_messages = FALSE, msg_first_response_at = NULL, msg_agent_replies = NULL,
+       msg_agents_involved = NULL, msg_customer = NULL, msg_all = NULL
+WHERE has_messages IS DISTINCT FROM FALSE
+  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.ticket_id)
+"""
+
+
+def refresh(con) -> None:
+    """Recompute every derived fact from the stored messages (inside the caller's transaction)."""
+    con.execute(ORDERED)
+    con.execute("DELETE FROM replies")
+    con.execute(REPLIES)
+    con.execute(FACTS)
+    con.execute(CLEAR)
+    con.execute("DROP TABLE msg_ordered")

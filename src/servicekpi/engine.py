@@ -1,0 +1,235 @@
+"""evaluate(query) -> rows: value, numerator, denominator per KPI x period x dimension values."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+
+import ibis
+
+from . import periods as P
+from .catalog import catalog
+from .catalog.kpi import Kpi, Result
+from .compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
+from .config import Config
+from .model import TABLES
+from .sources import Sources
+from .store import imported_tables
+
+
+class UsageError(ValueError):
+    """A query that names something that does not exist (exit code 2)."""
+
+
+def suggest(name: str, valid, what: str) -> UsageError:
+    near = difflib.get_close_matches(name, list(valid), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return UsageError(f"unknown {what} '{name}'{hint} (valid: {', '.join(sorted(valid)) or 'none'})")
+
+
+@dataclass
+class Query:
+    kpis: list[str]
+    by: str | None = None
+    dims: list[str] = field(default_factory=list)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    where: dict[str, list[str]] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    tz: str = "UTC"
+    asof: dt.datetime | None = None  # naive UTC; None = now
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class Engine:
+    def __init__(self, con, config: Config | None = None):
+        self.con = con
+        self.config = config or Config()
+        self.ib = ibis.duckdb.from_connection(con)
+        self.cat = catalog()
+
+    # -- validation -------------------------------------------------------------
+    def kpi(self, kid: str) -> Kpi:
+        if kid not in self.cat.kpis:
+            raise suggest(kid, self.cat.kpis, "KPI")
+        return self.cat.kpis[kid]
+
+    def options_for(self, kpi: Kpi, given: dict[str, str]) -> dict:
+        o = kpi.defaults()
+        for op in kpi.options:
+            if op.name in given:
+                try:
+                    o[op.name] = op.parse(given[op.name])
+                except ValueError as e:
+                    raise UsageError(f"{kpi.id}: {e}") from None
+        o["_csat_scale"] = self.config.csat_scale
+        return o
+
+    def check_options(self, kpis: list[Kpi], given: dict[str, str]) -> None:
+        valid = {op.name for k in kpis for op in k.options}
+        for name in given:
+            if name not in valid:
+                raise suggest(name, valid, f"option for {', '.join(k.id for k in kpis)}")
+
+    def allowed_dims(self, kpi: Kpi, sources: Sources) -> list[str]:
+        if kpi.allowed_dims is not None:
+            return list(kpi.allowed_dims)
+        return sources.dims(kpi.source)
+
+    # -- evaluation ---------------------------------------------------------------
+    def _setup(self, q: Query):
+        kpis = [self.kpi(k) for k in q.kpis]
+        self.check_options(kpis, q.options)
+        if q.by is not None and q.by not in P.GRAINS:
+            raise suggest(q.by, P.GRAINS, "period")
+        asof = q.asof or now_utc()
+        imported = imported_tables(self.con)
+        sources = Sources(self.ib, imported, asof)
+        available = [k for k in kpis if set(k.tables) <= imported]
+        for k in available:
+            allowed = self.allowed_dims(k, sources)
+            for d in list(q.dims) + list(q.where):
+                if d not in allowed and d != k.force_dim:
+                    raise UsageError(f"{k.id} cannot be sliced by '{d}'; it can be sliced by: "
+                                     f"{', '.join(allowed) or 'nothing'}")
+        where = {c: [v.strip().lower() if c in ENUMS else v for v in vs] for c, vs in q.where.items()}
+        first, last = self._range(q, available, asof)
+        periods = P.build(first, last, q.by, q.tz)
+        return kpis, available, sources, where, periods, asof
+
+    def _range(self, q: Query, kpis: list[Kpi], asof: dt.datetime) -> tuple[dt.date, dt.date]:
+        last = q.end or P.local_date(asof, q.tz)
+        if q.start:
+            return q.start, last
+        earliest = None
+        for name in {t for k in kpis for t in k.tables}:
+            col = TABLES[name].time
+            row = self.con.execute(f"SELECT min({col}) FROM {name} WHERE {col} <= ?", [asof]).fetchall()[0]
+            if row[0] is not None:
+                d = row[0] if isinstance(row[0], dt.datetime) else dt.datetime.combine(row[0], dt.time())
+                earliest = d if earliest is None else min(earliest, d)
+        first = P.local_date(earliest, q.tz) if earliest else last
+        return min(first, last), last
+
+    def evaluate(self, q: Query) -> list[dict]:
+        kpis, available, sources, where, periods, asof = self._setup(q)
+        ptable = periods_table(periods, q.tz)
+        plan: dict[tuple, list] = {}
+        for k in available:
+            o = self.options_for(k, q.options)
+            dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
+            plan.setdefault(batch_key(k, o, tuple(dims)), []).append((k, o))
+        measured: dict[str, tuple[list[str], dict]] = {}
+        self.sql: list[tuple[list[str], str]] = []
+        for key, group in plan.items():
+            dims = list(key[-1])
+            ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1])
+            expr = compile_group(ctx, group)
+            self.sql.append(([k.id for k, _ in group], ibis.to_sql(expr, dialect="duckdb")))
+            table = self.ib.to_pyarrow(expr).to_pylist()
+            for k, o in group:
+                measured[k.id] = (dims, o, table)
+        out = []
+        for k in kpis:
+            if k.id not in measured:
+                out += self._unavailable(k, q, periods, sources.imported)
+                continue
+            dims, o, table = measured[k.id]
+            out += self._assemble(k, o, dims, table, periods, q)
+        out.sort(key=lambda r: (r["kpi"], r["period_start"] or "",
+                                *[_sortable(r.get(d)) for d in _row_dims(r, q.dims)]))
+        return out
+
+    def _unavailable(self, k: Kpi, q: Query, periods, imported) -> list[dict]:
+        missing = [t for t in k.tables if t not in imported]
+        note = f"unavailable: table {', '.join(missing)} was never imported"
+        return [dict(kpi=k.id, period_start=_label(p), **{d: None for d in q.dims}, value=None, unit=k.unit,
+                     numerator=None, denominator=None, partial=p.partial, note=note) for p in periods]
+
+    def _assemble(self, k: Kpi, o: dict, dims: list[str], table: list[dict], periods, q: Query) -> list[dict]:
+        prefix = f"{k.id}__" if k.shape != "custom" else ""
+        cells: dict[tuple, dict] = {}
+        combos: dict[tuple, None] = {}
+        for r in table:
+            combo = tuple(r[d] for d in dims)
+            combos.setdefault(combo, None)
+            m = {name[len(prefix):]: v for name, v in r.items() if name.startswith(prefix)} if prefix else r
+            cells[(r["period_start"], combo)] = m
+        if not dims:
+            combos = {(): None}
+        totals: dict[tuple, float] = {}
+        if k.share_of:
+            i = dims.index(k.share_of)
+            for (ps, combo), m in cells.items():
+                rest = combo[:i] + combo[i + 1:]
+                totals[(ps, rest)] = totals.get((ps, rest), 0) + (m.get("num") or 0)
+        out = []
+        for p in periods:
+            ps = p.start or p.lo_date
+            for combo in combos:
+                m = dict(cells.get((ps, combo), {}))
+                if k.share_of:
+                    i = dims.index(k.share_of)
+                    m["den"] = totals.get((ps, combo[:i] + combo[i + 1:]), 0)
+                res: Result = k.finish(m, o, p)
+                row = {"kpi": k.id, "period_start": _label(p)}
+                row.update({d: _plain(v) for d, v in zip(dims, combo)})
+                row.update(value=_clean(res.value, k.unit), unit=k.unit,
+                           numerator=_clean(res.numerator, "count"), denominator=_clean(res.denominator, "count"),
+                           partial=p.partial)
+                if res.note:
+                    row["note"] = res.note
+                out.append(row)
+        return out
+
+    # -- records behind a number ----------------------------------------------------
+    def rows(self, q: Query, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+        kpis, available, sources, where, periods, asof = self._setup(q)
+        if len(kpis) != 1:
+            raise UsageError("rows takes exactly one KPI id")
+        k = kpis[0]
+        if not available:
+            raise UsageError(f"{k.id} is unavailable: table {', '.join(k.tables)} was never imported")
+        o = self.options_for(k, q.options)
+        dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
+        ctx = Ctx(sources, periods_table(periods, q.tz), dims, where, self.config, o)
+        expr = rows_expr(ctx, k, o)
+        total = self.ib.to_pyarrow(expr.count()).as_py()
+        key = [c for c in (TABLES[k.source].key if k.source in TABLES else ("ticket_id", "sent_at")) if c in expr.columns]
+        page = expr.order_by(["period_start", *key]).limit(limit, offset=offset)
+        rows = [{c: _plain(v) for c, v in r.items()} for r in self.ib.to_pyarrow(page).to_pylist()]
+        return rows, total
+
+    def explain(self, q: Query) -> list[tuple[list[str], str]]:
+        self.evaluate(q)
+        return self.sql
+
+
+def _label(p) -> str | None:
+    return p.start.isoformat() if p.start else None
+
+
+def _plain(v):
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()
+    return v
+
+
+def _clean(v, unit: str):
+    if v is None:
+        return None
+    if unit == "count" and float(v).is_integer():
+        return int(v)
+    return float(v)
+
+
+def _row_dims(row: dict, dims: list[str]) -> list[str]:
+    forced = [k for k in ("channel", "category") if k in row and k not in dims]
+    return list(dims) + forced
+
+
+def _sortable(v):
+    return (v is None, str(v) if v is not None else "")

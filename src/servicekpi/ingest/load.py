@@ -1,0 +1,210 @@
+"""Import files into the store: validate, quarantine, idempotent upsert, one transaction."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+
+from .. import derive
+from ..model import TABLES, Table
+from ..store import IDENT, INTERNAL, quote, table_columns
+from . import readers, validate
+from .readers import FileError
+
+
+@dataclass
+class FileResult:
+    source: str
+    table: str | None
+    imported: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # the first rejections, located
+
+
+@dataclass
+class ImportResult:
+    files: list[FileResult] = field(default_factory=list)
+    committed: bool = False
+
+    def total(self, what: str) -> int:
+        return sum(getattr(f, what) for f in self.files)
+
+    @property
+    def file_errors(self) -> list[FileResult]:
+        return [f for f in self.files if f.error]
+
+    def summary(self) -> str:
+        return (f"imported {self.total('imported')}, replaced {self.total('replaced')}, "
+                f"unchanged {self.total('unchanged')}, rejected {self.total('rejected')} rows"
+                + (f"; {len(self.file_errors)} file(s) rejected" if self.file_errors else ""))
+
+
+def plan(path: Path, table: str | None) -> list[tuple[Path, str | None, str | None]]:
+    """(file, table or None, error) in import order: tickets before messages."""
+    if not path.exists():
+        raise FileError(str(path), "no such file or folder")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and readers.fmt_of(p))
+        if not files:
+            raise FileError(str(path), "no data files here (expected <table>.csv|jsonl|json|parquet|xlsx)")
+    else:
+        files = [path]
+    out = []
+    for f in files:
+        name = table if (table and not path.is_dir()) else f.stem.strip().lower()
+        if name in TABLES:
+            out.append((f, name, None))
+        else:
+            near = difflib.get_close_matches(name, TABLES, n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else f" (expected one of: {', '.join(TABLES)})"
+            out.append((f, None, f"unknown table name '{name}'{hint}"))
+    order = list(TABLES)
+    return sorted(out, key=lambda x: (order.index(x[1]) if x[1] else -1, str(x[0])))
+
+
+def run(con, path: Path, table: str | None = None, strict: bool = False, encoding: str | None = None,
+        tz: str = "UTC", progress: Callable[[str], None] | None = None) -> ImportResult:
+    result = ImportResult()
+    con.execute("BEGIN")
+    try:
+        touched: set[str] = set()
+        for f, name, error in plan(path, table):
+            if progress:
+                progress(str(f))
+            fr = FileResult(str(f), name, error=error)
+            result.files.append(fr)
+            if error:
+                continue
+            try:
+                loaded = readers.read(f, encoding)
+                _load(con, TABLES[name], loaded, fr, tz)
+                touched.add(name)
+            except FileError as e:
+                fr.error = e.reason
+        if touched & {"tickets", "messages"}:
+            derive.refresh(con)
+        con.execute("DROP TABLE IF EXISTS chk")
+        if strict and (result.total("rejected") or result.file_errors):
+            con.execute("ROLLBACK")
+            return result
+        con.execute("COMMIT")
+        result.committed = True
+        return result
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str) -> None:
+    data = loaded.data
+    names = [n for n in data.column_names]
+    missing = [c.name for c in table.columns if c.required and c.name not in names]
+    if missing:
+        raise FileError(fr.source, f"{loaded.line_kind} 1: required column(s) missing: {', '.join(missing)} "
+                                   f"(the header has: {', '.join(names) or 'nothing'})")
+    known = set(table.names)
+    extras = []
+    for n in names:
+        if n in known:
+            continue
+        if IDENT.match(n) and n not in INTERNAL and not n.startswith("__"):
+            extras.append(n)
+        else:
+            fr.notes.append(f"column '{n}' ignored (not a usable column name)")
+    data = data.select([n for n in names if n in known or n in extras])
+    data = data.append_column("__line", loaded.lines)
+    con.register("stage", data)
+    types = {r[0]: r[1] for r in con.execute("DESCRIBE stage").fetchall() if r[0] != "__line"}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE chk AS {validate.build(table, types, extras, tz, 'stage')}")
+    con.unregister("stage")
+    _reject_duplicates(con, table, loaded.line_kind)
+    if table.name == "messages":
+        _check_tickets(con)
+    for x in extras:
+        con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {quote(x)} VARCHAR")
+    fr.rejected = con.execute("SELECT count(*) FROM chk WHERE __reason IS NOT NULL").fetchall()[0][0]
+    if fr.rejected:
+        fr.reasons = [f"{fr.source} {loaded.line_kind} {line}, column {col}: {reason}" for line, col, reason in
+                      con.execute("SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
+                                  "ORDER BY __line LIMIT 5").fetchall()]
+    _quarantine(con, table, fr.source, loaded.line_kind)
+    _upsert(con, table, extras, fr)
+    con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
+
+
+def _key_match(a: str, b: str, key: tuple[str, ...]) -> str:
+    return " AND ".join(f"{a}.{quote(k)} = {b}.{quote(k)}" for k in key)
+
+
+def _reject_duplicates(con, table: Table, kind: str) -> None:
+    keys = ", ".join(quote(k) for k in table.key)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE dups AS SELECT {keys}, min(__line) AS first
+        FROM chk WHERE {' AND '.join(f'{quote(k)} IS NOT NULL' for k in table.key)}
+        GROUP BY ALL HAVING count(*) > 1""")
+    if con.execute("SELECT count(*) FROM dups").fetchall()[0][0]:
+        what = validate.lit(f"duplicate {', '.join(table.key)}, first seen at {kind} ")
+        con.execute(f"""UPDATE chk SET __col = {validate.lit(table.key[0])},
+            __reason = {what} || CAST(d.first AS VARCHAR)
+            FROM dups d WHERE {_key_match('chk', 'd', table.key)} AND chk.__line > d.first""")
+    con.execute("DROP TABLE dups")
+
+
+def _check_tickets(con) -> None:
+    con.execute("""UPDATE chk SET __col = 'ticket_id',
+        __reason = 'ticket ''' || chk.ticket_id || ''' is not in tickets (import the ticket in the same import or before)'
+        WHERE __reason IS NULL AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_id = chk.ticket_id)""")
+    con.execute("""UPDATE chk SET __col = 'sent_at',
+        __reason = 'sent_at ' || CAST(chk.sent_at AS VARCHAR) || ' is before its ticket''s created_at '
+                   || CAST(t.created_at AS VARCHAR) || ' (UTC)'
+        FROM tickets t WHERE __reason IS NULL AND t.ticket_id = chk.ticket_id AND chk.sent_at < t.created_at""")
+
+
+def _quarantine(con, table: Table, source: str, kind: str) -> None:
+    fp = f"md5({validate.lit(table.name)} || __col || __reason || __raw)"
+    con.execute(f"""INSERT INTO quarantine (table_name, source, line, line_kind, "column", reason, raw, fingerprint)
+        SELECT ?, ?, __line, ?, __col, __reason, __raw, {fp} FROM chk
+        WHERE __reason IS NOT NULL AND {fp} NOT IN (SELECT fingerprint FROM quarantine)""",
+                [table.name, source, kind])
+
+
+def _upsert(con, table: Table, extras: list[str], fr: FileResult) -> None:
+    cols = table.names + extras
+    collist = ", ".join(quote(c) for c in cols)
+    valid = f"(SELECT {collist} FROM chk WHERE __reason IS NULL)"
+    n_valid = con.execute(f"SELECT count(*) FROM {valid}").fetchall()[0][0]
+    if not n_valid:
+        return
+    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
+        con.execute(f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}")
+        fr.imported = n_valid
+        return
+    stored = set(table_columns(con, table.name))
+    same = " AND ".join(f"v.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in cols if c in stored)
+    keys = ", ".join(f"v.{quote(k)}" for k in table.key)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE matched AS SELECT {keys}, ({same}) AS same
+        FROM {valid} v JOIN {table.name} s ON {_key_match('v', 's', table.key)}""")
+    existing, unchanged = con.execute("SELECT count(*), count(*) FILTER (WHERE same) FROM matched").fetchall()[0]
+    con.execute(f"""DELETE FROM {table.name} s WHERE EXISTS (
+        SELECT 1 FROM matched m WHERE NOT m.same AND {_key_match('m', 's', table.key)})""")
+    con.execute(f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
+        WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""")
+    con.execute("DROP TABLE matched")
+    fr.imported, fr.replaced, fr.unchanged = n_valid - existing, existing - unchanged, unchanged
+
+
+def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "UTC") -> FileResult:
+    """Import rows already in memory (API ingest, connectors), in the caller's transaction."""
+    fr = FileResult(source, table_name)
+    lines = pa.array(range(1, data.num_rows + 1), pa.int64())
+    _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz)
+    if table_name in ("tickets", "messages"):
+        derive.refresh(con)
+    con.execute("DROP TABLE IF EXISTS chk")
+    return fr

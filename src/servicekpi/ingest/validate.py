@@ -1,0 +1,171 @@
+"""Set-wise row validation: one SQL pass types every column and names the first broken rule.
+
+Rules come from model.py; every message says where, what was found and what was expected.
+"""
+from __future__ import annotations
+
+from ..model import SURVEY_SCALES, Column, Table
+from ..store import quote
+
+EXPECT = {
+    "timestamp": "expected ISO 8601, e.g. 2026-02-28T10:00:00Z",
+    "date": "expected a date YYYY-MM-DD, e.g. 2026-02-28",
+    "integer": "expected a whole number, e.g. 3",
+    "number": "expected a number, e.g. 4.5",
+    "boolean": "expected true/false, 1/0, yes/no or y/n",
+}
+TRUE = "('true','1','yes','y','t')"
+FALSE = "('false','0','no','n','f')"
+OFFSET = r"'\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$'"
+
+
+def lit(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def _show(expr: str) -> str:
+    """A value quoted for an error message."""
+    return f"'''' || CAST({expr} AS VARCHAR) || ''''"
+
+
+def _local_to_utc(naive: str, tz: str) -> str:
+    """Naive local wall time in tz -> naive UTC; the earlier instant when it occurs twice."""
+    if tz == "UTC":
+        return naive
+    z = lit(tz)
+    later = f"timezone('UTC', timezone({z}, {naive}))"
+    earlier = f"({later} - INTERVAL 1 HOUR)"
+    return (f"CASE WHEN timezone({z}, timezone('UTC', {earlier})) = {naive} "
+            f"THEN {earlier} ELSE {later} END")
+
+
+def _typed(col: Column, raw: str, src_type: str | None, tz: str) -> str:
+    """SQL typing one source column (raw = its trimmed value, NULL when empty)."""
+    varchar = src_type is None or src_type == "VARCHAR"
+    t = col.type
+    if t in ("string", "enum"):
+        v = f"CAST({raw} AS VARCHAR)"
+        return f"lower({v})" if t == "enum" else v
+    if t == "number":
+        return f"TRY_CAST({raw} AS DOUBLE)"
+    if t == "integer":
+        d = f"TRY_CAST({raw} AS DOUBLE)"
+        return f"CASE WHEN {d} = floor({d}) THEN CAST({d} AS BIGINT) END"
+    if t == "boolean":
+        if src_type == "BOOLEAN":
+            return raw
+        v = f"lower(CAST({raw} AS VARCHAR))"
+        return f"CASE WHEN {v} IN {TRUE} THEN TRUE WHEN {v} IN {FALSE} THEN FALSE END"
+    if t == "date":
+        return f"TRY_CAST({raw} AS DATE)"
+    if t == "timestamp":
+        if src_type and src_type.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"timezone('UTC', {raw})"
+        if src_type and (src_type.startswith("TIMESTAMP") or src_type == "DATE"):
+            return _local_to_utc(f"CAST({raw} AS TIMESTAMP)", tz)
+        v = f"CAST({raw} AS VARCHAR)"
+        absolute = f"timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))"
+        local = _local_to_utc(f"TRY_CAST({v} AS TIMESTAMP)", tz)
+        return f"CASE WHEN regexp_matches({v}, {OFFSET}) THEN {absolute} ELSE {local} END"
+    raise ValueError(t)
+
+
+def _nonexistent(raw: str, typed: str, src_type: str | None, tz: str) -> str | None:
+    """A naive local time skipped by a DST change does not round-trip."""
+    if tz == "UTC" or (src_type and src_type.startswith("TIMESTAMP WITH TIME ZONE")):
+        return None
+    naive = f"TRY_CAST(CAST({raw} AS VARCHAR) AS TIMESTAMP)" if not src_type or src_type == "VARCHAR" \
+        else f"CAST({raw} AS TIMESTAMP)"
+    check = f"timezone({lit(tz)}, timezone('UTC', {typed})) <> {naive}"
+    if not src_type or src_type == "VARCHAR":
+        check = f"NOT regexp_matches(CAST({raw} AS VARCHAR), {OFFSET}) AND {check}"
+    return check
+
+
+def build(table: Table, source_types: dict[str, str], extras: list[str], tz: str, stage: str) -> str:
+    """SELECT over `stage` giving typed canonical columns, extras, __line, __col, __reason, __raw."""
+    present = [c for c in table.columns if c.name in source_types]
+    raw_sel, typed_sel, checks = [], [], []
+    for c in table.columns:
+        r = f"r_{c.name}"
+        if c.name in source_types:
+            st = source_types[c.name]
+            src = quote(c.name)
+            raw_sel.append(f"{('NULLIF(trim(' + src + '), ' + lit('') + ')') if st == 'VARCHAR' else src} AS {r}")
+            typed = _typed(c, r, st, tz)
+            typed_sel.append(f"{typed} AS t_{c.name}")
+            gap = _nonexistent(r, f"t_{c.name}", st, tz) if c.type == "timestamp" else None
+        else:
+            raw_sel.append(f"NULL AS {r}")
+            typed_sel.append(f"NULL AS t_{c.name}")
+            gap = None
+        checks += _rules(c, r, gap)
+    for c in table.columns:
+        for other in c.not_before:
+            checks.append((c.name, f"t_{c.name} < t_{other}",
+                           f"{lit(c.name + ' ')} || CAST(t_{c.name} AS VARCHAR) || {lit(' is before ' + other + ' ')}"
+                           f" || CAST(t_{other} AS VARCHAR) || {lit(' (it must not be earlier)')}"))
+    checks += _table_rules(table)
+    final = []
+    for c in table.columns:
+        typed = f"t_{c.name}"
+        if c.default is not None:
+            d = lit(c.default) if isinstance(c.default, str) else str(c.default).upper()
+            typed = f"coalesce({typed}, {d})"
+        if table.name == "surveys" and c.name in ("scale_min", "scale_max"):
+            i = 0 if c.name == "scale_min" else 1
+            typed = f"coalesce({typed}, CASE t_survey " + " ".join(
+                f"WHEN {lit(k)} THEN {v[i]}" for k, v in SURVEY_SCALES.items()) + " END)"
+        final.append(f"{typed} AS {quote(c.name)}")
+    final += [f"CAST({quote(x)} AS VARCHAR) AS {quote(x)}" for x in extras]
+    case = " ".join(f"WHEN {cond} THEN {lit(col)}" for col, cond, _ in checks)
+    reason = " ".join(f"WHEN {cond} THEN {msg}" for col, cond, msg in checks)
+    raw_cols = [c.name for c in present] + extras
+    raw_json = "to_json(struct_pack(" + ", ".join(f"{quote(n)} := {quote(n)}" for n in raw_cols) + "))"
+    return (
+        f"SELECT {', '.join(final)}, __line, "
+        f"CASE {case} END AS __col, CASE {reason} END AS __reason, __raw FROM ("
+        f"SELECT *, {', '.join(typed_sel)} FROM ("
+        f"SELECT *, {', '.join(raw_sel)}, CAST({raw_json} AS VARCHAR) AS __raw FROM {stage}))"
+    )
+
+
+def _rules(c: Column, r: str, gap: str | None) -> list[tuple[str, str, str]]:
+    t = f"t_{c.name}"
+    out = []
+    if c.required:
+        out.append((c.name, f"{r} IS NULL", lit("missing required value")))
+    if c.type not in ("string", "enum"):
+        msg = f"{_show(r)} || {lit(f' is not a {c.type} ({EXPECT[c.type]})')}"
+        out.append((c.name, f"{r} IS NOT NULL AND {t} IS NULL", msg))
+    if gap:
+        out.append((c.name, gap, f"{_show(r)} || {lit(' does not exist in the source time zone (skipped by a DST change); give an offset, e.g. +03:00')}"))
+    if c.allowed:
+        allowed = "(" + ", ".join(lit(a) for a in c.allowed) + ")"
+        out.append((c.name, f"{t} IS NOT NULL AND {t} NOT IN {allowed}",
+                    f"{_show(t)} || {lit(' is not one of: ' + ', '.join(c.allowed))}"))
+    if c.min is not None:
+        op = "<=" if c.min_exclusive else "<"
+        word = "greater than" if c.min_exclusive else "at least"
+        out.append((c.name, f"{t} {op} {c.min}", f"{_show(t)} || {lit(f' is out of range (expected {word} {c.min:g})')}"))
+    if c.max is not None:
+        out.append((c.name, f"{t} > {c.max}", f"{_show(t)} || {lit(f' is out of range (expected at most {c.max:g})')}"))
+    return out
+
+
+def _table_rules(table: Table) -> list[tuple[str, str, str]]:
+    if table.name == "surveys":
+        lo = "coalesce(t_scale_min, CASE t_survey " + " ".join(
+            f"WHEN {lit(k)} THEN {v[0]}" for k, v in SURVEY_SCALES.items()) + " END)"
+        hi = "coalesce(t_scale_max, CASE t_survey " + " ".join(
+            f"WHEN {lit(k)} THEN {v[1]}" for k, v in SURVEY_SCALES.items()) + " END)"
+        return [
+            ("scale_max", f"{lo} >= {hi}", lit("scale_min must be below scale_max")),
+            ("score", f"t_score < {lo} OR t_score > {hi}",
+             f"{_show('t_score')} || ' is out of range (expected ' || CAST({lo} AS VARCHAR) || '..' "
+             f"|| CAST({hi} AS VARCHAR) || ' for a ' || t_survey || ' answer)'"),
+        ]
+    if table.name == "quality_reviews":
+        return [("score", "t_score > t_max_score",
+                 f"{_show('t_score')} || ' is out of range (expected 0..' || CAST(t_max_score AS VARCHAR) || ', the max_score)'")]
+    return []

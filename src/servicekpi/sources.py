@@ -1,0 +1,127 @@
+"""The tables KPIs read, as of an instant: later events nulled, excluded tickets left out,
+links to tickets and customers joined only when a dimension or filter needs them."""
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from .model import TABLES
+from .store import INTERNAL
+
+TEXT = {"comment", "text"}
+DIM_TYPES = ("VARCHAR", "BOOLEAN", "BIGINT", "INTEGER")
+# ticket columns a linked row can be sliced by
+TICKET_DIMS = ("channel", "category", "priority", "status", "customer_tier", "agent_id", "team")
+CUSTOMER_DIMS_EXCLUDE = {"customer_id", "referred_by"}
+# own columns that fall back to the linked ticket's value when missing
+FALLBACK = {"surveys": ("agent_id", "channel")}
+
+
+class Sources:
+    """Prepared Ibis tables over one store connection for one as-of instant."""
+
+    def __init__(self, ib, imported: set[str], asof: dt.datetime):
+        self.ib = ib
+        self.imported = imported
+        self.asof = asof
+        self._cols: dict[str, dict[str, str]] = {}
+
+    # -- schema -------------------------------------------------------------
+    def columns(self, table: str) -> dict[str, str]:
+        """Column name -> DuckDB type of a stored table (extras included, internals not)."""
+        if table not in self._cols:
+            cur = self.ib.con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position", [table])
+            self._cols[table] = {n: t for n, t in cur.fetchall() if n not in INTERNAL}
+        return self._cols[table]
+
+    def _dim_cols(self, table: str, exclude=()) -> list[str]:
+        return [n for n, t in self.columns(table).items()
+                if t in DIM_TYPES and n not in TEXT and n not in exclude
+                and not n.endswith("_at")]
+
+    def dims(self, base: str) -> list[str]:
+        """Every dimension a row of `base` can reach (own, ticket, customer columns)."""
+        own = self._dim_cols(base if base != "replies" else "tickets")
+        out = list(own)
+        t = TABLES.get(base)
+        if t and t.ticket_link and "tickets" in self.imported:
+            out += [c for c in self._dim_cols("tickets") if c not in out and c != "ticket_id"]
+        reach_customers = base in ("tickets", "replies") or (t and (t.customer_link or t.ticket_link))
+        if reach_customers and "customers" in self.imported:
+            out += [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE) if c not in out]
+        return out
+
+    # -- as-of views ----------------------------------------------------------
+    def _later(self, col: ir.Value) -> ir.Value:
+        return ibis.ifelse(col > self.asof, ibis.null(col.type()), col)
+
+    def _excluded_ids(self) -> ir.Column | None:
+        if "tickets" not in self.imported:
+            return None
+        t = self.ib.table("tickets")
+        return t.filter(t.excluded.fill_null(False)).ticket_id
+
+    def tickets(self) -> ir.Table:
+        t = self.ib.table("tickets")
+        t = t.filter(t.created_at <= self.asof, ~t.excluded.fill_null(False))
+        msg = t.has_messages.fill_null(False)
+        t = t.mutate(
+            first_response_at=self._later(ibis.ifelse(msg, t.msg_first_response_at, t.first_response_at)),
+            resolved_at=self._later(t.resolved_at),
+            escalated_at=self._later(t.escalated_at),
+            agent_replies=ibis.ifelse(msg, t.msg_agent_replies, t.agent_replies),
+            agents_involved=ibis.ifelse(msg, t.msg_agents_involved, t.agents_involved),
+            customer_messages=ibis.ifelse(msg, t.msg_customer, ibis.null("int64")),
+            all_messages=ibis.ifelse(msg, t.msg_all, ibis.null("int64")),
+            reopen_count=t.reopen_count.fill_null(0),
+            fcr_eligible=t.fcr_eligible.fill_null(True),
+        )
+        return t.drop(*[c for c in INTERNAL if c in t.columns])
+
+    def base(self, name: str) -> ir.Table:
+        """A table as of the instant, before links."""
+        if name == "tickets":
+            return self.tickets()
+        if name == "replies":
+            r = self.ib.table("replies")
+            r = r.filter(r.sent_at <= self.asof)
+            t = self.tickets()
+            keep = [c for c in t.columns if c not in r.columns]
+            return r.join(t.select("ticket_id", *keep), "ticket_id")
+        spec = TABLES[name]
+        t = self.ib.table(name)
+        t = t.filter(t[spec.time] <= self.asof)
+        if spec.later:
+            t = t.mutate(**{c: self._later(t[c]) for c in spec.later})
+        excluded = self._excluded_ids() if spec.ticket_link else None
+        if excluded is not None:
+            t = t.filter(t.ticket_id.isnull() | ~t.ticket_id.isin(excluded))
+        return t
+
+    def linked(self, name: str, need: set[str]) -> ir.Table:
+        """`name` as of the instant, joined to tickets/customers for the columns in `need`."""
+        t = self.base(name)
+        spec = TABLES.get(name)
+        fallback = FALLBACK.get(name, ())
+        if spec and spec.ticket_link and "tickets" in self.imported:
+            want = [c for c in self._dim_cols("tickets")
+                    if c != "ticket_id" and c in need and (c not in t.columns or c in fallback)]
+            if want:
+                tk = self.tickets()
+                tk = tk.select("ticket_id", **{f"tk_{c}": tk[c] for c in want})
+                t = t.left_join(tk, "ticket_id").drop("ticket_id_right")
+                t = t.mutate(**{c: (t[c].fill_null(t[f"tk_{c}"]) if c in t.columns else t[f"tk_{c}"])
+                                for c in want}).drop(*[f"tk_{c}" for c in want])
+        if "customers" in self.imported and "customer_id" in t.columns:
+            want = [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE)
+                    if c in need and c not in t.columns]
+            if want:
+                cu = self.ib.table("customers")
+                cu = cu.select("customer_id", **{f"cu_{c}": cu[c] for c in want})
+                t = t.left_join(cu, "customer_id").drop("customer_id_right")
+                t = t.rename({c: f"cu_{c}" for c in want})
+        return t
