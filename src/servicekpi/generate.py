@@ -258,10 +258,12 @@ def _tickets(ctx: Ctx, w: Writer, tickets: int) -> None:
 
 def _ticket_chunk(ctx: Ctx, rng: np.random.Generator, a: int, b: int, msg_base: int):
     n, end = b - a, ctx.end
-    hb = np.searchsorted(ctx.tk_cum, np.arange(a, b), side="right")        # hour bin
-    created = ctx.start + hb * HOUR + rng.integers(0, HOUR, n)
-    order = np.argsort(created, kind="stable")
-    created, hb = created[order], hb[order]
+    gid = np.arange(a, b)
+    hb = np.searchsorted(ctx.tk_cum, gid, side="right")                # hour bin
+    # stratified within the hour, so ids follow creation time across chunks
+    c = ctx.tk_cum[hb] - np.r_[0, ctx.tk_cum][hb]
+    rank = gid - (ctx.tk_cum[hb] - c)
+    created = ctx.start + hb * HOUR + ((rank + rng.random(n)) * HOUR / c).astype(np.int64)
 
     cat = pick(rng, CAT_P, n)
     spike = rng.random(n) < ctx.spike_share[hb]
@@ -377,7 +379,6 @@ def _ticket_chunk(ctx: Ctx, rng: np.random.Generator, a: int, b: int, msg_base: 
     esc_at = np.where(filed, created, created + (rng.random(n) * 0.6 * (upper - created)).astype(np.int64))
     agent = np.where(handoff, agent2, agent1)
 
-    gid = np.arange(a, b)
     tcols = {
         "ticket_id": ctx.ticket_id(gid), "created_at": c_ts(created), "channel": c_cat(CH, ch),
         "category": c_cat(CAT, cat), "priority": c_cat(PRIO, prio),
