@@ -204,7 +204,7 @@ def test_seasonality_trend_and_spike(data):
     tk = data["tickets"]
     hour = tk.created_at.dt.hour
     assert ((hour >= 9) & (hour < 17)).mean() > 0.45
-    dow = tk.created_at.dt.dayofweek
+    dow = tk.created_at.dt.day_of_week
     assert (dow < 5).mean() > 0.8
     first = (tk.created_at < START_TS + pd.Timedelta(days=60)).sum()
     last = (tk.created_at >= END_TS - pd.Timedelta(days=60)).sum()

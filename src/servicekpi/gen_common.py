@@ -105,11 +105,19 @@ def _fixed_strings(buf: np.ndarray, valid) -> pa.Array:
                                           pa.py_buffer(np.ascontiguousarray(buf))], nulls)
 
 
+_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)
+
+
 def _put_digits(buf, col, val, width):
-    val = val.copy()
-    for k in range(width - 1, -1, -1):
-        buf[:, col + k] = 48 + val % 10
-        val //= 10
+    """Write val zero-padded to `width` digits into buf[:, col:col+width], two at a time."""
+    val = val.astype(np.int32 if width <= 9 else np.int64)
+    k = col + width
+    while k - col >= 2:
+        val, rem = np.divmod(val, 100)
+        buf[:, k - 2:k] = _PAIRS[rem]
+        k -= 2
+    if k > col:
+        buf[:, col] = 48 + val % 10
 
 
 def id_array(prefix: str, num, width: int, valid=None) -> pa.Array:
@@ -121,28 +129,32 @@ def id_array(prefix: str, num, width: int, valid=None) -> pa.Array:
     return _fixed_strings(buf, valid)
 
 
+_TOD: np.ndarray | None = None
+
+
 def iso_z_array(sec, valid=None) -> pa.Array:
-    """Epoch seconds -> `YYYY-MM-DDTHH:MM:SSZ` strings (vectorised civil-from-days)."""
+    """Epoch seconds -> `YYYY-MM-DDTHH:MM:SSZ` strings (gathers from date / time-of-day tables)."""
+    global _TOD
+    if _TOD is None:
+        s = np.arange(DAY)
+        _TOD = np.empty((DAY, 8), np.uint8)
+        for col, val in ((0, s // HOUR), (3, (s // 60) % 60), (6, s % 60)):
+            _TOD[:, col:col + 2] = _PAIRS[val]
+        _TOD[:, 2] = _TOD[:, 5] = ord(":")
     sec = np.asarray(sec, dtype=np.int64)
     if valid is not None:
-        sec = np.where(valid, sec, 0)
+        sec = np.where(valid, sec, sec[valid][0] if valid.any() else 0)
     days = sec // DAY
-    sod = sec - days * DAY
-    z = days + 719_468
-    era = z // 146_097
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = np.where(mp < 10, mp + 3, mp - 9)
-    y = yoe + era * 400 + (m <= 2)
+    d0 = int(days.min(initial=0))
+    span = int(days.max(initial=0)) - d0 + 1
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=d0)
+    dates = np.frombuffer("".join((first + dt.timedelta(days=i)).isoformat()
+                                  for i in range(span)).encode(), np.uint8).reshape(span, 10)
     buf = np.empty((len(sec), 20), np.uint8)
-    for col, val, w in ((0, y, 4), (5, m, 2), (8, d, 2), (11, sod // HOUR, 2),
-                        (14, (sod // 60) % 60, 2), (17, sod % 60, 2)):
-        _put_digits(buf, col, val, w)
-    for col, ch in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "Z")):
-        buf[:, col] = ord(ch)
+    buf[:, :10] = dates[days - d0]
+    buf[:, 10] = ord("T")
+    buf[:, 11:19] = _TOD[sec - days * DAY]
+    buf[:, 19] = ord("Z")
     return _fixed_strings(buf, valid)
 
 

@@ -71,7 +71,7 @@ GAPS = np.array([[12600, 7200, 86400, 18000, 1800],     # email
                  [1800, 1200, 21600, 2400, 900]], float)  # sms
 PRIO_SPEED = np.array([1.4, 1.0, 0.6, 0.3])
 TIER_SPEED = np.array([0.6, 0.85, 1.1])
-R_P = [0.08, 0.45, 0.25, 0.12, 0.06, 0.03, 0.01]       # agent replies per ticket
+R_P = [0.10, 0.52, 0.20, 0.10, 0.05, 0.02, 0.01]       # agent replies per ticket
 RMAX = len(R_P) - 1
 
 # A ticket's conversation is a row of slots (absent slots are dropped):
@@ -261,9 +261,9 @@ def _ticket_chunk(ctx: Ctx, rng: np.random.Generator, a: int, b: int, msg_base: 
     gid = np.arange(a, b)
     hb = np.searchsorted(ctx.tk_cum, gid, side="right")                # hour bin
     # stratified within the hour, so ids follow creation time across chunks
-    c = ctx.tk_cum[hb] - np.r_[0, ctx.tk_cum][hb]
-    rank = gid - (ctx.tk_cum[hb] - c)
-    created = ctx.start + hb * HOUR + ((rank + rng.random(n)) * HOUR / c).astype(np.int64)
+    in_hour = ctx.tk_cum[hb] - np.r_[0, ctx.tk_cum][hb]
+    rank = gid - (ctx.tk_cum[hb] - in_hour)
+    created = ctx.start + hb * HOUR + ((rank + rng.random(n)) * HOUR / in_hour).astype(np.int64)
 
     cat = pick(rng, CAT_P, n)
     spike = rng.random(n) < ctx.spike_share[hb]
