@@ -123,7 +123,6 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str) ->
     con.register("stage", data)
     types = {r[0]: r[1] for r in con.execute("DESCRIBE stage").fetchall() if r[0] != "__line"}
     con.execute(f"CREATE OR REPLACE TEMP TABLE chk AS {validate.build(table, types, extras, tz, 'stage')}")
-    con.unregister("stage")
     _reject_duplicates(con, table, loaded.line_kind)
     if table.name == "messages":
         _check_tickets(con)
@@ -134,7 +133,9 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str) ->
         fr.reasons = [f"{fr.source} {loaded.line_kind} {line}, column {col}: {reason}" for line, col, reason in
                       con.execute("SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
                                   "ORDER BY __line LIMIT 5").fetchall()]
-    _quarantine(con, table, fr.source, loaded.line_kind)
+    if fr.rejected:
+        _quarantine(con, table, fr.source, loaded.line_kind, [n for n in types])
+    con.unregister("stage")
     _upsert(con, table, extras, fr)
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
 
@@ -166,12 +167,14 @@ def _check_tickets(con) -> None:
         FROM tickets t WHERE __reason IS NULL AND t.ticket_id = chk.ticket_id AND chk.sent_at < t.created_at""")
 
 
-def _quarantine(con, table: Table, source: str, kind: str) -> None:
+def _quarantine(con, table: Table, source: str, kind: str, columns: list[str]) -> None:
+    raw = validate.raw_json(columns)
     fp = f"md5({validate.lit(table.name)} || __col || __reason || __raw)"
     con.execute(f"""INSERT INTO quarantine (table_name, source, line, line_kind, "column", reason, raw, fingerprint)
-        SELECT ?, ?, __line, ?, __col, __reason, __raw, {fp} FROM chk
-        WHERE __reason IS NOT NULL AND {fp} NOT IN (SELECT fingerprint FROM quarantine)""",
-                [table.name, source, kind])
+        SELECT ?, ?, __line, ?, __col, __reason, __raw, {fp} FROM (
+            SELECT c.__line, c.__col, c.__reason, {raw} AS __raw
+            FROM chk c JOIN stage s ON s.__line = c.__line WHERE c.__reason IS NOT NULL)
+        WHERE {fp} NOT IN (SELECT fingerprint FROM quarantine)""", [table.name, source, kind])
 
 
 def _upsert(con, table: Table, extras: list[str], fr: FileResult) -> None:

@@ -83,8 +83,7 @@ def _nonexistent(raw: str, typed: str, src_type: str | None, tz: str) -> str | N
 
 
 def build(table: Table, source_types: dict[str, str], extras: list[str], tz: str, stage: str) -> str:
-    """SELECT over `stage` giving typed canonical columns, extras, __line, __col, __reason, __raw."""
-    present = [c for c in table.columns if c.name in source_types]
+    """SELECT over `stage` giving typed canonical columns, extras, __line, __col, __reason."""
     raw_sel, typed_sel, checks = [], [], []
     for c in table.columns:
         r = f"r_{c.name}"
@@ -120,14 +119,17 @@ def build(table: Table, source_types: dict[str, str], extras: list[str], tz: str
     final += [f"CAST({quote(x)} AS VARCHAR) AS {quote(x)}" for x in extras]
     case = " ".join(f"WHEN {cond} THEN {lit(col)}" for col, cond, _ in checks)
     reason = " ".join(f"WHEN {cond} THEN {msg}" for col, cond, msg in checks)
-    raw_cols = [c.name for c in present] + extras
-    raw_json = "to_json(struct_pack(" + ", ".join(f"{quote(n)} := {quote(n)}" for n in raw_cols) + "))"
     return (
         f"SELECT {', '.join(final)}, __line, "
-        f"CASE {case} END AS __col, CASE {reason} END AS __reason, __raw FROM ("
+        f"CASE {case} END AS __col, CASE {reason} END AS __reason FROM ("
         f"SELECT *, {', '.join(typed_sel)} FROM ("
-        f"SELECT *, {', '.join(raw_sel)}, CAST({raw_json} AS VARCHAR) AS __raw FROM {stage}))"
+        f"SELECT *, {', '.join(raw_sel)} FROM {stage}))"
     )
+
+
+def raw_json(columns: list[str]) -> str:
+    """The source row as JSON text, for the quarantine."""
+    return "CAST(to_json(struct_pack(" + ", ".join(f"{quote(n)} := s.{quote(n)}" for n in columns) + ")) AS VARCHAR)"
 
 
 def _rules(c: Column, r: str, gap: str | None) -> list[tuple[str, str, str]]:
