@@ -13,9 +13,10 @@ ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "
          "kind", "outcome", "source", "criterion", "acquisition_channel"}
 
 
-def periods_table(periods: list[Period], tz: str):
+def periods_table(ib, periods: list[Period], tz: str):
+    """Register the periods as a view on the connection and return it as an Ibis table."""
     lo12 = [twelve_months_before(p, tz) for p in periods]
-    return ibis.memtable(pa.table({
+    ib.con.register("sk_periods", pa.table({
         "period_start": pa.array([p.start or p.lo_date for p in periods], pa.date32()),
         "lo": pa.array([p.lo for p in periods], pa.timestamp("us")),
         "hi": pa.array([p.hi for p in periods], pa.timestamp("us")),
@@ -24,6 +25,7 @@ def periods_table(periods: list[Period], tz: str):
         "hi_date": pa.array([p.hi_date for p in periods], pa.date32()),
         "lo12_date": pa.array([d.date() for d in lo12], pa.date32()),
     }))
+    return ib.table("sk_periods")
 
 
 class Ctx:

@@ -38,16 +38,25 @@ def plan_calls(ctx, calls: int) -> None:
     shape = np.exp(-((hh - 10.5) / 2.2) ** 2) + 0.85 * np.exp(-((hh - 14.5) / 2.5) ** 2) + 0.15
     frac = (t0 - ctx.start) / (ctx.end - ctx.start)
     wq = (open_ * shape * CALL_DOW[dow] * (1 + 0.3 * frac))[:, None] * Q_P[None, :]
+    boost = np.ones_like(wq)
     for cat, a, b in ctx.spikes:
         if cat == "technical":                  # the outage floods the support line
-            wq[(t0 >= a) & (t0 < b), 1] *= 3
-    p = wq / wq.sum()
+            boost[(t0 >= a) & (t0 < b), 1] = 2.5
+    p = wq * boost / (wq * boost).sum()
     A = calls * p * AHT / INT                   # offered load (Erlangs)
+    # staffing follows the forecast (which did not see the outage coming) and a target
+    # occupancy per day and queue; some days are understaffed
     nd = -(-ni // 48)
     occ = rng.uniform(0.7, 0.9, (nd, 3)) / np.where(rng.random((nd, 3)) < 0.1, 0.7, 1.0)
-    c = np.ceil(A / np.repeat(occ, 48, axis=0)[:ni])
+    c = np.ceil(A / boost / np.repeat(occ, 48, axis=0)[:ni])
     c = np.maximum(c, np.maximum(np.roll(c, 1, 0), np.roll(c, -1, 0)))   # shifts, not 30-min hops
     c = np.where(open_[:, None] & (calls > 0), np.maximum(c, 1), 0).astype(np.int64)
+    need = c.max(axis=0, initial=0)
+    tech = 6 if need[1] <= 15 else int(np.ceil(0.4 * need[1]))
+    ctx.team_sizes = [max(5, int(need[0])), max(9, int(need[1]) - tech), tech, max(5, int(need[2]))]
+    pool = np.array([ctx.team_sizes[0], ctx.team_sizes[1] + tech, ctx.team_sizes[3]])
+    # during the outage everyone available is called in (+80 %, at most the whole pool)
+    c = np.where(boost > 1, np.minimum(np.ceil(c * 1.8).astype(np.int64), pool), c)
     B, Bc = np.ones_like(A), np.zeros_like(A)
     for k in range(1, int(c.max(initial=0)) + 1):          # Erlang-B recursion -> Erlang C
         B = A * B / (k + A * B)
@@ -57,9 +66,6 @@ def plan_calls(ctx, calls: int) -> None:
     ctx.call_mwait = np.minimum(np.where(under, AHT / np.maximum(c - A, 1e-9),
                                          AHT * (1 + 4 * (A / np.maximum(c, 1) - 1)) + 240), 1200)
     ctx.call_t0, ctx.call_c, ctx.call_p = t0, c, p.ravel()
-    need = c.max(axis=0, initial=0)
-    tech = 6 if need[1] <= 15 else int(np.ceil(0.4 * need[1]))
-    ctx.team_sizes = [max(5, int(need[0])), max(9, int(need[1]) - tech), tech, max(5, int(need[2]))]
 
 
 def _pools(ctx):
@@ -89,7 +95,7 @@ def calls_and_sessions(ctx, w: Writer, calls: int) -> None:
     chat = rng.random(n) < 0.2
     wait = np.where(rng.random(n) < ctx.call_pwait[it, q], rng.exponential(ctx.call_mwait[it, q]), 0)
     wait = (wait + rng.integers(2, 12, n)).astype(np.int64)
-    patience = rng.exponential(np.where(chat, 240, 150)) * np.where(rng.random(n) < 0.1, 6, 1)
+    patience = rng.exponential(np.where(chat, 300, 200)) * np.where(rng.random(n) < 0.1, 6, 1)
     patience = 1 + patience.astype(np.int64)
     exit_empty = rng.random(n) < 0.003
     answered = (wait <= patience) & (wait < MAXWAIT) & ~exit_empty
