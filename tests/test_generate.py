@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import re
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -21,8 +21,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from servicekpi import generate as gen_module
 from servicekpi.generate import generate
+
+gen_module = importlib.import_module("servicekpi.generate")   # the module, not the function
 
 END = dt.date(2026, 1, 1)
 START = dt.date(2025, 7, 1)
@@ -173,7 +174,7 @@ def test_ticket_rules(data):
     resolved = tk.resolved_at.notna()
     assert set(tk.status[resolved]) <= {"resolved", "closed"}
     assert set(tk.status[~resolved]) <= {"open", "pending", "on_hold"}
-    assert 0.85 < resolved.mean() < 0.99
+    assert 0.9 < resolved.mean() and (~resolved).sum() >= 10
     assert (tk.reopen_count >= 0).all() and (tk.agent_replies >= 0).all()
     assert (tk.agents_involved.dropna() >= 1).all()
     assert set(tk.channel) == {"email", "chat", "phone", "social", "web_form", "sms"}
@@ -186,11 +187,11 @@ def test_ticket_rules(data):
     # reopened tickets, some of them open again now (no resolved_at, status open)
     reopened = tk[tk.reopen_count > 0]
     assert len(reopened) > 10
-    assert ((reopened.status == "open") & reopened.resolved_at.isna()).sum() > 3
+    assert ((reopened.status == "open") & reopened.resolved_at.isna()).sum() >= 2
     assert reopened.resolved_at.notna().sum() > 3
     # complaints are escalated; some other tickets too
     comp = tk[tk.category == "complaint"]
-    assert comp.escalated_at.notna().all() or comp.escalated_at.notna().mean() > 0.95
+    assert comp[~comp.excluded].escalated_at.notna().all()
     assert tk[tk.category != "complaint"].escalated_at.notna().any()
     # unresolved tickets are mostly recent
     recent = tk.created_at >= END_TS - pd.Timedelta(days=14)
@@ -420,3 +421,19 @@ def test_empty_and_tiny(tmp_path):
     counts = generate(tmp_path / "t", tickets=5, end=END, months=1, fmt="csv")
     assert counts["tickets"] == 5
     assert np.all([(tmp_path / "t" / f"{t}.csv").stat().st_size > 0 for t in TABLES])
+
+
+@pytest.mark.parametrize("which", ["parquet", "csv"])
+def test_project_importer_rejects_nothing(which, parquet_dir, csv_dir, tmp_path):
+    """The generated data passes the project's own validated import with zero rejections."""
+    load = pytest.importorskip("servicekpi.ingest.load")
+    store = pytest.importorskip("servicekpi.store")
+    folder = parquet_dir[0] if which == "parquet" else csv_dir[0]
+    con = store.connect(tmp_path / "store.duckdb")
+    try:
+        result = load.run(con, folder)
+    finally:
+        con.close()
+    assert not result.file_errors, [(f.source, f.error) for f in result.file_errors]
+    assert result.total("rejected") == 0, [(f.source, f.reasons) for f in result.files if f.rejected]
+    assert result.total("imported") == sum(parquet_dir[1].values())

@@ -24,7 +24,7 @@ from .ingest.readers import FileError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="servicekpi: exact, explainable customer-service KPIs.")
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 DEBUG = {"on": False}
 
 DbOpt = typer.Option(None, "--db", help="store file (default ./servicekpi.duckdb or $SERVICEKPI_DB)")
@@ -255,10 +255,9 @@ def calc(ctx: typer.Context, name: str = typer.Argument(..., help="KPI id, e.g. 
          option: Optional[List[str]] = typer.Option(None, "--option", help="key=value KPI option"),
          fmt: str = typer.Option("table", "--format", help="table or json")):
     """Run a KPI's formula on plain totals: calc nps --promoters 50 --passives 40 --detractors 10."""
-    args = calc_mod.parse_args(ctx.args)
     options = {k: v[-1] for k, v in parse_pairs(option, "--option").items()}
     try:
-        result = calc_mod.run(name, args, options)
+        result = calc_mod.run(name, calc_mod.parse_args(ctx.args), options)
     except UsageError as e:
         fail(str(e), 2)
     if fmt == "json":

@@ -31,7 +31,9 @@ def periods_table(ib, periods: list[Period], tz: str):
 class Ctx:
     """What a KPI's measures may use: filtered tables, period placement, grouping."""
 
-    def __init__(self, sources: Sources, periods, dims: list[str], where: dict[str, list], config, options: dict):
+    def __init__(self, sources: Sources, periods, dims: list[str], where: dict[str, list], config, options: dict,
+                 period_list: list[Period] | None = None):
+        self.period_list = period_list or []
         self.sources = sources
         self.periods = periods
         self.dims = dims
@@ -52,6 +54,14 @@ class Ctx:
         p = self.periods
         return t.join(p, [t[time] >= p.lo, t[time] < p.hi])
 
+    def bucket(self, t, time: str):
+        """Place rows in periods with a CASE over the period ends (no join; few periods)."""
+        ends = self.period_list
+        col = t[time]
+        t = t.filter(col >= ibis.literal(ends[0].lo), col < ibis.literal(ends[-1].hi))
+        label = ibis.cases(*[(col < ibis.literal(p.hi), ibis.literal(p.start or p.lo_date)) for p in ends])
+        return t.mutate(period_start=label)
+
     def cross(self, t):
         return t.cross_join(self.periods)
 
@@ -67,8 +77,10 @@ class Ctx:
 
     def weights(self, attr: str, key: str):
         w = getattr(self.config, attr, {}) or {}
-        return ibis.memtable(pa.table({key: pa.array(list(w), pa.string()),
-                                       "w": pa.array(list(w.values()), pa.float64())}))
+        name = f"sk_{attr}"
+        self.sources.ib.con.register(name, pa.table({key: pa.array(list(w), pa.string()),
+                                                     "w": pa.array(list(w.values()), pa.float64())}))
+        return self.sources.ib.table(name)
 
 
 def typed(col, value: str):
@@ -95,7 +107,16 @@ def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
     t = ctx.table(first.source)
     if first.prep:
         t = first.prep(t, o)
-    j = ctx.by_period(t, first.time_col(o)) if first.shape == "event" else ctx.cross(t)
+    if all(k.prefilter for k, _ in kpis):
+        keep = kpis[0][0].prefilter(t, kpis[0][1])
+        for k, opts in kpis[1:]:
+            keep = keep | k.prefilter(t, opts)
+        t = t.filter(keep)
+    if first.shape == "event":
+        few = 0 < len(ctx.period_list) <= 64
+        j = ctx.bucket(t, first.time_col(o)) if few else ctx.by_period(t, first.time_col(o))
+    else:
+        j = ctx.cross(t)
     aggs = {}
     for kpi, opts in kpis:
         aggs.update(event_aggregates(kpi, j, opts))

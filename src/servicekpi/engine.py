@@ -127,7 +127,7 @@ class Engine:
         self.sql: list[tuple[list[str], str]] = []
         for key, group in plan.items():
             dims = list(key[-1])
-            ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1])
+            ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
             shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
                      tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, tuple(sorted(sources.imported)))
             sql = self._compiled.get(shape)
@@ -163,6 +163,10 @@ class Engine:
             combos.setdefault(combo, None)
             m = {name[len(prefix):]: v for name, v in r.items() if name.startswith(prefix)} if prefix else r
             cells[(r["period_start"], combo)] = m
+        if k.shape == "state":  # a slice is observed when something is counted in the range
+            combos = {c: None for c in combos if any(
+                any(v for n, v in m.items() if n not in ("period_start", *dims))
+                for (ps, cc), m in cells.items() if cc == c)}
         if not dims:
             combos = {(): None}
         totals: dict[tuple, float] = {}
@@ -200,7 +204,7 @@ class Engine:
             raise UsageError(f"{k.id} is unavailable: table {', '.join(k.tables)} was never imported")
         o = self.options_for(k, q.options)
         dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
-        ctx = Ctx(sources, periods_table(self.ib, periods, q.tz), dims, where, self.config, o)
+        ctx = Ctx(sources, periods_table(self.ib, periods, q.tz), dims, where, self.config, o, periods)
         expr = rows_expr(ctx, k, o)
         total = self.ib.to_pyarrow(expr.count()).as_py()
         key = [c for c in (TABLES[k.source].key if k.source in TABLES else ("ticket_id", "sent_at")) if c in expr.columns]

@@ -44,11 +44,23 @@ def plan_calls(ctx, calls: int) -> None:
             boost[(t0 >= a) & (t0 < b), 1] = 2.5
     p = wq * boost / (wq * boost).sum()
     A = calls * p * AHT / INT                   # offered load (Erlangs)
-    # staffing follows the forecast (which did not see the outage coming) and a target
-    # occupancy per day and queue; some days are understaffed
+    # staffing: per half hour the fewest agents meeting a service-level target (Erlang C,
+    # target 70-90 % answered within 60 s, drawn per day and queue) for the forecast, which
+    # did not see the outage coming; some days are understaffed (sick leave)
     nd = -(-ni // 48)
-    occ = rng.uniform(0.7, 0.9, (nd, 3)) / np.where(rng.random((nd, 3)) < 0.1, 0.7, 1.0)
-    c = np.ceil(A / boost / np.repeat(occ, 48, axis=0)[:ni])
+    target = np.repeat(rng.uniform(0.7, 0.9, (nd, 3)), 48, axis=0)[:ni]
+    sick = np.repeat(rng.random((nd, 3)) < 0.1, 48, axis=0)[:ni]
+    base = A / boost
+    c = np.zeros(A.shape, np.int64)
+    B = np.ones_like(A)
+    k = 0
+    while (c == 0).any() and k < 100_000:
+        k += 1
+        B = base * B / (k + base * B)
+        cw = np.where(k > base, k * B / np.maximum(k - base * (1 - B), 1e-12), 1.0)
+        sl = 1 - cw * np.exp(-(k - base) * 60 / AHT)
+        c = np.where((c == 0) & (k > base) & (sl >= target), k, c)
+    c = np.where(sick, np.maximum(1, np.floor(c * 0.8)), c)
     c = np.maximum(c, np.maximum(np.roll(c, 1, 0), np.roll(c, -1, 0)))   # shifts, not 30-min hops
     c = np.where(open_[:, None] & (calls > 0), np.maximum(c, 1), 0).astype(np.int64)
     need = c.max(axis=0, initial=0)
@@ -62,9 +74,12 @@ def plan_calls(ctx, calls: int) -> None:
         B = A * B / (k + A * B)
         Bc = np.where(c == k, B, Bc)
     under = A < c
+    rho = A / np.maximum(c, 1)
     ctx.call_pwait = np.where(under, c * Bc / np.maximum(c - A * (1 - Bc), 1e-9), 1.0)
-    ctx.call_mwait = np.minimum(np.where(under, AHT / np.maximum(c - A, 1e-9),
-                                         AHT * (1 + 4 * (A / np.maximum(c, 1) - 1)) + 240), 1200)
+    # overloaded half hours: the queue builds up, waits grow with the excess load
+    ctx.call_mwait = np.where(under, AHT / np.maximum(c - A, 1e-9),
+                              AHT / np.maximum(c, 1) * (1 + 10 * (rho - 1)) + 60)
+    ctx.call_mwait = np.minimum(ctx.call_mwait, 1200)
     ctx.call_t0, ctx.call_c, ctx.call_p = t0, c, p.ravel()
 
 

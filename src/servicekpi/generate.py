@@ -153,6 +153,8 @@ def generate(out: str | Path, tickets: int = 20_000, seed: int = 7, fmt: str = "
         gen_tables.self_service(ctx, writer, tickets)
         gen_tables.feedback(ctx, writer, tickets)
         gen_tables.quality_reviews(ctx, writer)
+        for k in [k for k in vars(ctx) if k.startswith("t_")]:
+            delattr(ctx, k)                                      # free before the last table
         gen_tables.activity(ctx, writer, tickets)
     finally:
         writer.close()
@@ -285,10 +287,12 @@ def _ticket_chunk(ctx: Ctx, rng: np.random.Generator, a: int, b: int, msg_base: 
     R[excluded] = 0
     handoff = (R >= 2) & (rng.random(n) < 0.12)
     k_hand = 1 + (rng.random(n) * np.maximum(R - 1, 1)).astype(np.int64)
-    will_resolve = rng.random(n) > 0.02
+    will_resolve = rng.random(n) > 0.005                               # a few get stuck
     reopen_b = (R >= 2) & (rng.random(n) < 0.05)                      # reopened, resolved again
     reopen_b2 = reopen_b & (R >= 3) & (rng.random(n) < 0.25)
-    reopen_c = will_resolve & (R >= 1) & ~reopen_b & (rng.random(n) < 0.03)  # reopened, open now
+    # reopened and open now: recent tickets (older ones were solved again since)
+    recent = created >= end - 14 * DAY
+    reopen_c = will_resolve & (R >= 1) & ~reopen_b & recent & (rng.random(n) < 0.04)
     fcr_eligible = rng.random(n) > np.where(cat == TECHNICAL, 0.15, 0.05)
     g = GAPS[ch]
     speed = PRIO_SPEED[prio] * TIER_SPEED[tier] * ctx.agent_speed[agent1]

@@ -34,6 +34,7 @@ def scorecard(engine: Engine, kpis: list[str], start: dt.date, end: dt.date, aso
     for kid in kpis:
         k = engine.kpi(kid)
         by_month = {r["period_start"]: r["value"] for r in rows if r["kpi"] == kid}
-        table.add_row(f"{ARROW[k.direction]} {text('kpi', kid, 'label', lang)}", k.unit,
+        table.add_row(f"{ARROW[k.direction]} {kid}" if lang == "en" and len(months) > 4
+                      else f"{ARROW[k.direction]} {text('kpi', kid, 'label', lang)}", k.unit,
                       *[fmt_value(by_month.get(m), k.unit) for m in months])
     return table

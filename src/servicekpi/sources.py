@@ -80,7 +80,34 @@ class Sources:
             reopen_count=t.reopen_count.fill_null(0),
             fcr_eligible=t.fcr_eligible.fill_null(True),
         )
-        return t.drop(*[c for c in INTERNAL if c in t.columns])
+        t = t.drop(*[c for c in INTERNAL if c in t.columns])
+        return self._recount(t) if self._messages_after_asof() else t
+
+    def _messages_after_asof(self) -> bool:
+        if "messages" not in self.imported:
+            return False
+        last = self.ib.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]
+        return last is not None and last > self.asof
+
+    def _recount(self, t):
+        """Reply and message counts as of the instant (only when messages exist after it)."""
+        r = self.ib.table("replies")
+        r = r.filter(r.sent_at <= self.asof)
+        r = r.group_by(r_ticket=r.ticket_id).aggregate(a_replies=r.count(), a_agents=r.reply_agent_id.nunique())
+        m = self.ib.table("messages")
+        m = m.filter(m.sent_at <= self.asof)
+        m = m.group_by(m_ticket=m.ticket_id).aggregate(a_customer=m.count(where=m.author == "customer"),
+                                                        a_all=m.count())
+        j = t.left_join(r, t.ticket_id == r.r_ticket)
+        j = j.left_join(m, j.ticket_id == m.m_ticket).drop("r_ticket", "m_ticket")
+        has = t.customer_messages.notnull()  # the ticket's counts come from messages
+        j = j.mutate(
+            agent_replies=ibis.ifelse(has, j.a_replies.fill_null(0), j.agent_replies),
+            agents_involved=ibis.ifelse(has, ibis.ifelse(j.a_agents > 0, j.a_agents, ibis.null("int64")),
+                                        j.agents_involved),
+            customer_messages=ibis.ifelse(has, j.a_customer.fill_null(0), j.customer_messages),
+            all_messages=ibis.ifelse(has, j.a_all.fill_null(0), j.all_messages))
+        return j.drop("a_replies", "a_agents", "a_customer", "a_all")
 
     def base(self, name: str) -> ir.Table:
         """A table as of the instant, before links."""

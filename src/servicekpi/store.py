@@ -145,11 +145,13 @@ def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[s
                     delete(name, "customer_id = ?", [customer])
             # the referrer's id is personal data; the referral itself stays counted
             con.execute("UPDATE customers SET referred_by = 'erased' WHERE referred_by = ?", [customer])
-        raw_hit = ["json_extract_string(raw, '$.ticket_id') IN (SELECT ticket_id FROM erase_tickets)"]
-        params: list = []
+        raw_hit = ["trim(json_extract_string(raw, '$.ticket_id')) IN (SELECT ticket_id FROM erase_tickets)"]
+        if ticket is not None:
+            raw_hit.append("trim(json_extract_string(raw, '$.ticket_id')) = ?")
+        params: list = [ticket] if ticket is not None else []
         if customer is not None:
-            raw_hit.append("json_extract_string(raw, '$.customer_id') = ?")
-            raw_hit.append("json_extract_string(raw, '$.referred_by') = ?")
+            raw_hit.append("trim(json_extract_string(raw, '$.customer_id')) = ?")
+            raw_hit.append("trim(json_extract_string(raw, '$.referred_by')) = ?")
             params += [customer, customer]
         delete("quarantine", " OR ".join(raw_hit), params)
         con.execute("DROP TABLE erase_tickets")

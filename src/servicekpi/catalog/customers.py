@@ -29,14 +29,19 @@ def _crr(m, o, period=None):
     return Result(100 * num / s if s else None, num, s)
 
 
+def _spend_rows(ctx):
+    """Spend rows with their dates renamed apart from the periods' period_start."""
+    return ctx.table("spend").rename(spend_start="period_start", spend_end="period_end")
+
+
 def _spend(ctx):
     """Spend in each period, spread evenly over its days when a period cuts it."""
-    s = ctx.cross(ctx.table("spend"))
-    after_end = s.period_end + ibis.interval(days=1)
-    start = ibis.greatest(s.period_start, s.lo_date)
+    s = ctx.cross(_spend_rows(ctx))
+    after_end = s.spend_end + ibis.interval(days=1)
+    start = ibis.greatest(s.spend_start, s.lo_date)
     end = ibis.least(after_end, s.hi_date)
     overlap = ibis.greatest(end.delta(start, unit="day"), 0)
-    total = after_end.delta(s.period_start, unit="day")
+    total = after_end.delta(s.spend_start, unit="day")
     return ctx.group(s, spend=(s.amount * overlap / total).sum())
 
 
@@ -97,11 +102,11 @@ def _clv_data(ctx, o):
     c_agg = ctx.group(c, S12=c.count(where=active_at(c, c.lo12)),
                       L12=c.count(where=active_at(c, c.lo12) & (c.churned_at < c.hi)),
                       N12=c.count(where=(c.acquired_at >= c.lo12) & (c.acquired_at < c.hi)))
-    s = ctx.cross(ctx.table("spend"))
-    after_end = s.period_end + ibis.interval(days=1)
-    overlap = ibis.greatest(ibis.least(after_end, s.hi_date).delta(ibis.greatest(s.period_start, s.lo12_date),
+    s = ctx.cross(_spend_rows(ctx))
+    after_end = s.spend_end + ibis.interval(days=1)
+    overlap = ibis.greatest(ibis.least(after_end, s.hi_date).delta(ibis.greatest(s.spend_start, s.lo12_date),
                                                                      unit="day"), 0)
-    s_agg = ctx.group(s, spend12=(s.amount * overlap / after_end.delta(s.period_start, unit="day")).sum())
+    s_agg = ctx.group(s, spend12=(s.amount * overlap / after_end.delta(s.spend_start, unit="day")).sum())
     return ctx.merge(ctx.merge(o_agg, c_agg), s_agg)
 
 

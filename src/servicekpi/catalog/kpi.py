@@ -67,6 +67,7 @@ class Kpi:
     force_dim: str | None = None  # always sliced by this column
     allowed_dims: tuple[str, ...] | None = None  # None: every column the source reaches
     population: Callable | None = None  # (t, o) -> predicate: the rows behind the number
+    prefilter: Callable | None = None  # (t, o) -> predicate every measure implies (pruned early)
     rows_time: str | None = None  # for custom KPIs: the source column that places a row in a period
     calc: Calc | None = None
 

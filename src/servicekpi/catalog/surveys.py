@@ -31,7 +31,8 @@ def _nps(m, o, period=None):
 
 def survey(id, unit, direction, measures, finish, formula, kind, **kw):
     return Kpi(id, "surveys", unit, direction, ("surveys",), "surveys", measures, finish, formula,
-               time="responded_at", population=lambda t, o: of(t, kind), **kw)
+               time="responded_at", population=lambda t, o: of(t, kind),
+               prefilter=lambda t, o: of(t, kind), **kw)
 
 
 KPIS = [

@@ -161,7 +161,7 @@ KPIS.append(Kpi(
     "self_service_rate", "tickets", "percent", "higher", ("self_service", "tickets"), "self_service",
     _self_service, ratio(),
     "self-service resolutions (bot_resolved, ivr_resolved) / (self-service resolutions + tickets) x 100",
-    shape="custom", attribution="occurred_at / created_at", rows_time="occurred_at", allowed_dims=("channel",),
+    shape="custom", attribution="occurred_at / created_at", rows_time="occurred_at", allowed_dims=("channel", "tier", "persona", "acquisition_channel"),
     population=lambda t, o: t.kind.isin(["bot_resolved", "ivr_resolved"]),
     calc=Calc(("self_service_resolutions", "tickets"),
               lambda a: {"num": a["self_service_resolutions"],

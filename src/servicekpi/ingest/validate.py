@@ -138,7 +138,8 @@ def _rules(c: Column, r: str, gap: str | None) -> list[tuple[str, str, str]]:
     if c.required:
         out.append((c.name, f"{r} IS NULL", lit("missing required value")))
     if c.type not in ("string", "enum"):
-        msg = f"{_show(r)} || {lit(f' is not a {c.type} ({EXPECT[c.type]})')}"
+        article = "an" if c.type[0] in "aeiou" else "a"
+        msg = f"{_show(r)} || {lit(f' is not {article} {c.type} ({EXPECT[c.type]})')}"
         out.append((c.name, f"{r} IS NOT NULL AND {t} IS NULL", msg))
     if gap:
         out.append((c.name, gap, f"{_show(r)} || {lit(' does not exist in the source time zone (skipped by a DST change); give an offset, e.g. +03:00')}"))
