@@ -62,6 +62,12 @@ class Ctx:
         label = ibis.cases(*[(col < ibis.literal(p.hi), ibis.literal(p.start or p.lo_date)) for p in ends])
         return t.mutate(period_start=label)
 
+    def place(self, t, time: str):
+        """Rows placed in the period their `time` falls in."""
+        if 0 < len(self.period_list) <= 64:
+            return self.bucket(t, time)
+        return self.by_period(t, time)
+
     def cross(self, t):
         return t.cross_join(self.periods)
 
@@ -113,8 +119,7 @@ def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
             keep = keep | k.prefilter(t, opts)
         t = t.filter(keep)
     if first.shape == "event":
-        few = 0 < len(ctx.period_list) <= 64
-        j = ctx.bucket(t, first.time_col(o)) if few else ctx.by_period(t, first.time_col(o))
+        j = ctx.place(t, first.time_col(o))
     else:
         j = ctx.cross(t)
     aggs = {}

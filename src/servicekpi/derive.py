@@ -5,6 +5,8 @@ Per reply: the instant its wait started (avg_response_time), or NULL for a follo
 """
 from __future__ import annotations
 
+from .store import REPLY_TICKET_COLUMNS
+
 ORDERED = """
 CREATE OR REPLACE TEMP TABLE msg_ordered AS
 SELECT ticket_id, sent_at, author, agent_id, is_reply,
@@ -22,7 +24,7 @@ REPLIES = """
 INSERT INTO replies
 SELECT r.ticket_id, r.sent_at,
        CASE WHEN r.grp = 1 THEN t.created_at ELSE w.first_customer END AS start_at,
-       r.agent_id, r.grp
+       r.agent_id, r.grp, {ticket_columns}
 FROM msg_ordered r
 JOIN tickets t ON t.ticket_id = r.ticket_id
 LEFT JOIN (SELECT ticket_id, grp, min(sent_at) AS first_customer FROM msg_ordered
@@ -56,7 +58,7 @@ def refresh(con) -> None:
     """Recompute every derived fact from the stored messages (inside the caller's transaction)."""
     con.execute(ORDERED)
     con.execute("DELETE FROM replies")
-    con.execute(REPLIES)
+    con.execute(REPLIES.format(ticket_columns=", ".join(f"t.{c}" for c in REPLY_TICKET_COLUMNS)))
     con.execute(FACTS)
     con.execute(CLEAR)
     con.execute("DROP TABLE msg_ordered")

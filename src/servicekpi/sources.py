@@ -27,6 +27,7 @@ class Sources:
         self.imported = imported
         self.asof = asof
         self._cols: dict[str, dict[str, str]] = {}
+        self._last_message: list | None = None
 
     # -- schema -------------------------------------------------------------
     def columns(self, table: str) -> dict[str, str]:
@@ -86,7 +87,9 @@ class Sources:
     def _messages_after_asof(self) -> bool:
         if "messages" not in self.imported:
             return False
-        last = self.ib.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]
+        if self._last_message is None:
+            self._last_message = [self.ib.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]]
+        last = self._last_message[0]
         return last is not None and last > self.asof
 
     def _recount(self, t):
@@ -115,10 +118,7 @@ class Sources:
             return self.tickets()
         if name == "replies":
             r = self.ib.table("replies")
-            r = r.filter(r.sent_at <= self.asof)
-            t = self.tickets()
-            keep = [c for c in t.columns if c not in r.columns]
-            return r.join(t.select("ticket_id", *keep), "ticket_id")
+            return r.filter(r.sent_at <= self.asof, ~r.excluded.fill_null(False))
         spec = TABLES[name]
         t = self.ib.table(name)
         t = t.filter(t[spec.time] <= self.asof)
@@ -132,13 +132,19 @@ class Sources:
     def linked(self, name: str, need: set[str]) -> ir.Table:
         """`name` as of the instant, joined to tickets/customers for the columns in `need`."""
         t = self.base(name)
+        if name == "replies":
+            want = [c for c in self._dim_cols("tickets") if c in need and c not in t.columns]
+            if want:
+                tk = self.ib.table("tickets").select(tk_id="ticket_id", **{c: f"{c}" for c in want})
+                t = t.left_join(tk, t.ticket_id == tk.tk_id).drop("tk_id")
         spec = TABLES.get(name)
         fallback = FALLBACK.get(name, ())
         if spec and spec.ticket_link and "tickets" in self.imported:
             want = [c for c in self._dim_cols("tickets")
                     if c != "ticket_id" and c in need and (c not in t.columns or c in fallback)]
             if want:
-                tk = self.tickets()
+                tk = self.ib.table("tickets")
+                tk = tk.filter(tk.created_at <= self.asof, ~tk.excluded.fill_null(False))
                 tk = tk.select("ticket_id", **{f"tk_{c}": tk[c] for c in want})
                 t = t.left_join(tk, "ticket_id").drop("ticket_id_right")
                 t = t.mutate(**{c: (t[c].fill_null(t[f"tk_{c}"]) if c in t.columns else t[f"tk_{c}"])

@@ -10,7 +10,10 @@ import duckdb
 from .model import SQL_TYPES, TABLES
 
 DEFAULT_DB = "servicekpi.duckdb"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# ticket columns copied onto each reply, so reply KPIs slice without a join
+REPLY_TICKET_COLUMNS = ("channel", "category", "priority", "status", "customer_id", "customer_tier",
+                        "agent_id", "team", "excluded")
 IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 # per-ticket facts derived from messages (data-format.md, "Order and replies")
@@ -55,7 +58,18 @@ def _v2(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-MIGRATIONS = {1: _v1, 2: _v2}
+def _v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Replies carry their ticket's slicing columns (rebuilt from messages on the next import)."""
+    con.execute("DROP TABLE IF EXISTS replies")
+    cols = ", ".join(f"{c} {'BOOLEAN' if c == 'excluded' else 'VARCHAR'}" for c in REPLY_TICKET_COLUMNS)
+    con.execute(f"""CREATE TABLE replies (ticket_id VARCHAR, sent_at TIMESTAMP, start_at TIMESTAMP,
+                    reply_agent_id VARCHAR, ordinal BIGINT, {cols})""")
+    if con.execute("SELECT count(*) FROM messages").fetchall()[0][0]:
+        from .derive import refresh
+        refresh(con)
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}
 
 
 def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -148,13 +148,10 @@ KPIS = [
 
 def _self_service(ctx, o):
     ss = ctx.table("self_service")
-    ss = ss.filter(ss.kind.isin(["bot_resolved", "ivr_resolved"]))
-    tk = ctx.table("tickets")
-    cols = ctx.dims
-    a = ss.select(*cols, at=ss.occurred_at, self_served=ibis.literal(1))
-    b = tk.select(*cols, at=tk.created_at, self_served=ibis.literal(0))
-    u = ctx.by_period(a.union(b), "at")
-    return ctx.group(u, num=u.self_served.sum(), den=u.count())
+    ss = ctx.place(ss.filter(ss.kind.isin(["bot_resolved", "ivr_resolved"])), "occurred_at")
+    tk = ctx.place(ctx.table("tickets"), "created_at")
+    m = ctx.merge(ctx.group(ss, num=ss.count()), ctx.group(tk, tickets=tk.count()))
+    return m.mutate(num=m.num.fill_null(0), den=m.num.fill_null(0) + m.tickets.fill_null(0))
 
 
 KPIS.append(Kpi(
