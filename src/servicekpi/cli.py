@@ -23,7 +23,7 @@ from .ingest.readers import FileError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="servicekpi: exact, explainable customer-service KPIs.")
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 DEBUG = {"on": False}
 
@@ -39,6 +39,29 @@ def fail(message: str, code: int = 1) -> None:
 def progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True)
+
+
+OPEN: list = []
+
+
+def connect(path: Path, read_only: bool = False):
+    """A store connection closed when the command ends (tests run many commands in one process)."""
+    con = store.connect(path, read_only=read_only)
+    OPEN.append(con)
+    return con
+
+
+def close_all() -> None:
+    while OPEN:
+        try:
+            OPEN.pop().close()
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+
+
+@app.callback()
+def _root(ctx: typer.Context):
+    ctx.call_on_close(close_all)
 
 
 def workspace(db: Optional[Path], config: Optional[Path]):
@@ -97,7 +120,7 @@ def import_(path: Path = typer.Argument(..., help="dataset folder (one file per 
         cfg_mod.check_zone(tz, "--source-tz")
     except cfg_mod.ConfigError as e:
         fail(str(e), 2)
-    con = store.connect(path_db)
+    con = connect(path_db)
     try:
         with progress() as bar:
             files = load.plan(path, table)
@@ -130,7 +153,7 @@ def quarantine(fmt: str = typer.Option("table", "--format", help="table or json"
                db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """List rejected rows with their file, line, column and reason."""
     path_db, _ = workspace(db, config)
-    rows = store.quarantine_rows(store.connect(path_db, read_only=True))
+    rows = store.quarantine_rows(connect(path_db, read_only=True))
     if fmt == "json":
         out.print(json.dumps(rows, ensure_ascii=False, default=str), markup=False)
         return
@@ -151,7 +174,7 @@ def erase(customer: Optional[str] = typer.Option(None, "--customer", help="custo
     if (customer is None) == (ticket is None):
         fail("give exactly one of --customer ID or --ticket ID", 2)
     path_db, _ = workspace(db, config)
-    removed = store.erase(store.connect(path_db), customer=customer, ticket=ticket)
+    removed = store.erase(connect(path_db), customer=customer, ticket=ticket)
     out.print("removed " + (", ".join(f"{n} from {t}" for t, n in removed.items()) or "nothing"), markup=False)
 
 
@@ -200,7 +223,7 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
         fail(f"--format '{fmt}' is not one of: table, json, csv", 2)
     path_db, cfg = workspace(db, config)
     q = _query(ids, by, dim, from_, to, where, option, tz, as_of, cfg)
-    engine = Engine(store.connect(path_db, read_only=True), cfg)
+    engine = Engine(connect(path_db, read_only=True), cfg)
     rows = _run(lambda: engine.evaluate(q))
     for note in sorted({r["note"] for r in rows if r.get("note", "").startswith("unavailable")}):
         err.print(f"{note}", markup=False)
@@ -244,7 +267,7 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
     """List the records behind a KPI: the tickets, calls or answers it counted."""
     path_db, cfg = workspace(db, config)
     q = _query([kpi_id], by, dim, from_, to, where, option, tz, as_of, cfg)
-    engine = Engine(store.connect(path_db, read_only=True), cfg)
+    engine = Engine(connect(path_db, read_only=True), cfg)
     records, total = _run(lambda: engine.rows(q, limit, offset))
     print_rows(records, fmt, q.dims)
     err.print(f"{len(records)} of {total} record(s)")
@@ -253,7 +276,8 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def calc(ctx: typer.Context, name: str = typer.Argument(..., help="KPI id, e.g. nps, crr, clv"),
          option: Optional[List[str]] = typer.Option(None, "--option", help="key=value KPI option"),
-         fmt: str = typer.Option("table", "--format", help="table or json")):
+         fmt: str = typer.Option("table", "--format", help="table or json"),
+         db: Optional[Path] = typer.Option(None, "--db", help="accepted for symmetry; calc reads no store")):
     """Run a KPI's formula on plain totals: calc nps --promoters 50 --passives 40 --detractors 10."""
     options = {k: v[-1] for k, v in parse_pairs(option, "--option").items()}
     try:
@@ -274,7 +298,8 @@ def generate(out_dir: Path = typer.Argument(..., metavar="OUT"),
              fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
              months: int = typer.Option(6, "--months"),
              calls: Optional[int] = typer.Option(None, "--calls"),
-             surveys: Optional[int] = typer.Option(None, "--surveys")):
+             surveys: Optional[int] = typer.Option(None, "--surveys"),
+             db: Optional[Path] = typer.Option(None, "--db", help="accepted for symmetry; generate writes files")):
     """Write a realistic sample operation (every table of the format)."""
     from .generate import generate as gen
     with progress() as bar:
@@ -289,12 +314,13 @@ MAIN_KPIS = ["ticket_volume", "first_response_time", "avg_resolution_time", "res
 
 
 @app.command()
-def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typer.Option(20_000, "--tickets")):
+def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typer.Option(20_000, "--tickets"),
+         db: Optional[Path] = typer.Option(None, "--db", help="store to create (default OUT/servicekpi.duckdb)")):
     """Generate about 6 months of a sample operation, import it and print the scorecard."""
     from .generate import generate as gen
     from .scorecard import scorecard
     data = out_dir / "data"
-    path_db = out_dir / "servicekpi.duckdb"
+    path_db = db or out_dir / "servicekpi.duckdb"
     end = dt.date.today().replace(day=1)
     with progress() as bar:
         task = bar.add_task("generating", total=None)
@@ -302,10 +328,12 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
             progress=lambda table, n: bar.update(task, advance=n, description=f"generating {table}"))
     path_db.unlink(missing_ok=True)
     con = store.connect(path_db)
-    result = load.run(con, data)
+    with progress() as bar:
+        task = bar.add_task("importing", total=len(load.plan(data, None)))
+        result = load.run(con, data, progress=lambda f: bar.update(task, advance=1, description=Path(f).name))
     err.print(f"imported {data}: {result.summary()}", markup=False)
     con.close()
-    engine = Engine(store.connect(path_db, read_only=True))
+    engine = Engine(connect(path_db, read_only=True))
     start = (end.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     for _ in range(5):
         start = (start - dt.timedelta(days=1)).replace(day=1)
@@ -315,18 +343,25 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
 
 
 @app.command("list")
-def list_(lang: str = typer.Option("en", "--lang")):
-    """The KPI catalog: id, unit, direction, options, label."""
-    from .catalog import catalog, text
-    t = Table("id", "family", "unit", "direction", "options", "label")
+def list_(lang: str = typer.Option("en", "--lang", help="en, zh, ro or th"),
+          db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
+    """The KPI catalog: id, unit, direction, options, label, and whether the store can answer it."""
+    from .catalog import LANGS, catalog, text
+    if lang not in LANGS:
+        fail(f"--lang '{lang}' is not one of: {', '.join(LANGS)}", 2)
+    path_db, _ = workspace(db, config)
+    imported = store.imported_tables(connect(path_db, read_only=True))
+    t = Table("id", "family", "unit", "direction", "options", "available", "label")
     for k in catalog().kpis.values():
+        missing = [x for x in k.tables if x not in imported]
         t.add_row(k.id, k.family, k.unit, k.direction, ", ".join(f"{o.name}={o.default}" for o in k.options),
-                  text("kpi", k.id, "label", lang))
+                  "yes" if not missing else f"needs {', '.join(missing)}", text("kpi", k.id, "label", lang))
     out.print(t)
 
 
 @app.command()
-def docs(target: Path = typer.Argument(Path("docs/kpis.md"))):
+def docs(target: Path = typer.Argument(Path("docs/kpis.md")),
+         db: Optional[Path] = typer.Option(None, "--db", help="accepted for symmetry; docs come from the catalog")):
     """Write the KPI reference generated from the catalog."""
     from .docs import kpi_reference
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -150,6 +150,10 @@ def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[s
             con.execute("INSERT INTO erase_tickets VALUES (?)", [ticket])
         if customer is not None:
             con.execute("INSERT INTO erase_tickets SELECT ticket_id FROM tickets WHERE customer_id = ?", [customer])
+            # tickets of the customer that were rejected: their messages' raw rows go too
+            con.execute("""INSERT INTO erase_tickets SELECT trim(json_extract_string(raw, '$.ticket_id'))
+                FROM quarantine WHERE table_name = 'tickets'
+                  AND trim(json_extract_string(raw, '$.customer_id')) = ?""", [customer])
         in_tickets = "ticket_id IN (SELECT ticket_id FROM erase_tickets)"
         for table in ("messages", "replies", "surveys", "calls", "quality_reviews", "tickets"):
             delete(table, in_tickets, [])

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from .. import derive
 from ..model import TABLES, Table
-from ..store import IDENT, INTERNAL, quote, table_columns
+from ..store import INTERNAL, quote, table_columns
 from . import readers, validate
 from .readers import FileError
 
@@ -72,10 +72,12 @@ def plan(path: Path, table: str | None) -> list[tuple[Path, str | None, str | No
 def run(con, path: Path, table: str | None = None, strict: bool = False, encoding: str | None = None,
         tz: str = "UTC", progress: Callable[[str], None] | None = None) -> ImportResult:
     result = ImportResult()
+    files = plan(path, table)
+    several = {n for n in TABLES if sum(1 for _, t, e in files if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
         touched: set[str] = set()
-        for f, name, error in plan(path, table):
+        for f, name, error in files:
             if progress:
                 progress(str(f))
             fr = FileResult(str(f), name, error=error)
@@ -84,13 +86,15 @@ def run(con, path: Path, table: str | None = None, strict: bool = False, encodin
                 continue
             try:
                 loaded = readers.read(f, encoding)
-                _load(con, TABLES[name], loaded, fr, tz)
+                _load(con, TABLES[name], loaded, fr, tz, track=name in several)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
         if touched & {"tickets", "messages"}:
             derive.refresh(con)
         con.execute("DROP TABLE IF EXISTS chk")
+        for name in several:
+            con.execute(f"DROP TABLE IF EXISTS seen_{name}")
         if strict and (result.total("rejected") or result.file_errors):
             con.execute("ROLLBACK")
             return result
@@ -102,7 +106,7 @@ def run(con, path: Path, table: str | None = None, strict: bool = False, encodin
         raise
 
 
-def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str) -> None:
+def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False) -> None:
     data = loaded.data
     names = [n for n in data.column_names]
     missing = [c.name for c in table.columns if c.required and c.name not in names]
@@ -114,7 +118,7 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str) ->
     for n in names:
         if n in known:
             continue
-        if IDENT.match(n) and n not in INTERNAL and not n.startswith("__"):
+        if n.strip() and n not in INTERNAL and not n.startswith("__"):
             extras.append(n)
         else:
             fr.notes.append(f"column '{n}' ignored (not a usable column name)")
@@ -124,6 +128,8 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str) ->
     types = {r[0]: r[1] for r in con.execute("DESCRIBE stage").fetchall() if r[0] != "__line"}
     con.execute(f"CREATE OR REPLACE TEMP TABLE chk AS {validate.build(table, types, extras, tz, 'stage')}")
     _reject_duplicates(con, table, loaded.line_kind)
+    if track:
+        _reject_seen(con, table, fr.source, loaded.line_kind)
     if table.name == "messages":
         _check_tickets(con)
     for x in extras:
@@ -155,6 +161,19 @@ def _reject_duplicates(con, table: Table, kind: str) -> None:
             __reason = {what} || CAST(d.first AS VARCHAR)
             FROM dups d WHERE {_key_match('chk', 'd', table.key)} AND chk.__line > d.first""")
     con.execute("DROP TABLE dups")
+
+
+def _reject_seen(con, table: Table, source: str, kind: str) -> None:
+    """A key already imported from another file of the same import is a duplicate too."""
+    keys = ", ".join(quote(k) for k in table.key)
+    seen = f"seen_{table.name}"
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {seen} AS SELECT {keys}, '' AS src, 0::BIGINT AS line "
+                f"FROM {table.name} WHERE FALSE")
+    con.execute(f"""UPDATE chk SET __col = {validate.lit(table.key[0])},
+        __reason = {validate.lit(f"duplicate {', '.join(table.key)}, first seen at ")} || s.src || ' ' || s.line
+        FROM {seen} s WHERE {_key_match('chk', 's', table.key)} AND chk.__reason IS NULL""")
+    con.execute(f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL",
+                [f"{Path(source).name} {kind}"])
 
 
 def _check_tickets(con) -> None:

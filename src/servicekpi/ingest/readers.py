@@ -107,7 +107,30 @@ def _csv(path: Path, encoding: str | None) -> Loaded:
         if "UTF8" in msg or "utf8" in msg.lower() and "invalid" in msg.lower():
             raise FileError(str(path), _encoding_hint()) from None
         raise FileError(str(path), f"cannot parse as CSV: {msg.splitlines()[0]}") from None
+    if _has_blank_lines(path):
+        return Loaded(table, _csv_lines_slow(path, encoding, table.num_rows), "line")
     return Loaded(table, _csv_lines(table), "line")
+
+
+def _has_blank_lines(path: Path) -> bool:
+    import mmap
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        return m.find(b"\n\n") >= 0 or m.find(b"\n\r\n") >= 0
+
+
+def _csv_lines_slow(path: Path, encoding: str | None, n: int) -> pa.Array:
+    """First line of each record when blank lines (skipped by the reader) are present."""
+    enc = "utf-8-sig" if not encoding or encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    starts, last = [], 0
+    with open(path, encoding=enc, newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        last = reader.line_num
+        for row in reader:
+            if row:  # the reader, like pyarrow, skips only truly empty lines
+                starts.append(last + 1)
+            last = reader.line_num
+    return pa.array(starts[:n], pa.int64())
 
 
 def _csv_lines(table: pa.Table) -> pa.Array:

@@ -17,6 +17,7 @@ EXPECT = {
 TRUE = "('true','1','yes','y','t')"
 FALSE = "('false','0','no','n','f')"
 OFFSET = r"'\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$'"
+VALID_OFFSET = r"'([zZ]|[+-](0\d|1[0-4])(:?[0-5]\d)?)$'"
 
 
 def lit(s: str) -> str:
@@ -64,7 +65,8 @@ def _typed(col: Column, raw: str, src_type: str | None, tz: str) -> str:
         if src_type and (src_type.startswith("TIMESTAMP") or src_type == "DATE"):
             return _local_to_utc(f"CAST({raw} AS TIMESTAMP)", tz)
         v = f"CAST({raw} AS VARCHAR)"
-        absolute = f"timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))"
+        absolute = (f"CASE WHEN regexp_matches({v}, {VALID_OFFSET}) "
+                    f"THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) END")
         local = _local_to_utc(f"TRY_CAST({v} AS TIMESTAMP)", tz)
         return f"CASE WHEN regexp_matches({v}, {OFFSET}) THEN {absolute} ELSE {local} END"
     raise ValueError(t)
