@@ -15,6 +15,9 @@ from . import readers, validate
 from .readers import FileError
 
 
+MEMORY_LIMIT = "3GB"
+
+
 @dataclass
 class FileResult:
     source: str
@@ -73,6 +76,9 @@ def run(con, path: Path, table: str | None = None, strict: bool = False, encodin
         tz: str = "UTC", progress: Callable[[str], None] | None = None) -> ImportResult:
     result = ImportResult()
     files = plan(path, table)
+    # bounded memory: DuckDB spills big sorts and joins to disk instead of growing
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     several = {n for n in TABLES if sum(1 for _, t, e in files if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
@@ -107,8 +113,7 @@ def run(con, path: Path, table: str | None = None, strict: bool = False, encodin
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False) -> None:
-    data = loaded.data
-    names = [n for n in data.column_names]
+    names = [n.strip() for n in loaded.columns]
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
         raise FileError(fr.source, f"{loaded.line_kind} 1: required column(s) missing: {', '.join(missing)} "
@@ -118,13 +123,18 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     for n in names:
         if n in known:
             continue
-        if n.strip() and n not in INTERNAL and not n.startswith("__"):
+        if n and n not in INTERNAL and not n.startswith("__"):
             extras.append(n)
         else:
             fr.notes.append(f"column '{n}' ignored (not a usable column name)")
-    data = data.select([n for n in names if n in known or n in extras])
-    data = data.append_column("__line", loaded.lines)
-    con.register("stage", data)
+    keep = [(orig, n) for orig, n in zip(loaded.columns, names) if n in known or n in extras]
+    if loaded.parquet is not None:
+        con.register("stage_src", con.read_parquet(str(loaded.parquet), file_row_number=True))
+        cols = ", ".join(f"{quote(orig)} AS {quote(n)}" for orig, n in keep)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {cols}, file_row_number + 1 AS __line FROM stage_src")
+    else:
+        data = loaded.data.select([orig for orig, _ in keep]).rename_columns([n for _, n in keep])
+        con.register("stage", data.append_column("__line", loaded.lines))
     types = {r[0]: r[1] for r in con.execute("DESCRIBE stage").fetchall() if r[0] != "__line"}
     con.execute(f"CREATE OR REPLACE TEMP TABLE chk AS {validate.build(table, types, extras, tz, 'stage')}")
     _reject_duplicates(con, table, loaded.line_kind)
@@ -141,9 +151,17 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
                                   "ORDER BY __line LIMIT 5").fetchall()]
     if fr.rejected:
         _quarantine(con, table, fr.source, loaded.line_kind, [n for n in types])
-    con.unregister("stage")
+    _drop_stage(con, loaded)
     _upsert(con, table, extras, fr)
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
+
+
+def _drop_stage(con, loaded: readers.Loaded) -> None:
+    if loaded.parquet is not None:
+        con.execute("DROP VIEW stage")
+        con.unregister("stage_src")
+    else:
+        con.unregister("stage")
 
 
 def _key_match(a: str, b: str, key: tuple[str, ...]) -> str:

@@ -26,9 +26,15 @@ class FileError(ValueError):
 
 @dataclass
 class Loaded:
-    data: pa.Table  # source columns (strings, or typed for parquet)
-    lines: pa.Array  # int64: line (csv/jsonl/xlsx) or row/item number per row
+    data: pa.Table | None  # source columns (strings, or typed)
+    lines: pa.Array | None  # int64: line (csv/jsonl/xlsx) or row/item number per row
     line_kind: str  # "line", "row" or "item"
+    parquet: Path | None = None  # read by DuckDB itself (streaming), not through Arrow
+    names: list[str] | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return self.names if self.names is not None else self.data.column_names
 
 
 def fmt_of(path: Path) -> str:
@@ -204,11 +210,10 @@ def _json(path: Path, encoding: str | None) -> Loaded:
 
 def _parquet(path: Path) -> Loaded:
     try:
-        table = pq.read_table(path)
+        schema = pq.read_schema(path)
     except (pa.ArrowInvalid, OSError) as e:
         raise FileError(str(path), f"cannot read as Parquet: {e}") from None
-    table = table.rename_columns([c.strip() for c in table.column_names])
-    return Loaded(table, pa.array(range(1, table.num_rows + 1), pa.int64()), "row")
+    return Loaded(None, None, "row", parquet=path, names=list(schema.names))
 
 
 def _xlsx(path: Path) -> Loaded:
