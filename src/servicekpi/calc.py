@@ -40,13 +40,10 @@ def run(name: str, args: dict[str, float], given: dict[str, str]) -> dict:
     if name not in with_calc:
         raise suggest(name, with_calc, "KPI for calc")
     kpi = with_calc[name]
-    options = kpi.defaults()
-    for op in kpi.options:
-        if op.name in given:
-            try:
-                options[op.name] = op.parse(given[op.name])
-            except ValueError as e:
-                raise UsageError(str(e)) from None
+    try:
+        options = kpi.resolve(given)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     unknown = set(given) - set(options)
     if unknown:
         raise suggest(sorted(unknown)[0], options, f"option for {name}")

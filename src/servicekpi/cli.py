@@ -23,8 +23,8 @@ from .ingest.readers import FileError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="servicekpi: exact, explainable customer-service KPIs.")
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 DEBUG = {"on": False}
 
 DbOpt = typer.Option(None, "--db", help="store file (default ./servicekpi.duckdb or $SERVICEKPI_DB)")
@@ -155,7 +155,7 @@ def quarantine(fmt: str = typer.Option("table", "--format", help="table or json"
     path_db, _ = workspace(db, config)
     rows = store.quarantine_rows(connect(path_db, read_only=True))
     if fmt == "json":
-        out.print(json.dumps(rows, ensure_ascii=False, default=str), markup=False)
+        print(json.dumps(rows, ensure_ascii=False, default=str))
         return
     if fmt != "table":
         fail(f"--format '{fmt}' is not one of: table, json", 2)
@@ -238,7 +238,7 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
 
 def print_rows(rows: list[dict], fmt: str, dims: list[str]) -> None:
     if fmt == "json":
-        out.print(json.dumps(rows, ensure_ascii=False), markup=False)
+        print(json.dumps(rows, ensure_ascii=False))
         return
     keys = list(dict.fromkeys(k for r in rows for k in r))
     if fmt == "csv":
@@ -246,7 +246,7 @@ def print_rows(rows: list[dict], fmt: str, dims: list[str]) -> None:
         w = csv.DictWriter(buf, keys)
         w.writeheader()
         w.writerows(rows)
-        out.print(buf.getvalue().rstrip("\n"), markup=False)
+        print(buf.getvalue().rstrip("\n"))
         return
     t = Table(*keys)
     for r in rows:
@@ -285,7 +285,7 @@ def calc(ctx: typer.Context, name: str = typer.Argument(..., help="KPI id, e.g. 
     except UsageError as e:
         fail(str(e), 2)
     if fmt == "json":
-        out.print(json.dumps(result), markup=False)
+        print(json.dumps(result))
     else:
         out.print(f"{name} = {result['value']} {result['unit']}" + (
             f" ({result['numerator']} / {result['denominator']})" if result.get("denominator") is not None else ""),

@@ -59,13 +59,10 @@ class Engine:
         return self.cat.kpis[kid]
 
     def options_for(self, kpi: Kpi, given: dict[str, str]) -> dict:
-        o = kpi.defaults()
-        for op in kpi.options:
-            if op.name in given:
-                try:
-                    o[op.name] = op.parse(given[op.name])
-                except ValueError as e:
-                    raise UsageError(f"{kpi.id}: {e}") from None
+        try:
+            o = kpi.resolve(given)
+        except ValueError as e:
+            raise UsageError(f"{kpi.id}: {e}") from None
         o["_csat_scale"] = self.config.csat_scale
         return o
 
@@ -123,20 +120,27 @@ class Engine:
             o = self.options_for(k, q.options)
             dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
             plan.setdefault(batch_key(k, o, tuple(dims)), []).append((k, o))
-        measured: dict[str, tuple[list[str], dict]] = {}
+        measured: dict[str, tuple[list[str], dict, list]] = {}
         self.sql: list[tuple[list[str], str]] = []
+        version = tuple(sorted(imported_tables(self.con, stamped=True).items()))
         for key, group in plan.items():
             dims = list(key[-1])
             ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
             shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
-                     tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, tuple(sorted(sources.imported)))
+                     tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version)
             sql = self._compiled.get(shape)
             if sql is None:
                 sql = self._compiled[shape] = ibis.to_sql(compile_group(ctx, group), dialect="duckdb")
             self.sql.append(([k.id for k, _ in group], sql))
-            table = fetch(self.con, sql)
+        # one statement for every group, so DuckDB schedules them together
+        union = " UNION ALL BY NAME ".join(f"SELECT {i} AS __group, * FROM ({sql})"
+                                           for i, (_, sql) in enumerate(self.sql))
+        results: dict[int, list] = {i: [] for i in range(len(self.sql))}
+        for r in (fetch(self.con, union) if self.sql else []):
+            results[r.pop("__group")].append(r)
+        for i, (key, group) in enumerate(plan.items()):
             for k, o in group:
-                measured[k.id] = (dims, o, table)
+                measured[k.id] = (list(key[-1]), o, results[i])
         out = []
         for k in kpis:
             if k.id not in measured:

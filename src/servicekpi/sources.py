@@ -32,12 +32,14 @@ class Sources:
     # -- schema -------------------------------------------------------------
     def columns(self, table: str) -> dict[str, str]:
         """Column name -> DuckDB type of a stored table (extras included, internals not)."""
-        if table not in self._cols:
+        if not self._cols:
             cur = self.ib.con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-                "ORDER BY ordinal_position", [table])
-            self._cols[table] = {n: t for n, t in cur.fetchall() if n not in INTERNAL}
-        return self._cols[table]
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
+            for tab, n, typ in cur.fetchall():
+                if n not in INTERNAL:
+                    self._cols.setdefault(tab, {})[n] = typ
+        return self._cols.get(table, {})
 
     def _dim_cols(self, table: str, exclude=()) -> list[str]:
         return [n for n, t in self.columns(table).items()
@@ -124,10 +126,12 @@ class Sources:
         t = t.filter(t[spec.time] <= self.asof)
         if spec.later:
             t = t.mutate(**{c: self._later(t[c]) for c in spec.later})
-        excluded = self._excluded_ids() if spec.ticket_link else None
-        if excluded is not None:
-            t = t.filter(t.ticket_id.isnull() | ~t.ticket_id.isin(excluded))
         return t
+
+    def _not_excluded(self, t):
+        """Rows linked only to excluded tickets are left out (a semi-join on the few excluded ids)."""
+        excluded = self._excluded_ids()
+        return t if excluded is None else t.filter(t.ticket_id.isnull() | ~t.ticket_id.isin(excluded))
 
     def linked(self, name: str, need: set[str]) -> ir.Table:
         """`name` as of the instant, joined to tickets/customers for the columns in `need`."""
@@ -142,13 +146,17 @@ class Sources:
         if spec and spec.ticket_link and "tickets" in self.imported:
             want = [c for c in self._dim_cols("tickets")
                     if c != "ticket_id" and c in need and (c not in t.columns or c in fallback)]
-            if want:
+            if want:  # one join brings the ticket's columns and its excluded flag
                 tk = self.ib.table("tickets")
-                tk = tk.filter(tk.created_at <= self.asof, ~tk.excluded.fill_null(False))
-                tk = tk.select("ticket_id", **{f"tk_{c}": tk[c] for c in want})
-                t = t.left_join(tk, "ticket_id").drop("ticket_id_right")
+                tk = tk.filter(tk.created_at <= self.asof)
+                tk = tk.select("ticket_id", tk_excluded=tk.excluded, **{f"tk_{c}": tk[c] for c in want})
+                t = t.left_join(tk, "ticket_id")
+                t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+                t = t.filter(~t.tk_excluded.fill_null(False))
                 t = t.mutate(**{c: (t[c].fill_null(t[f"tk_{c}"]) if c in t.columns else t[f"tk_{c}"])
-                                for c in want}).drop(*[f"tk_{c}" for c in want])
+                                for c in want}).drop("tk_excluded", *[f"tk_{c}" for c in want])
+            else:
+                t = self._not_excluded(t)
         if "customers" in self.imported and "customer_id" in t.columns:
             want = [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE)
                     if c in need and c not in t.columns]

@@ -113,12 +113,14 @@ def migrate(con) -> int:
     return schema_version(con)
 
 
-def imported_tables(con) -> set[str]:
-    """Tables that received at least one import (others make their KPIs unavailable)."""
+def imported_tables(con, stamped: bool = False):
+    """Tables that received at least one import (others make their KPIs unavailable);
+    with stamped=True, {table: last import instant}, which versions compiled queries."""
     try:
-        return {r[0] for r in con.execute("SELECT table_name FROM imported").fetchall()}
+        rows = con.execute("SELECT table_name, imported_at FROM imported").fetchall()
     except duckdb.CatalogException:
-        return set()
+        rows = []
+    return {r[0]: r[1] for r in rows} if stamped else {r[0] for r in rows}
 
 
 def table_columns(con, table: str) -> list[str]:

@@ -81,6 +81,14 @@ class Kpi:
     def defaults(self) -> dict:
         return {op.name: op.default for op in self.options}
 
+    def resolve(self, given: dict[str, str]) -> dict:
+        """Defaults overridden by the given option texts (ValueError names the bad one)."""
+        o = self.defaults()
+        for op in self.options:
+            if op.name in given:
+                o[op.name] = op.parse(given[op.name])
+        return o
+
 
 def _num(x) -> float | None:
     if x is None:
