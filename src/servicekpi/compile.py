@@ -68,6 +68,37 @@ class Ctx:
             return self.bucket(t, time)
         return self.by_period(t, time)
 
+    def business(self, t, cols: list[str]):
+        """Add __b_<col>: open seconds of the row's calendar before each instant."""
+        cals = self.config.business()
+        minutes = self.sources.ib.table(self.minute_view())
+        cases = []
+        for attr, col in (("queues", "queue"), ("teams", "team"), ("channels", "channel")):
+            if col in t.columns:
+                cases += [(t[col].isin(list(getattr(c, attr))), c.name) for c in cals.named.values()
+                          if getattr(c, attr)]
+        t = t.mutate(__cal=ibis.cases(*cases, else_="default") if cases else ibis.literal("default"))
+        epoch = ibis.timestamp("1970-01-01 00:00:00")
+        for col in cols:
+            ms = t[col].delta(epoch, unit="millisecond")
+            t = t.mutate(**{f"__ms_{col}": ms})
+            m = minutes.rename(**{f"__m_{col}": "minute", f"__c_{col}": "cal", f"__s_{col}": "cum_s",
+                                  f"__o_{col}": "open"})
+            t = t.left_join(m, [t["__cal"] == m[f"__c_{col}"], (t[f"__ms_{col}"] // 60_000) == m[f"__m_{col}"]])
+            into = (t[f"__ms_{col}"] % 60_000) / 1000
+            t = t.mutate(**{f"__b_{col}": t[f"__s_{col}"] + ibis.ifelse(t[f"__o_{col}"], into, 0)})
+            t = t.drop(f"__ms_{col}", f"__m_{col}", f"__c_{col}", f"__s_{col}", f"__o_{col}")
+        return t
+
+    def minute_view(self) -> str:
+        """Register the calendars' minute table over the data's span once per query."""
+        name = "sk_minutes"
+        if getattr(self.sources, "_minutes", None) != name:
+            first, last = self.sources.span()
+            self.sources.ib.con.register(name, self.config.business().minute_table(first, last))
+            self.sources._minutes = name
+        return name
+
     def cross(self, t):
         return t.cross_join(self.periods)
 
@@ -118,6 +149,9 @@ def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
         for k, opts in kpis[1:]:
             keep = keep | k.prefilter(t, opts)
         t = t.filter(keep)
+    clock = sorted({c for k, opts in kpis if opts.get("hours") == "business" for c in k.clock})
+    if clock:
+        t = ctx.business(t, clock)
     if first.shape == "event":
         j = ctx.place(t, first.time_col(o))
     else:

@@ -20,6 +20,12 @@ class Config:
     activity_weights: dict[str, float] = field(default_factory=dict)
     source: str | None = None
     raw: dict = field(default_factory=dict)
+    calendars: object = None  # business.Calendars
+
+    def business(self):
+        """The calendars (default Mon-Fri 09:00-17:00 in the workspace zone without config)."""
+        from .business import Calendars, default_calendar
+        return self.calendars or Calendars(default_calendar(self.timezone))
 
 
 def find(config: str | os.PathLike | None, db: Path) -> Path | None:
@@ -66,4 +72,9 @@ def load(path: Path | None) -> Config:
         if not isinstance(weights, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in weights.values()):
             raise ConfigError(f"{path}, key {key}.weights: expected a table of name = non-negative number")
         setattr(cfg, attr, {str(k).lower(): float(v) for k, v in weights.items()})
+    from .business import CalendarError, parse as parse_calendars
+    try:
+        cfg.calendars = parse_calendars(data, cfg.timezone, str(path))
+    except CalendarError as e:
+        raise ConfigError(str(e)) from None
     return cfg

@@ -128,6 +128,8 @@ class Engine:
             ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
             shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
                      tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version)
+            if any(o.get("hours") == "business" for _, o in group):
+                ctx.minute_view()  # registered per query, even when the SQL is cached
             sql = self._compiled.get(shape)
             if sql is None:
                 sql = self._compiled[shape] = ibis.to_sql(compile_group(ctx, group), dialect="duckdb")

@@ -58,6 +58,16 @@ class Sources:
             out += [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE) if c not in out]
         return out
 
+    def span(self) -> tuple[dt.date, dt.date]:
+        """UTC dates from the earliest ticket or call to the as-of instant (business-time tables)."""
+        first = self.asof
+        for table, col in (("tickets", "created_at"), ("calls", "entered_at")):
+            if table in self.imported:
+                v = self.ib.con.execute(f"SELECT min({col}) FROM {table}").fetchall()[0][0]
+                if v is not None:
+                    first = min(first, v)
+        return first.date(), self.asof.date()
+
     # -- as-of views ----------------------------------------------------------
     def _later(self, col: ir.Value) -> ir.Value:
         return ibis.ifelse(col > self.asof, ibis.null(col.type()), col)

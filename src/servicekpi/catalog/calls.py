@@ -4,7 +4,7 @@ from __future__ import annotations
 import ibis
 
 from .kpi import Calc, Kpi, Option, count, mean, ratio
-from .tickets import ms
+from .tickets import HOURS, at, ms, span
 
 ABANDON = Option("abandon", "all", ("all", "caller_only"),
                  help="caller_only: only outcome=abandoned counts; other unanswered calls leave offered")
@@ -29,7 +29,7 @@ def offered(t, o):
 def call(id, unit, direction, measures, finish, formula, options=(), **kw):
     return Kpi(id, "calls", unit, direction, ("calls",), "calls", measures, finish, formula,
                time="entered_at", options=CALL_OPTIONS + options, prep=offered,
-               prep_options=("abandon", "short_abandon_seconds"), **kw)
+               prep_options=("abandon", "short_abandon_seconds", "hours"), **kw)
 
 
 def answered(t):
@@ -71,8 +71,10 @@ KPIS = [
                   Option("denominator", "offered", ("offered", "answered"), help="divide by offered or answered calls")),
          calc=Calc(("within_threshold", "offered"), lambda a: {"num": a["within_threshold"], "den": a["offered"]})),
     call("avg_wait_time", "seconds", "lower",
-         lambda t, o: {"sum": ms(t.answered_at, t.entered_at).sum(), "n": t.count(where=answered(t))},
+         lambda t, o: {"sum": span(t, o, at(t, o, "answered_at"), at(t, o, "entered_at")).sum(),
+                       "n": t.count(where=answered(t))},
          mean("seconds"), "mean of answered_at - entered_at over answered calls",
+         options=(HOURS,), clock=("entered_at", "answered_at"),
          population=lambda t, o: answered(t),
          calc=Calc(("wait_seconds", "answered"), lambda a: {"sum": a["wait_seconds"] * 1000, "n": a["answered"]})),
     call("aht", "seconds", "lower",

@@ -63,6 +63,7 @@ class Kpi:
     options: tuple[Option, ...] = ()
     prep: Callable | None = None  # (t, o) -> t, source filtering shared by a family
     prep_options: tuple[str, ...] = ()
+    clock: tuple[str, ...] = ()  # instants a duration reads; with hours=business they get __b_ columns
     share_of: str | None = None  # value is a share within this dimension
     force_dim: str | None = None  # always sliced by this column
     allowed_dims: tuple[str, ...] | None = None  # None: every column the source reaches

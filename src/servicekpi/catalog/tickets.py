@@ -17,12 +17,28 @@ def in_backlog(t):
 
 
 STAT = Option("stat", "mean", ("mean", "median", "p90"), help="mean, median or 90th percentile")
-HOURS = Option("hours", "calendar", ("calendar",), help="calendar hours (business hours need a calendar)")
+HOURS = Option("hours", "calendar", ("calendar", "business"),
+               help="calendar time, or business time of the row's calendar (config [business_hours])")
 PER = {"day": 1.0, "week": 7.0, "month": 365.2425 / 12}
 
 
-def _duration(t, o, end, start):
-    d = ms(end, start)
+def at(t, o, col: str):
+    """An instant on the KPI's clock: the timestamp, or open seconds before it (hours=business)."""
+    return t[f"__b_{col}"] if o.get("hours") == "business" else t[col]
+
+
+def span(t, o, end, start):
+    """Milliseconds between two instants on the KPI's clock."""
+    if o.get("hours") == "business":
+        return (end - start) * 1000
+    return ms(end, start)
+
+
+def _duration(t, o, end: str, start: str):
+    return _stat(span(t, o, at(t, o, end), at(t, o, start)), o)
+
+
+def _stat(d, o):
     if o.get("stat", "mean") == "mean":
         return {"sum": d.sum(), "n": d.count()}
     return {"q": d.quantile({"median": 0.5, "p90": 0.9}[o["stat"]])}
@@ -78,26 +94,28 @@ KPIS = [
         population=lambda t, o: in_backlog(t) & (
             t.created_at + ibis.interval(seconds=int(o["target_hours"] * 3600)) < t.hi)),
     Kpi("first_response_time", "tickets", "minutes", "lower", ("tickets",), "tickets",
-        lambda t, o: _duration(t, o, t.first_response_at, t.created_at), duration_stat("minutes"),
+        lambda t, o: _duration(t, o, "first_response_at", "created_at"), duration_stat("minutes"),
         "mean of first_response_at - created_at over tickets with a first response", time="created_at",
-        options=(STAT, HOURS), population=lambda t, o: t.first_response_at.notnull(),
+        options=(STAT, HOURS), prep_options=("hours",), clock=("created_at", "first_response_at"), population=lambda t, o: t.first_response_at.notnull(),
         calc=Calc(("total_minutes", "tickets"), lambda a: {"sum": a["total_minutes"] * 60_000, "n": a["tickets"]})),
     Kpi("avg_response_time", "tickets", "minutes", "lower", ("tickets", "messages"), "replies",
-        lambda t, o: _duration(t, o, t.sent_at, t.start_at), duration_stat("minutes"),
+        lambda t, o: _duration(t, o, "sent_at", "start_at"), duration_stat("minutes"),
         "mean over replies of reply sent_at - start of the wait (created_at for the first reply, "
         "the first customer message after the previous reply otherwise)", time="sent_at",
-        attribution="reply sent_at", options=(HOURS,), population=lambda t, o: t.start_at.notnull(),
+        attribution="reply sent_at", options=(HOURS,), prep_options=("hours",), clock=("start_at", "sent_at"), population=lambda t, o: t.start_at.notnull(),
         calc=Calc(("total_minutes", "replies"), lambda a: {"sum": a["total_minutes"] * 60_000, "n": a["replies"]})),
     Kpi("avg_resolution_time", "tickets", "hours", "lower", ("tickets",), "tickets",
-        lambda t, o: _duration(t, o, t.resolved_at, t.created_at), mean("hours"),
-        "mean of resolved_at - created_at", time="resolved_at", options=(HOURS,),
+        lambda t, o: _duration(t, o, "resolved_at", "created_at"), mean("hours"),
+        "mean of resolved_at - created_at", time="resolved_at", options=(HOURS,), prep_options=("hours",),
+        clock=("created_at", "resolved_at"),
         calc=Calc(("total_hours", "tickets"), lambda a: {"sum": a["total_hours"] * 3_600_000, "n": a["tickets"]})),
     Kpi("complaint_resolution_time", "tickets", "hours", "lower", ("tickets",), "tickets",
-        lambda t, o: _duration(
-            t, o, ibis.ifelse((t.category == "complaint") | t.escalated_at.notnull(), t.resolved_at, ibis.null("timestamp")),
-            t.escalated_at.fill_null(t.created_at)),
+        lambda t, o: _stat(span(
+            t, o, ibis.ifelse((t.category == "complaint") | t.escalated_at.notnull(), at(t, o, "resolved_at"), None),
+            at(t, o, "escalated_at").fill_null(at(t, o, "created_at"))), o),
         mean("hours"), "mean of resolved_at - coalesce(escalated_at, created_at) over complaints and escalations",
-        time="resolved_at", options=(HOURS,),
+        time="resolved_at", options=(HOURS,), prep_options=("hours",),
+        clock=("created_at", "escalated_at", "resolved_at"),
         population=lambda t, o: (t.category == "complaint") | t.escalated_at.notnull(),
         calc=Calc(("total_hours", "complaints"), lambda a: {"sum": a["total_hours"] * 3_600_000, "n": a["complaints"]})),
     Kpi("resolution_rate", "tickets", "percent", "higher", ("tickets",), "tickets",

@@ -1,0 +1,183 @@
+"""Business hours: calendars from the config, and business time computed set-wise.
+
+B(t) = open seconds of a calendar before instant t. A duration in business time is
+B(end) - B(start); a start outside hours therefore counts from the next opening.
+B is tabulated per UTC minute (open ranges are whole local minutes and DST shifts are
+whole minutes, so each UTC minute is entirely open or closed) and joined to rows by
+(calendar, minute): portable Ibis, no Python loop per row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+class CalendarError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Calendar:
+    name: str
+    timezone: str
+    week: dict[int, tuple[tuple[int, int], ...]]  # weekday -> ((start_min, end_min), ...) local
+    holidays: frozenset[dt.date] = frozenset()
+    holiday_country: str | None = None
+    teams: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+
+    def closed_on(self, day: dt.date) -> bool:
+        return day in self.holidays or day in self._country_holidays(day.year)
+
+    def _country_holidays(self, year: int) -> set[dt.date]:
+        if not self.holiday_country:
+            return set()
+        return _country(self.holiday_country, year)
+
+    def open_intervals(self, first: dt.date, last: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """Open intervals as naive UTC instants, for local dates first..last."""
+        zone = ZoneInfo(self.timezone)
+        out = []
+        day = first
+        while day <= last:
+            if not self.closed_on(day):
+                for a, b in self.week.get(day.weekday(), ()):
+                    start = _local(day, a, zone)
+                    end = _local(day, b, zone)
+                    if end > start:
+                        out.append((start, end))
+            day += dt.timedelta(days=1)
+        return out
+
+
+_HOLIDAY_CACHE: dict[tuple[str, int], set[dt.date]] = {}
+
+
+def _country(code: str, year: int) -> set[dt.date]:
+    key = (code, year)
+    if key not in _HOLIDAY_CACHE:
+        import holidays
+        _HOLIDAY_CACHE[key] = set(holidays.country_holidays(code, years=year))
+    return _HOLIDAY_CACHE[key]
+
+
+def _local(day: dt.date, minute: int, zone: ZoneInfo) -> dt.datetime:
+    """Local wall time day+minute (24:00 = next midnight) as a naive UTC instant."""
+    wall = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
+    aware = wall.replace(tzinfo=zone)
+    return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def parse_ranges(text: str, where: str) -> tuple[tuple[int, int], ...]:
+    out = []
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        m = RANGE.match(part)
+        if not m:
+            raise CalendarError(f"{where}: '{part.strip()}' is not a time range (expected HH:MM-HH:MM, "
+                                f"e.g. \"09:00-17:00\" or \"08:00-12:00,13:00-17:00\")")
+        h1, m1, h2, m2 = map(int, m.groups())
+        a, b = h1 * 60 + m1, h2 * 60 + m2
+        if not (0 <= a < b <= 24 * 60) or m1 > 59 or m2 > 59:
+            raise CalendarError(f"{where}: '{part.strip()}' must run forwards within one day (00:00-24:00)")
+        out.append((a, b))
+    out.sort()
+    for (a1, b1), (a2, b2) in zip(out, out[1:]):
+        if a2 < b1:
+            raise CalendarError(f"{where}: ranges overlap")
+    return tuple(out)
+
+
+def parse_calendar(name: str, raw: dict, tz: str, where: str) -> Calendar:
+    from .config import check_zone
+    allowed = set(DAYS) | {"holidays", "holiday_country", "timezone", "teams", "channels", "queues"}
+    for key in raw:
+        if key not in allowed:
+            raise CalendarError(f"{where}.{key}: unknown key (expected one of: {', '.join(sorted(allowed))})")
+    zone = check_zone(raw.get("timezone", tz), f"{where}.timezone")
+    week = {i: parse_ranges(raw[d], f"{where}.{d}") for i, d in enumerate(DAYS) if d in raw}
+    days = raw.get("holidays", [])
+    if not isinstance(days, list):
+        raise CalendarError(f"{where}.holidays: expected a list of dates, e.g. [\"2026-12-25\"]")
+    try:
+        holidays = frozenset(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)) for d in days)
+    except ValueError as e:
+        raise CalendarError(f"{where}.holidays: {e} (expected dates YYYY-MM-DD)") from None
+    country = raw.get("holiday_country")
+    if country is not None:
+        import holidays as hol
+        if str(country).upper() not in hol.list_supported_countries():
+            raise CalendarError(f"{where}.holiday_country: '{country}' is not a country code the holidays "
+                                "package knows (e.g. RO, US, TH, CN)")
+        country = str(country).upper()
+    lists = {}
+    for key in ("teams", "channels", "queues"):
+        v = raw.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise CalendarError(f"{where}.{key}: expected a list of names")
+        lists[key] = tuple(x.strip().lower() if key == "channels" else x.strip() for x in v)
+    return Calendar(name, zone, week, holidays, country, **lists)
+
+
+@dataclass
+class Calendars:
+    """The default calendar plus named ones, with their assignment by queue > team > channel."""
+    default: Calendar
+    named: dict[str, Calendar] = field(default_factory=dict)
+
+    @property
+    def all(self) -> list[Calendar]:
+        return [self.default, *self.named.values()]
+
+    def minute_table(self, first: dt.date, last: dt.date) -> pa.Table:
+        """Per calendar and UTC minute: open seconds before the minute, and whether it is open."""
+        lo = dt.datetime.combine(first - dt.timedelta(days=2), dt.time())
+        hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
+        base = int((lo - EPOCH).total_seconds() // 60)
+        n = int((hi - lo).total_seconds() // 60)
+        names, minutes, cums, opens = [], [], [], []
+        for cal in self.all:
+            is_open = np.zeros(n, dtype=np.int8)
+            for a, b in cal.open_intervals(first - dt.timedelta(days=1), last + dt.timedelta(days=1)):
+                i = int((a - lo).total_seconds() // 60)
+                j = int((b - lo).total_seconds() // 60)
+                is_open[max(i, 0):max(min(j, n), 0)] = 1
+            cum = np.concatenate([[0], np.cumsum(is_open.astype(np.int64) * 60)[:-1]])
+            names.append(np.full(n, cal.name, dtype=object))
+            minutes.append(np.arange(base, base + n, dtype=np.int64))
+            cums.append(cum)
+            opens.append(is_open)
+        return pa.table({
+            "cal": pa.array(np.concatenate(names), pa.string()),
+            "minute": pa.array(np.concatenate(minutes), pa.int64()),
+            "cum_s": pa.array(np.concatenate(cums), pa.int64()),
+            "open": pa.array(np.concatenate(opens).astype(bool), pa.bool_()),
+        })
+
+
+def default_calendar(tz: str) -> Calendar:
+    """Without config: Monday to Friday 09:00-17:00 in the workspace time zone."""
+    return Calendar("default", tz, {i: ((540, 1020),) for i in range(5)})
+
+
+def parse(raw: dict, tz: str, source: str) -> Calendars:
+    default_raw = raw.get("business_hours")
+    default = (parse_calendar("default", default_raw, tz, f"{source}, key business_hours")
+               if default_raw is not None else default_calendar(tz))
+    named = {}
+    for name, body in (raw.get("calendars") or {}).items():
+        if not isinstance(body, dict):
+            raise CalendarError(f"{source}, key calendars.{name}: expected a table")
+        named[name] = parse_calendar(name, body, tz, f"{source}, key calendars.{name}")
+    return Calendars(default, named)
