@@ -150,12 +150,11 @@ def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
             keep = keep | k.prefilter(t, opts)
         t = t.filter(keep)
     clock = sorted({c for k, opts in kpis if opts.get("hours") == "business" for c in k.clock})
-    if clock:
-        t = ctx.business(t, clock)
     if first.shape == "event":
-        j = ctx.place(t, first.time_col(o))
+        j = ctx.place(ctx.business(t, clock) if clock else t, first.time_col(o))
     else:
         j = ctx.cross(t)
+        j = ctx.business(j, clock) if clock else j
     aggs = {}
     for kpi, opts in kpis:
         aggs.update(event_aggregates(kpi, j, opts))
@@ -178,7 +177,12 @@ def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
     else:
         time = kpi.time_col(o) if kpi.shape == "event" else kpi.rows_time
         j = ctx.by_period(t, time)
+    if o.get("hours") == "business" and kpi.clock:
+        j = ctx.business(j, list(kpi.clock))
     if kpi.population is not None:
         j = j.filter(kpi.population(j, o))
+    if kpi.rows_columns is not None:
+        j = j.mutate(**kpi.rows_columns(j, o))
+    j = j.drop(*[c for c in j.columns if c.startswith("__b_") or c == "__cal"])
     drop = [c for c in ("lo", "hi", "lo12", "lo_date", "hi_date", "lo12_date") if c in j.columns]
     return j.drop(*drop)

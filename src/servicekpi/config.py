@@ -21,6 +21,11 @@ class Config:
     source: str | None = None
     raw: dict = field(default_factory=dict)
     calendars: object = None  # business.Calendars
+    sla: list = field(default_factory=list)  # sla.Rule, the default policy last
+
+    def sla_rules(self) -> list:
+        from .sla import DEFAULT
+        return self.sla or [DEFAULT]
 
     def business(self):
         """The calendars (default Mon-Fri 09:00-17:00 in the workspace zone without config)."""
@@ -76,5 +81,10 @@ def load(path: Path | None) -> Config:
     try:
         cfg.calendars = parse_calendars(data, cfg.timezone, str(path))
     except CalendarError as e:
+        raise ConfigError(str(e)) from None
+    from .sla import SlaError, parse as parse_sla
+    try:
+        cfg.sla = parse_sla(data, str(path))
+    except SlaError as e:
         raise ConfigError(str(e)) from None
     return cfg

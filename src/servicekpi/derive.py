@@ -33,6 +33,15 @@ LEFT JOIN (SELECT ticket_id, grp, min(sent_at) AS first_customer FROM msg_ordere
 WHERE r.is_reply
 """
 
+WAITS = """
+INSERT INTO waits
+SELECT w.ticket_id, w.start_at, r.sent_at AS replied_at, {ticket_columns}
+FROM (SELECT ticket_id, grp, min(sent_at) AS start_at FROM msg_ordered
+      WHERE author = 'customer' AND grp >= 1 GROUP BY ALL) w
+JOIN tickets t ON t.ticket_id = w.ticket_id
+LEFT JOIN msg_ordered r ON r.ticket_id = w.ticket_id AND r.is_reply AND r.grp = w.grp + 1
+"""
+
 FACTS = """
 UPDATE tickets SET has_messages = TRUE, msg_first_response_at = f.frt, msg_agent_replies = f.n_replies,
        msg_agents_involved = f.n_agents, msg_customer = f.n_customer, msg_all = f.n_all
@@ -54,11 +63,21 @@ WHERE has_messages IS DISTINCT FROM FALSE
 """
 
 
+def _has_waits(con) -> bool:
+    """Stores before schema 4 get waits when they migrate."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'waits'")
+                .fetchall()[0][0])
+
+
 def refresh(con) -> None:
     """Recompute every derived fact from the stored messages (inside the caller's transaction)."""
     con.execute(ORDERED)
     con.execute("DELETE FROM replies")
-    con.execute(REPLIES.format(ticket_columns=", ".join(f"t.{c}" for c in REPLY_TICKET_COLUMNS)))
+    columns = ", ".join(f"t.{c}" for c in REPLY_TICKET_COLUMNS)
+    con.execute(REPLIES.format(ticket_columns=columns))
+    if _has_waits(con):
+        con.execute("DELETE FROM waits")
+        con.execute(WAITS.format(ticket_columns=columns))
     con.execute(FACTS)
     con.execute(CLEAR)
     con.execute("DROP TABLE msg_ordered")

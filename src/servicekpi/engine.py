@@ -11,6 +11,7 @@ from . import periods as P
 from .catalog import catalog
 from .catalog.kpi import Kpi, Result
 from .compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
+from . import sla as sla_mod
 from .config import Config
 from .model import TABLES
 from .sources import Sources
@@ -64,6 +65,11 @@ class Engine:
         except ValueError as e:
             raise UsageError(f"{kpi.id}: {e}") from None
         o["_csat_scale"] = self.config.csat_scale
+        if kpi.family == "sla" or kpi.id == "backlog_overdue":
+            o["_sla"] = self.config.sla_rules()
+            o["_asof"] = self._asof
+            if sla_mod.uses_business(o["_sla"]) and o.get("target_hours") is None:
+                o["hours"] = "business"
         return o
 
     def check_options(self, kpis: list[Kpi], given: dict[str, str]) -> None:
@@ -84,6 +90,7 @@ class Engine:
         if q.by is not None and q.by not in P.GRAINS:
             raise suggest(q.by, P.GRAINS, "period")
         asof = q.asof or now_utc()
+        self._asof = asof
         imported = imported_tables(self.con)
         sources = Sources(self.ib, imported, asof)
         available = [k for k in kpis if set(k.tables) <= imported]
@@ -214,7 +221,8 @@ class Engine:
         expr = rows_expr(ctx, k, o)
         total = self.ib.to_pyarrow(expr.count()).as_py()
         key = [c for c in (TABLES[k.source].key if k.source in TABLES else ("ticket_id", "sent_at")) if c in expr.columns]
-        page = expr.order_by(["period_start", *key]).limit(limit, offset=offset)
+        order = [k.rows_order] if k.rows_order else ["period_start", *key]
+        page = expr.order_by(order).limit(limit, offset=offset)
         rows = [{c: _plain(v) for c, v in r.items()} for r in self.ib.to_pyarrow(page).to_pylist()]
         return rows, total
 

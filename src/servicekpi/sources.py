@@ -48,12 +48,12 @@ class Sources:
 
     def dims(self, base: str) -> list[str]:
         """Every dimension a row of `base` can reach (own, ticket, customer columns)."""
-        own = self._dim_cols(base if base != "replies" else "tickets")
+        own = self._dim_cols(base if base not in ("replies", "waits") else "tickets")
         out = list(own)
         t = TABLES.get(base)
         if t and t.ticket_link and "tickets" in self.imported:
             out += [c for c in self._dim_cols("tickets") if c not in out and c != "ticket_id"]
-        reach_customers = base in ("tickets", "replies") or (t and (t.customer_link or t.ticket_link))
+        reach_customers = base in ("tickets", "replies", "waits") or (t and (t.customer_link or t.ticket_link))
         if reach_customers and "customers" in self.imported:
             out += [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE) if c not in out]
         return out
@@ -131,6 +131,10 @@ class Sources:
         if name == "replies":
             r = self.ib.table("replies")
             return r.filter(r.sent_at <= self.asof, ~r.excluded.fill_null(False))
+        if name == "waits":
+            w = self.ib.table("waits")
+            w = w.filter(w.start_at <= self.asof, ~w.excluded.fill_null(False))
+            return w.mutate(replied_at=self._later(w.replied_at))
         spec = TABLES[name]
         t = self.ib.table(name)
         t = t.filter(t[spec.time] <= self.asof)
@@ -146,7 +150,7 @@ class Sources:
     def linked(self, name: str, need: set[str]) -> ir.Table:
         """`name` as of the instant, joined to tickets/customers for the columns in `need`."""
         t = self.base(name)
-        if name == "replies":
+        if name in ("replies", "waits"):
             want = [c for c in self._dim_cols("tickets") if c in need and c not in t.columns]
             if want:
                 tk = self.ib.table("tickets").select(tk_id="ticket_id", **{c: f"{c}" for c in want})

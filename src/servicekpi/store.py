@@ -10,7 +10,7 @@ import duckdb
 from .model import SQL_TYPES, TABLES
 
 DEFAULT_DB = "servicekpi.duckdb"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # ticket columns copied onto each reply, so reply KPIs slice without a join
 REPLY_TICKET_COLUMNS = ("channel", "category", "priority", "status", "customer_id", "customer_tier",
                         "agent_id", "team", "excluded")
@@ -69,7 +69,17 @@ def _v3(con: duckdb.DuckDBPyConnection) -> None:
         refresh(con)
 
 
-MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}
+def _v4(con: duckdb.DuckDBPyConnection) -> None:
+    """Next-response waits: each customer message waiting after a reply, and the reply ending it."""
+    cols = ", ".join(f"{c} {'BOOLEAN' if c == 'excluded' else 'VARCHAR'}" for c in REPLY_TICKET_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS waits (ticket_id VARCHAR, start_at TIMESTAMP, "
+                f"replied_at TIMESTAMP, {cols})")
+    if con.execute("SELECT count(*) FROM messages").fetchall()[0][0]:
+        from .derive import refresh
+        refresh(con)
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -157,7 +167,7 @@ def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[s
                 FROM quarantine WHERE table_name = 'tickets'
                   AND trim(json_extract_string(raw, '$.customer_id')) = ?""", [customer])
         in_tickets = "ticket_id IN (SELECT ticket_id FROM erase_tickets)"
-        for table in ("messages", "replies", "surveys", "calls", "quality_reviews", "tickets"):
+        for table in ("messages", "replies", "waits", "surveys", "calls", "quality_reviews", "tickets"):
             delete(table, in_tickets, [])
         if customer is not None:
             for name, t in TABLES.items():

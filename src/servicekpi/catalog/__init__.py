@@ -5,7 +5,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from . import calls, customers, quality, surveys, tickets
+from . import calls, customers, quality, sla, surveys, tickets
 from .kpi import Catalog, Kpi, Option, Result  # noqa: F401
 
 LANGS = ("en", "zh", "ro", "th")
@@ -14,7 +14,7 @@ LANGS = ("en", "zh", "ro", "th")
 @cache
 def catalog() -> Catalog:
     cat = Catalog()
-    for family in (tickets, calls, surveys, customers, quality):
+    for family in (tickets, calls, surveys, customers, quality, sla):
         cat.add(*family.KPIS)
     return cat
 

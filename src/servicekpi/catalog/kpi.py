@@ -71,6 +71,8 @@ class Kpi:
     prefilter: Callable | None = None  # (t, o) -> predicate every measure implies (pruned early)
     rows_time: str | None = None  # for custom KPIs: the source column that places a row in a period
     calc: Calc | None = None
+    rows_columns: Callable | None = None  # (t, o) -> {name: expr} shown by `rows`
+    rows_order: str | None = None  # `rows` sort column (default: period, then key)
 
     def time_col(self, o: dict) -> str | None:
         return self.time(o) if callable(self.time) else self.time

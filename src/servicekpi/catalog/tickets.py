@@ -11,6 +11,11 @@ def ms(a, b):
     return a.delta(b, unit="millisecond")
 
 
+def _overdue(t, o):
+    from .sla import OVERDUE
+    return OVERDUE(t, o)
+
+
 def in_backlog(t):
     """Open at the period end: created before it and not resolved before it."""
     return (t.created_at < t.hi) & (t.resolved_at.isnull() | (t.resolved_at >= t.hi))
@@ -86,13 +91,11 @@ KPIS = [
         "tickets created before the period end and not resolved before it", shape="state",
         attribution="state at period end", population=in_backlog),
     Kpi("backlog_overdue", "tickets", "count", "lower", ("tickets",), "tickets",
-        lambda t, o: {"n": t.count(where=in_backlog(t) & (
-            t.created_at + ibis.interval(seconds=int(o["target_hours"] * 3600)) < t.hi))},
-        count(), "backlog tickets older than their resolution target (default 72 h) at the period end",
+        lambda t, o: {"n": t.count(where=_overdue(t, o))},
+        count(), "backlog tickets older than their SLA resolution target (default 72 h) at the period end",
         shape="state", attribution="state at period end",
-        options=(Option("target_hours", 72.0, type=float, help="resolution target in calendar hours"),),
-        population=lambda t, o: in_backlog(t) & (
-            t.created_at + ibis.interval(seconds=int(o["target_hours"] * 3600)) < t.hi)),
+        options=(Option("target_hours", None, type=float, help="override the SLA policies with one calendar target"),),
+        prep_options=("hours", "target_hours"), clock=("created_at", "hi"), population=lambda t, o: _overdue(t, o)),
     Kpi("first_response_time", "tickets", "minutes", "lower", ("tickets",), "tickets",
         lambda t, o: _duration(t, o, "first_response_at", "created_at"), duration_stat("minutes"),
         "mean of first_response_at - created_at over tickets with a first response", time="created_at",

@@ -1,0 +1,139 @@
+"""SLA KPIs: targets from the config's ordered rules (servicekpi.sla), in calendar or business time.
+
+A target counts once it is decided at the as-of instant: met when done within target,
+missed when done late or still waiting past target; a row still inside its target is neither.
+"""
+from __future__ import annotations
+
+import ibis
+
+from .. import sla
+from .kpi import Kpi, Option, count, ratio
+from .tickets import in_backlog, ms
+
+WITHIN = Option("within", "2h", help="sla_at_risk: targets falling due within this duration (e.g. 30m, 2h, 1d)")
+
+
+def elapsed(t, o, end: str, start: str, business):
+    """Seconds from start to end in the rule's hours."""
+    calendar = ms(t[end], t[start]) / 1000
+    if o.get("hours") != "business":
+        return calendar
+    return ibis.ifelse(business, t[f"__b_{end}"] - t[f"__b_{start}"], calendar)
+
+
+def rule_of(t, o):
+    idx = sla.rule_index(t, o["_sla"])
+    return idx, sla.pick(idx, o["_sla"], "hours", "string") == "business"
+
+
+def outcome(t, o, kind: str, start: str, end: str):
+    """(met, missed) predicates for one kind of target."""
+    idx, business = rule_of(t, o)
+    target = sla.pick(idx, o["_sla"], kind)
+    done = t[end].notnull()
+    late = elapsed(t, o, end, start, business) > target
+    waiting_past = elapsed(t, o, "sla_asof", start, business) > target
+    met = target.notnull() & done & ~late
+    missed = target.notnull() & ((done & late) | (~done & waiting_past))
+    return met, missed
+
+
+def with_asof(t, o):
+    return t.mutate(sla_asof=ibis.literal(o["_asof"], type="timestamp"))
+
+
+def met_rate(kind: str, start: str, end: str):
+    def measures(t, o):
+        met, missed = outcome(t, o, kind, start, end)
+        return {"num": t.count(where=met), "den": t.count(where=met | missed)}
+    return measures
+
+
+def rows_columns(kind: str, start: str, end: str):
+    def columns(t, o):
+        idx, _ = rule_of(t, o)
+        met, missed = outcome(t, o, kind, start, end)
+        return {"sla_rule": sla.pick(idx, o["_sla"], "name", "string"),
+                "sla_status": ibis.ifelse(met, "met", ibis.ifelse(missed, "missed", "pending"))}
+    return columns
+
+
+def sla_kpi(id, kind, start, end, source, time, formula):
+    return Kpi(id, "sla", "percent", "higher", ("tickets",) if source == "tickets" else ("tickets", "messages"),
+               source, met_rate(kind, start, end), ratio(), formula, time=time, prep=with_asof,
+               prep_options=("hours",), clock=(start, end, "sla_asof"), rows_columns=rows_columns(kind, start, end),
+               population=lambda t, o: _decided(t, o, kind, start, end))
+
+
+def _decided(t, o, kind, start, end):
+    met, missed = outcome(t, o, kind, start, end)
+    return met | missed
+
+
+def _breaches(ctx, o):
+    tk = with_asof(ctx.table("tickets"), o)
+    wt = with_asof(ctx.table("waits"), o) if "messages" in ctx.sources.imported else None
+    if o.get("hours") == "business":
+        tk = ctx.business(tk, ["created_at", "first_response_at", "resolved_at", "sla_asof"])
+    tk = ctx.place(tk, "created_at")
+    _, fr = outcome(tk, o, "first_response", "created_at", "first_response_at")
+    _, res = outcome(tk, o, "resolution", "created_at", "resolved_at")
+    a = ctx.group(tk, n_tickets=tk.count(where=fr) + tk.count(where=res))
+    if wt is None:
+        return a.mutate(n=a.n_tickets)
+    if o.get("hours") == "business":
+        wt = ctx.business(wt, ["start_at", "replied_at", "sla_asof"])
+    wt = ctx.place(wt, "start_at")
+    _, nxt = outcome(wt, o, "next_response", "start_at", "replied_at")
+    m = ctx.merge(a, ctx.group(wt, n_waits=wt.count(where=nxt)))
+    return m.mutate(n=m.n_tickets.fill_null(0) + m.n_waits.fill_null(0))
+
+
+def _overdue(t, o):
+    """Backlog tickets past their resolution target at the period end."""
+    if o.get("target_hours") is not None:
+        return in_backlog(t) & (t.created_at + ibis.interval(seconds=int(o["target_hours"] * 3600)) < t.hi)
+    idx, business = rule_of(t, o)
+    target = sla.pick(idx, o["_sla"], "resolution")
+    return in_backlog(t) & target.notnull() & (elapsed(t, o, "hi", "created_at", business) > target)
+
+
+def _at_risk(t, o):
+    idx, business = rule_of(t, o)
+    left_fr = sla.pick(idx, o["_sla"], "first_response") - elapsed(t, o, "sla_asof", "created_at", business)
+    left_res = sla.pick(idx, o["_sla"], "resolution") - elapsed(t, o, "sla_asof", "created_at", business)
+    left_fr = ibis.ifelse(t.first_response_at.isnull() & (left_fr > 0), left_fr, None)
+    left_res = ibis.ifelse(left_res > 0, left_res, None)
+    return ibis.least(left_fr, left_res).fill_null(left_fr).fill_null(left_res)
+
+
+def _at_risk_population(t, o):
+    left = _at_risk(t, o)
+    return t.resolved_at.isnull() & left.notnull() & (left <= sla.seconds(o["within"], "within"))
+
+
+KPIS = [
+    sla_kpi("sla_first_response_met", "first_response", "created_at", "first_response_at", "tickets", "created_at",
+            "tickets answered within the first-response target / tickets whose target is decided x 100"),
+    sla_kpi("sla_resolution_met", "resolution", "created_at", "resolved_at", "tickets", "created_at",
+            "tickets resolved within the resolution target / tickets whose target is decided x 100"),
+    sla_kpi("sla_next_response_met", "next_response", "start_at", "replied_at", "waits", "start_at",
+            "customer messages answered within the next-response target / waits whose target is decided x 100"),
+    Kpi("sla_breaches", "sla", "count", "lower", ("tickets",), "tickets", _breaches, count(),
+        "missed first-response, resolution and next-response targets", shape="custom",
+        attribution="created_at (next response: the waiting message's sent_at)", rows_time="created_at",
+        population=lambda t, o: outcome(t, o, "first_response", "created_at", "first_response_at")[1]
+        | outcome(t, o, "resolution", "created_at", "resolved_at")[1],
+        prep=with_asof, clock=("created_at", "first_response_at", "resolved_at", "sla_asof"),
+        rows_columns=lambda t, o: {"sla_rule": sla.pick(rule_of(t, o)[0], o["_sla"], "name", "string")}),
+    Kpi("sla_at_risk", "sla", "count", "lower", ("tickets",), "tickets",
+        lambda t, o: {"n": t.count(where=_at_risk_population(t, o))}, count(),
+        "open tickets whose next first-response or resolution target falls due within `within`",
+        time="created_at", attribution="state at the as-of instant", options=(WITHIN,), prep=with_asof,
+        prep_options=("hours", "within"), clock=("created_at", "sla_asof"), population=_at_risk_population,
+        rows_columns=lambda t, o: {"sla_rule": sla.pick(rule_of(t, o)[0], o["_sla"], "name", "string"),
+                                   "seconds_left": _at_risk(t, o)},
+        rows_order="seconds_left"),
+]
+OVERDUE = _overdue
