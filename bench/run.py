@@ -71,7 +71,11 @@ def main() -> None:
               f"(target >= 500k), peak {imp['rss_mb']:.0f} MB", flush=True)
         cat = step("engine", str(db_big), str(a.repeat), "catalog")
         print(f"catalog ({cat['kpis']} ticket, call and survey KPIs) by month x channel: {cat['seconds']:.2f} s warm "
-              f"(target <= 5 s), peak {cat['rss_mb']:.0f} MB (target <= 3072 MB)")
+              f"(target <= 5 s), peak {cat['rss_mb']:.0f} MB (target <= 3072 MB)", flush=True)
+        cal = step("frt", str(db_big), str(a.repeat), "calendar")
+        biz = step("frt", str(db_big), str(a.repeat), "business")
+        print(f"first_response_time by month x channel: calendar {cal['seconds']:.3f} s, business {biz['seconds']:.3f} s "
+              f"-> business / calendar = {biz['seconds'] / cal['seconds']:.2f} (target <= 2), peak {biz['rss_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

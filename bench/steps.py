@@ -69,6 +69,17 @@ def engine(db: str, repeat: str, which: str) -> None:
     report(seconds=seconds, kpis=len(ids), rows=len(rows))
 
 
+def frt(db: str, repeat: str, hours: str) -> None:
+    """first_response_time by month x channel in calendar or business time (default calendar)."""
+    from servicekpi import store
+    from servicekpi.engine import Engine, Query
+    e = Engine(store.connect(db, read_only=True))
+    q = Query(kpis=["first_response_time"], by="month", dims=["channel"], start=START, end=END, asof=ASOF,
+              options={"hours": hours})
+    seconds, rows = best(lambda: e.evaluate(q), int(repeat))
+    report(seconds=seconds, rows=len(rows))
+
+
 def pandas_kpis(folder: str) -> dict:
     """A fair pandas implementation: vectorised groupby, no Python row loops."""
     import pandas as pd
@@ -210,4 +221,4 @@ def agree(db: str, folder: str) -> None:
 if __name__ == "__main__":
     name, *args = sys.argv[1:]
     {"generate": generate, "import": import_, "engine": engine, "pandas": pandas, "sql": sql,
-     "agree": agree}[name](*args)
+     "agree": agree, "frt": frt}[name](*args)

@@ -141,26 +141,24 @@ class Calendars:
         return [self.default, *self.named.values()]
 
     def minute_table(self, first: dt.date, last: dt.date) -> pa.Table:
-        """Per calendar and UTC minute: open seconds before the minute, and whether it is open."""
+        """Per calendar i and UTC minute m (key i * 10**9 + m): open seconds before it, and whether open."""
         lo = dt.datetime.combine(first - dt.timedelta(days=2), dt.time())
         hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
         base = int((lo - EPOCH).total_seconds() // 60)
         n = int((hi - lo).total_seconds() // 60)
-        names, minutes, cums, opens = [], [], [], []
-        for cal in self.all:
+        keys, cums, opens = [], [], []
+        for number, cal in enumerate(self.all):
             is_open = np.zeros(n, dtype=np.int8)
             for a, b in cal.open_intervals(first - dt.timedelta(days=1), last + dt.timedelta(days=1)):
                 i = int((a - lo).total_seconds() // 60)
                 j = int((b - lo).total_seconds() // 60)
                 is_open[max(i, 0):max(min(j, n), 0)] = 1
             cum = np.concatenate([[0], np.cumsum(is_open.astype(np.int64) * 60)[:-1]])
-            names.append(np.full(n, cal.name, dtype=object))
-            minutes.append(np.arange(base, base + n, dtype=np.int64))
+            keys.append(np.arange(base, base + n, dtype=np.int64) + number * 10**9)
             cums.append(cum)
             opens.append(is_open)
         return pa.table({
-            "cal": pa.array(np.concatenate(names), pa.string()),
-            "minute": pa.array(np.concatenate(minutes), pa.int64()),
+            "key": pa.array(np.concatenate(keys), pa.int64()),
             "cum_s": pa.array(np.concatenate(cums), pa.int64()),
             "open": pa.array(np.concatenate(opens).astype(bool), pa.bool_()),
         })

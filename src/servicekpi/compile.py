@@ -9,6 +9,8 @@ from .catalog.kpi import Kpi
 from .periods import Period, twelve_months_before
 from .sources import Sources
 
+MINUTES_PER_CALENDAR = 10**9  # calendar i's minutes are keyed i * 10**9 + epoch minute
+
 ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "author", "survey",
          "kind", "outcome", "source", "criterion", "acquisition_channel"}
 
@@ -72,22 +74,23 @@ class Ctx:
         """Add __b_<col>: open seconds of the row's calendar before each instant."""
         cals = self.config.business()
         minutes = self.sources.ib.table(self.minute_view())
+        ids = {c.name: i for i, c in enumerate(cals.all)}
         cases = []
         for attr, col in (("queues", "queue"), ("teams", "team"), ("channels", "channel")):
             if col in t.columns:
-                cases += [(t[col].isin(list(getattr(c, attr))), c.name) for c in cals.named.values()
+                cases += [(t[col].isin(list(getattr(c, attr))), ids[c.name]) for c in cals.named.values()
                           if getattr(c, attr)]
-        t = t.mutate(__cal=ibis.cases(*cases, else_="default") if cases else ibis.literal("default"))
+        cal = ibis.cases(*cases, else_=0) if cases else ibis.literal(0)
+        t = t.mutate(__cal=cal.cast("int64") * MINUTES_PER_CALENDAR)
         epoch = ibis.timestamp("1970-01-01 00:00:00")
         for col in cols:
             ms = t[col].delta(epoch, unit="millisecond")
             t = t.mutate(**{f"__ms_{col}": ms})
-            m = minutes.rename(**{f"__m_{col}": "minute", f"__c_{col}": "cal", f"__s_{col}": "cum_s",
-                                  f"__o_{col}": "open"})
-            t = t.left_join(m, [t["__cal"] == m[f"__c_{col}"], (t[f"__ms_{col}"] // 60_000) == m[f"__m_{col}"]])
+            m = minutes.rename(**{f"__k_{col}": "key", f"__s_{col}": "cum_s", f"__o_{col}": "open"})
+            t = t.left_join(m, t["__cal"] + t[f"__ms_{col}"] // 60_000 == m[f"__k_{col}"])
             into = (t[f"__ms_{col}"] % 60_000) / 1000
             t = t.mutate(**{f"__b_{col}": t[f"__s_{col}"] + ibis.ifelse(t[f"__o_{col}"], into, 0)})
-            t = t.drop(f"__ms_{col}", f"__m_{col}", f"__c_{col}", f"__s_{col}", f"__o_{col}")
+            t = t.drop(f"__ms_{col}", f"__k_{col}", f"__s_{col}", f"__o_{col}")
         return t
 
     def minute_view(self) -> str:
