@@ -426,8 +426,8 @@ def test_empty_and_tiny(tmp_path):
 @pytest.mark.parametrize("which", ["parquet", "csv"])
 def test_project_importer_rejects_nothing(which, parquet_dir, csv_dir, tmp_path):
     """The generated data passes the project's own validated import with zero rejections."""
-    load = pytest.importorskip("servicekpi.ingest.load")
-    store = pytest.importorskip("servicekpi.store")
+    from servicekpi import store
+    from servicekpi.ingest import load
     folder = parquet_dir[0] if which == "parquet" else csv_dir[0]
     con = store.connect(tmp_path / "store.duckdb")
     try:
