@@ -172,6 +172,8 @@ def batch_key(kpi: Kpi, o: dict, dims: tuple) -> tuple:
 
 def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
     """The records behind a KPI: its source rows in each period that enter its population."""
+    if kpi.rows is not None:
+        return kpi.rows(ctx, o)
     t = ctx.table(kpi.source)
     if kpi.prep:
         t = kpi.prep(t, o)

@@ -73,6 +73,7 @@ class Kpi:
     calc: Calc | None = None
     rows_columns: Callable | None = None  # (t, o) -> {name: expr} shown by `rows`
     rows_order: str | None = None  # `rows` sort column (default: period, then key)
+    rows: Callable | None = None  # (ctx, o) -> table: the records behind a custom KPI
 
     def time_col(self, o: dict) -> str | None:
         return self.time(o) if callable(self.time) else self.time

@@ -90,6 +90,28 @@ def _breaches(ctx, o):
     return m.mutate(n=m.n_tickets.fill_null(0) + m.n_waits.fill_null(0))
 
 
+def _breach_rows(ctx, o):
+    """Tickets with a missed first-response or resolution target, or a missed next-response wait."""
+    tk = with_asof(ctx.table("tickets"), o)
+    if o.get("hours") == "business":
+        tk = ctx.business(tk, ["created_at", "first_response_at", "resolved_at", "sla_asof"])
+    tk = ctx.by_period(tk, "created_at")
+    _, fr = outcome(tk, o, "first_response", "created_at", "first_response_at")
+    _, res = outcome(tk, o, "resolution", "created_at", "resolved_at")
+    missed = fr | res
+    if "messages" in ctx.sources.imported:
+        wt = with_asof(ctx.table("waits"), o)
+        if o.get("hours") == "business":
+            wt = ctx.business(wt, ["start_at", "replied_at", "sla_asof"])
+        _, nxt = outcome(wt, o, "next_response", "start_at", "replied_at")
+        late = wt.filter(nxt).select(late_ticket=wt.ticket_id).distinct()
+        missed = missed | tk.ticket_id.isin(late.late_ticket)
+    out = tk.filter(missed).mutate(sla_rule=sla.pick(rule_of(tk, o)[0], o["_sla"], "name", "string"))
+    drop = [c for c in out.columns if c.startswith("__b_") or c in ("__cal", "lo", "hi", "lo12", "lo_date",
+                                                                      "hi_date", "lo12_date", "sla_asof")]
+    return out.drop(*drop)
+
+
 def _overdue(t, o):
     """Backlog tickets past their resolution target at the period end."""
     if o.get("target_hours") is not None:
@@ -122,11 +144,7 @@ KPIS = [
             "customer messages answered within the next-response target / waits whose target is decided x 100"),
     Kpi("sla_breaches", "sla", "count", "lower", ("tickets",), "tickets", _breaches, count(),
         "missed first-response, resolution and next-response targets", shape="custom",
-        attribution="created_at (next response: the waiting message's sent_at)", rows_time="created_at",
-        population=lambda t, o: outcome(t, o, "first_response", "created_at", "first_response_at")[1]
-        | outcome(t, o, "resolution", "created_at", "resolved_at")[1],
-        prep=with_asof, clock=("created_at", "first_response_at", "resolved_at", "sla_asof"),
-        rows_columns=lambda t, o: {"sla_rule": sla.pick(rule_of(t, o)[0], o["_sla"], "name", "string")}),
+        attribution="created_at (next response: the waiting message's sent_at)", rows=_breach_rows),
     Kpi("sla_at_risk", "sla", "count", "lower", ("tickets",), "tickets",
         lambda t, o: {"n": t.count(where=_at_risk_population(t, o))}, count(),
         "open tickets whose next first-response or resolution target falls due within `within`",
