@@ -36,6 +36,14 @@ class Calendar:
     channels: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
 
+    def closed_days(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        out, day = [], first
+        while day <= last:
+            if self.closed_on(day):
+                out.append(day)
+            day += dt.timedelta(days=1)
+        return out
+
     def closed_on(self, day: dt.date) -> bool:
         return day in self.holidays or day in self._country_holidays(day.year)
 
@@ -101,6 +109,9 @@ def parse_ranges(text: str, where: str) -> tuple[tuple[int, int], ...]:
 
 def parse_calendar(name: str, raw: dict, tz: str, where: str) -> Calendar:
     from .config import check_zone
+    if not isinstance(raw, dict):
+        raise CalendarError(f"{where}: expected a table of day = \"HH:MM-HH:MM\" entries, e.g. [business_hours] "
+                            "with mon = \"09:00-17:00\"")
     allowed = set(DAYS) | {"holidays", "holiday_country", "timezone", "teams", "channels", "queues"}
     for key in raw:
         if key not in allowed:
@@ -141,27 +152,49 @@ class Calendars:
         return [self.default, *self.named.values()]
 
     def minute_table(self, first: dt.date, last: dt.date) -> pa.Table:
-        """Per calendar i and UTC minute m (key i * 10**9 + m): open seconds before it, and whether open."""
+        """Per calendar i and UTC minute m (key i * 10**9 + m): open seconds before it, and whether open.
+
+        Each UTC minute is judged by its own local wall time, so range edges inside a DST gap or a
+        repeated hour are exact."""
         lo = dt.datetime.combine(first - dt.timedelta(days=2), dt.time())
         hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
         base = int((lo - EPOCH).total_seconds() // 60)
         n = int((hi - lo).total_seconds() // 60)
+        utc_min = np.arange(base, base + n, dtype=np.int64)
         keys, cums, opens = [], [], []
         for number, cal in enumerate(self.all):
-            is_open = np.zeros(n, dtype=np.int8)
-            for a, b in cal.open_intervals(first - dt.timedelta(days=1), last + dt.timedelta(days=1)):
-                i = int((a - lo).total_seconds() // 60)
-                j = int((b - lo).total_seconds() // 60)
-                is_open[max(i, 0):max(min(j, n), 0)] = 1
+            local = utc_min + _offsets(cal.timezone, lo, n)
+            day = local // 1440
+            weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+            lut = np.zeros((7, 1440), dtype=bool)
+            for wd, ranges in cal.week.items():
+                for a, b in ranges:
+                    lut[wd, a:b] = True
+            is_open = lut[weekday, local % 1440]
+            closed_days = [(d - dt.date(1970, 1, 1)).days for d in cal.closed_days(first - dt.timedelta(days=3),
+                                                                                       last + dt.timedelta(days=3))]
+            if closed_days:
+                is_open &= ~np.isin(day, np.array(closed_days, dtype=np.int64))
             cum = np.concatenate([[0], np.cumsum(is_open.astype(np.int64) * 60)[:-1]])
-            keys.append(np.arange(base, base + n, dtype=np.int64) + number * 10**9)
+            keys.append(utc_min + number * 10**9)
             cums.append(cum)
             opens.append(is_open)
         return pa.table({
             "key": pa.array(np.concatenate(keys), pa.int64()),
             "cum_s": pa.array(np.concatenate(cums), pa.int64()),
-            "open": pa.array(np.concatenate(opens).astype(bool), pa.bool_()),
+            "open": pa.array(np.concatenate(opens), pa.bool_()),
         })
+
+
+def _offsets(tz: str, lo: dt.datetime, n: int) -> np.ndarray:
+    """UTC offset in minutes for each minute from lo (evaluated per quarter hour: zones change
+    offset only on quarter hours)."""
+    zone = ZoneInfo(tz)
+    quarters = (n + 14) // 15
+    start = lo.replace(tzinfo=dt.timezone.utc)
+    offs = np.array([int((start + dt.timedelta(minutes=15 * q)).astimezone(zone).utcoffset().total_seconds() // 60)
+                     for q in range(quarters)], dtype=np.int64)
+    return np.repeat(offs, 15)[:n]
 
 
 def default_calendar(tz: str) -> Calendar:
@@ -174,7 +207,10 @@ def parse(raw: dict, tz: str, source: str) -> Calendars:
     default = (parse_calendar("default", default_raw, tz, f"{source}, key business_hours")
                if default_raw is not None else default_calendar(tz))
     named = {}
-    for name, body in (raw.get("calendars") or {}).items():
+    calendars = raw.get("calendars") or {}
+    if not isinstance(calendars, dict):
+        raise CalendarError(f"{source}, key calendars: expected a table of named calendars, e.g. [calendars.us] with timezone and days")
+    for name, body in calendars.items():
         if not isinstance(body, dict):
             raise CalendarError(f"{source}, key calendars.{name}: expected a table")
         named[name] = parse_calendar(name, body, tz, f"{source}, key calendars.{name}")

@@ -262,11 +262,14 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
          where: Optional[List[str]] = QUERY_HELP["where"], option: Optional[List[str]] = QUERY_HELP["option"],
          tz: Optional[str] = QUERY_HELP["tz"], as_of: Optional[str] = QUERY_HELP["as_of"],
          limit: int = typer.Option(100, "--limit"), offset: int = typer.Option(0, "--offset"),
+         within: Optional[str] = typer.Option(None, "--within", help="sla_at_risk: window, e.g. 2h"),
          fmt: str = typer.Option("table", "--format", help="table, json or csv"),
          db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """List the records behind a KPI: the tickets, calls or answers it counted."""
     path_db, cfg = workspace(db, config)
     q = _query([kpi_id], by, dim, from_, to, where, option, tz, as_of, cfg)
+    if within is not None:
+        q.options["within"] = within
     engine = Engine(connect(path_db, read_only=True), cfg)
     records, total = _run(lambda: engine.rows(q, limit, offset))
     print_rows(records, fmt, q.dims)
@@ -339,6 +342,8 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
         start = (start - dt.timedelta(days=1)).replace(day=1)
     asof = dt.datetime.combine(end, dt.time())
     out.print(scorecard(engine, MAIN_KPIS, start, end - dt.timedelta(days=1), asof))
+    from .scorecard import balanced_table, build
+    out.print(balanced_table(build(engine, asof=asof)))
     out.print(f"store: {path_db} (try: servicekpi kpi nps --by month --db {path_db})", markup=False)
 
 
@@ -367,6 +372,11 @@ def docs(target: Path = typer.Argument(Path("docs/kpis.md")),
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(kpi_reference(), encoding="utf-8")
     out.print(f"wrote {target}", markup=False)
+
+
+from .scorecard_cli import scorecard_command  # noqa: E402 - it imports this module's helpers lazily
+
+app.command("scorecard")(scorecard_command)
 
 
 def main() -> None:

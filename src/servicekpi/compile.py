@@ -142,8 +142,10 @@ def event_aggregates(kpi: Kpi, t, o: dict) -> dict:
 def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
     """One expression for KPIs sharing a source, shape, time column, filters and dimensions."""
     first, o = kpis[0]
-    if first.shape == "custom":
-        return first.measures(ctx, o)
+    if first.shape == "custom":  # measures prefixed like the others: groups share one UNION
+        table = first.measures(ctx, o)
+        keys = {"period_start", *ctx.dims}
+        return table.select(*[table[c].name(c if c in keys else f"{first.id}__{c}") for c in table.columns])
     t = ctx.table(first.source)
     if first.prep:
         t = first.prep(t, o)

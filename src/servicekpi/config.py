@@ -22,6 +22,7 @@ class Config:
     raw: dict = field(default_factory=dict)
     calendars: object = None  # business.Calendars
     sla: list = field(default_factory=list)  # sla.Rule, the default policy last
+    targets: dict | None = None  # targets.Target by KPI id; None = the default target set
 
     def sla_rules(self) -> list:
         from .sla import DEFAULT
@@ -87,4 +88,6 @@ def load(path: Path | None) -> Config:
         cfg.sla = parse_sla(data, str(path))
     except SlaError as e:
         raise ConfigError(str(e)) from None
+    from .targets import parse_targets
+    cfg.targets = parse_targets(data, str(path))
     return cfg

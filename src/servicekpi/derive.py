@@ -63,6 +63,11 @@ WHERE has_messages IS DISTINCT FROM FALSE
 """
 
 
+def _has_column(con, table: str, column: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
+                            "AND column_name = ?", [table, column]).fetchall()[0][0])
+
+
 def _has_waits(con) -> bool:
     """Stores before schema 4 get waits when they migrate."""
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'waits'")
@@ -73,11 +78,19 @@ def refresh(con) -> None:
     """Recompute every derived fact from the stored messages (inside the caller's transaction)."""
     con.execute(ORDERED)
     con.execute("DELETE FROM replies")
-    columns = ", ".join(f"t.{c}" for c in REPLY_TICKET_COLUMNS)
-    con.execute(REPLIES.format(ticket_columns=columns))
+    copied = list(REPLY_TICKET_COLUMNS)
+    if _has_column(con, "tickets", "queue"):  # an extra column that picks a business calendar
+        copied.append("queue")
+        for table in ("replies", "waits"):
+            if _has_column(con, table, "ticket_id"):
+                con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS queue VARCHAR")
+    columns = ", ".join(f"t.{c}" for c in copied)
+    con.execute(REPLIES.replace("INSERT INTO replies", f"INSERT INTO replies (ticket_id, sent_at, start_at, "
+                                f"reply_agent_id, ordinal, {', '.join(copied)})").format(ticket_columns=columns))
     if _has_waits(con):
         con.execute("DELETE FROM waits")
-        con.execute(WAITS.format(ticket_columns=columns))
+        con.execute(WAITS.replace("INSERT INTO waits", f"INSERT INTO waits (ticket_id, start_at, replied_at, "
+                                  f"{', '.join(copied)})").format(ticket_columns=columns))
     con.execute(FACTS)
     con.execute(CLEAR)
     con.execute("DROP TABLE msg_ordered")

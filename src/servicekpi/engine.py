@@ -134,7 +134,8 @@ class Engine:
             dims = list(key[-1])
             ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
             shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
-                     tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version)
+                     tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version,
+                     tuple((p.start, p.lo, p.hi) for p in periods))  # bucketing writes the bounds into SQL
             if any(o.get("hours") == "business" for _, o in group):
                 ctx.minute_view()  # registered per query, even when the SQL is cached
             sql = self._compiled.get(shape)
@@ -168,7 +169,7 @@ class Engine:
                      numerator=None, denominator=None, partial=p.partial, note=note) for p in periods]
 
     def _assemble(self, k: Kpi, o: dict, dims: list[str], table: list[dict], periods, q: Query) -> list[dict]:
-        prefix = f"{k.id}__" if k.shape != "custom" else ""
+        prefix = f"{k.id}__"
         cells: dict[tuple, dict] = {}
         combos: dict[tuple, None] = {}
         for r in table:

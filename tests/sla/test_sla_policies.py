@@ -696,6 +696,18 @@ def test_rows_sla_breaches_lists_a_ticket_whose_only_breach_is_a_next_response(w
     assert got.get("B") == "vip", rows
 
 
+def test_rows_sla_breaches_by_month_follow_the_breach_attribution(ws):
+    cfg = _breach_data(ws)
+    rows = records(ws, "sla_breaches", *OCT_NOV, *cfg)
+    got = sorted((r["period_start"], r["ticket_id"]) for r in rows)
+    # the records behind each month's count (October 2, November 4, see above):
+    #   October: A (FR + resolution, created in October)
+    #   November: B (its only breach is the wait of 11-01 00:30, attributed to the message's sent_at),
+    #             C and E (created in November)
+    # B was created on Oct 31 but breached nothing counted in October
+    assert got == [("2026-10-01", "A"), ("2026-11-01", "B"), ("2026-11-01", "C"), ("2026-11-01", "E")]
+
+
 # --------------------------------------------------------------------------------------
 # sla_at_risk
 # --------------------------------------------------------------------------------------

@@ -11,7 +11,17 @@ from .. import sla
 from .kpi import Kpi, Option, count, ratio
 from .tickets import in_backlog, ms
 
-WITHIN = Option("within", "2h", help="sla_at_risk: targets falling due within this duration (e.g. 30m, 2h, 1d)")
+def duration(text: str) -> float:
+    """An option value such as 30m, 2h, 1d or a number of hours, in seconds."""
+    try:
+        return sla.seconds(float(text) if str(text).replace(".", "", 1).isdigit() else text, "within")
+    except sla.SlaError:
+        raise ValueError(f"'{text}' is not a duration") from None
+
+
+duration.__name__ = "duration (e.g. 30m, 2h, 1d)"
+WITHIN = Option("within", 7200.0, type=duration,
+                help="sla_at_risk: targets falling due within this duration (e.g. 30m, 2h, 1d; default 2h)")
 
 
 def elapsed(t, o, end: str, start: str, business):
@@ -90,26 +100,36 @@ def _breaches(ctx, o):
     return m.mutate(n=m.n_tickets.fill_null(0) + m.n_waits.fill_null(0))
 
 
+ROW_COLUMNS = ("ticket_id", "channel", "category", "priority", "customer_tier", "team", "agent_id")
+
+
 def _breach_rows(ctx, o):
-    """Tickets with a missed first-response or resolution target, or a missed next-response wait."""
+    """One row per ticket and period with its missed targets: first response and resolution placed
+    by the ticket's created_at, next response by the waiting message's sent_at; with the rule."""
     tk = with_asof(ctx.table("tickets"), o)
     if o.get("hours") == "business":
         tk = ctx.business(tk, ["created_at", "first_response_at", "resolved_at", "sla_asof"])
     tk = ctx.by_period(tk, "created_at")
-    _, fr = outcome(tk, o, "first_response", "created_at", "first_response_at")
-    _, res = outcome(tk, o, "resolution", "created_at", "resolved_at")
-    missed = fr | res
+    rule = sla.pick(rule_of(tk, o)[0], o["_sla"], "name", "string")
+    parts = []
+    for kind, end in (("first_response", "first_response_at"), ("resolution", "resolved_at")):
+        _, missed = outcome(tk, o, kind, "created_at", end)
+        parts.append(tk.filter(missed).select("period_start", *ROW_COLUMNS, breach=ibis.literal(kind),
+                                             started_at=tk.created_at, sla_rule=rule))
     if "messages" in ctx.sources.imported:
         wt = with_asof(ctx.table("waits"), o)
         if o.get("hours") == "business":
             wt = ctx.business(wt, ["start_at", "replied_at", "sla_asof"])
+        wt = ctx.by_period(wt, "start_at")
         _, nxt = outcome(wt, o, "next_response", "start_at", "replied_at")
-        late = wt.filter(nxt).select(late_ticket=wt.ticket_id).distinct()
-        missed = missed | tk.ticket_id.isin(late.late_ticket)
-    out = tk.filter(missed).mutate(sla_rule=sla.pick(rule_of(tk, o)[0], o["_sla"], "name", "string"))
-    drop = [c for c in out.columns if c.startswith("__b_") or c in ("__cal", "lo", "hi", "lo12", "lo_date",
-                                                                      "hi_date", "lo12_date", "sla_asof")]
-    return out.drop(*drop)
+        parts.append(wt.filter(nxt).select(
+            "period_start", *ROW_COLUMNS, breach=ibis.literal("next_response"), started_at=wt.start_at,
+            sla_rule=sla.pick(rule_of(wt, o)[0], o["_sla"], "name", "string")))
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.union(p)
+    return out.group_by(["period_start", *ROW_COLUMNS, "sla_rule"]).aggregate(
+        breaches=out.count(), missed=out.breach.group_concat(", "), first_started_at=out.started_at.min())
 
 
 def _overdue(t, o):
@@ -132,7 +152,7 @@ def _at_risk(t, o):
 
 def _at_risk_population(t, o):
     left = _at_risk(t, o)
-    return t.resolved_at.isnull() & left.notnull() & (left <= sla.seconds(o["within"], "within"))
+    return t.resolved_at.isnull() & left.notnull() & (left <= o["within"])
 
 
 KPIS = [
