@@ -62,3 +62,34 @@ class Workspace:
 @pytest.fixture
 def ws(tmp_path) -> Workspace:
     return Workspace(tmp_path)
+
+
+def run(ws: Workspace, *args: str):
+    """ws.cli without keeping the command's frames alive (each real run is its own process)."""
+    import gc
+    from types import SimpleNamespace
+    r = ws.cli(*args)
+    out = SimpleNamespace(exit_code=r.exit_code, stdout=r.stdout, stderr=r.stderr, exception=repr(r.exception))
+    del r
+    gc.collect()
+    return out
+
+
+def said(text: str, part: str) -> bool:
+    """part occurs in text, whitespace aside (a console may wrap long lines)."""
+    import re
+    return re.sub(r"\s+", "", part) in re.sub(r"\s+", "", text)
+
+
+def pick(rows: list[dict], **keys) -> dict:
+    """The one row whose columns equal `keys`."""
+    found = [r for r in rows if all(r.get(k) == v for k, v in keys.items())]
+    assert len(found) == 1, (keys, rows)
+    return found[0]
+
+
+def one(ws: Workspace, kpi: str, *args: str, asof: str | None = None) -> dict:
+    """The single row a KPI query returns."""
+    rows = ws.kpi(kpi, *args) if asof is None else ws.kpi(kpi, *args, asof=asof)
+    assert len(rows) == 1, rows
+    return rows[0]

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from servicekpi.catalog import catalog
 from servicekpi.cli import app
+from conftest import said
 
 ASOF = "2027-01-01T00:00:00Z"
 
@@ -35,9 +36,6 @@ MESSAGES = [
 ]
 
 
-def said(text: str, part: str) -> bool:
-    """part occurs in text, whitespace aside (the console may wrap long lines)."""
-    return re.sub(r"\s+", "", part) in re.sub(r"\s+", "", text)
 
 
 def invoke(args: list[str], env: dict | None = None):

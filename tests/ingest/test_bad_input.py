@@ -2,14 +2,13 @@
 while the valid rows of the same file are kept; file-level problems reject the whole file only."""
 from __future__ import annotations
 
-import gc
 import json
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import duckdb
 import pytest
+from conftest import run as cli, said
 
 TS = "2026-10-01T10:00:00Z"
 LATER = "2026-10-01T12:00:00Z"
@@ -117,20 +116,8 @@ def open_store(ws):
         return duckdb.connect(str(ws.db))
 
 
-def cli(ws, *args: str):
-    """ws.cli, then let go of the failed command's frames (and so of its store connection):
-    each real CLI run is its own process."""
-    r = ws.cli(*args)
-    out = SimpleNamespace(exit_code=r.exit_code, stdout=r.stdout, stderr=r.stderr, exception=repr(r.exception))
-    del r
-    gc.collect()
-    return out
 
 
-def said(text: str, part: str) -> bool:
-    """part occurs in text, whitespace aside (the console may wrap long lines; see
-    test_errors_are_not_hard_wrapped)."""
-    return re.sub(r"\s+", "", part) in re.sub(r"\s+", "", text)
 
 
 def good_keys(table: str) -> list[tuple]:

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import json
-import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import duckdb
 import pyarrow as pa
@@ -16,6 +13,7 @@ import pytest
 
 from servicekpi import derive, store
 from servicekpi.ingest import load, readers
+from conftest import run as cli, said
 
 # -- a small operation, with its KPIs computed by hand -----------------------------------------
 
@@ -143,19 +141,8 @@ def write_all(ws, fmt: str, data: dict = DATA) -> None:
         write(ws, table, rows, fmt)
 
 
-def cli(ws, *args: str):
-    """ws.cli without keeping the command's frames alive (each real run is its own process)."""
-    r = ws.cli(*args)
-    out = SimpleNamespace(exit_code=r.exit_code, stdout=r.stdout, stderr=r.stderr, exception=repr(r.exception))
-    del r
-    gc.collect()
-    return out
 
 
-def said(text: str, part: str) -> bool:
-    """part occurs in text, whitespace aside (the console may wrap long lines; see
-    test_errors_are_not_hard_wrapped)."""
-    return re.sub(r"\s+", "", part) in re.sub(r"\s+", "", text)
 
 
 def open_store(ws):

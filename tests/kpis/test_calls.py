@@ -3,6 +3,7 @@ the CLI on small hand-made datasets. Attribution is entered_at for every call KP
 from __future__ import annotations
 
 import pytest
+from conftest import pick, one
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 OCT_NOV = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30")
@@ -12,16 +13,8 @@ def c(cid: str, entered: str, answered: str | None = None, **kw) -> dict:
     return {"call_id": cid, "entered_at": entered, "answered_at": answered, **kw}
 
 
-def pick(rows: list[dict], **keys) -> dict:
-    found = [r for r in rows if all(r.get(k) == v for k, v in keys.items())]
-    assert len(found) == 1, (keys, rows)
-    return found[0]
 
 
-def one(ws, kpi: str, *args: str, asof: str | None = None) -> dict:
-    rows = ws.kpi(kpi, *args) if asof is None else ws.kpi(kpi, *args, asof=asof)
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 # The base dataset (all on 2026-10-01, UTC):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import pick, one
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 OCT_NOV = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30")
@@ -20,17 +21,8 @@ def m(mid: str, tid: str, sent: str, author: str, agent: str | None = None, publ
             "agent_id": agent, "public": public}
 
 
-def pick(rows: list[dict], **keys) -> dict:
-    """The one row whose columns equal `keys`."""
-    found = [r for r in rows if all(r.get(k) == v for k, v in keys.items())]
-    assert len(found) == 1, (keys, rows)
-    return found[0]
 
 
-def one(ws, kpi: str, *args: str, asof: str | None = None) -> dict:
-    rows = ws.kpi(kpi, *args) if asof is None else ws.kpi(kpi, *args, asof=asof)
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 # --------------------------------------------------------------------------------------
