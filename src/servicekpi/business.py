@@ -146,6 +146,7 @@ class Calendars:
     """The default calendar plus named ones, with their assignment by queue > team > channel."""
     default: Calendar
     named: dict[str, Calendar] = field(default_factory=dict)
+    _tables: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def all(self) -> list[Calendar]:
@@ -156,6 +157,11 @@ class Calendars:
 
         Each UTC minute is judged by its own local wall time, so range edges inside a DST gap or a
         repeated hour are exact."""
+        if (first, last) not in self._tables:
+            self._tables = {(first, last): self._minute_table(first, last)}
+        return self._tables[(first, last)]
+
+    def _minute_table(self, first: dt.date, last: dt.date) -> pa.Table:
         lo = dt.datetime.combine(first - dt.timedelta(days=2), dt.time())
         hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
         base = int((lo - EPOCH).total_seconds() // 60)

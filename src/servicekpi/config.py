@@ -31,7 +31,9 @@ class Config:
     def business(self):
         """The calendars (default Mon-Fri 09:00-17:00 in the workspace zone without config)."""
         from .business import Calendars, default_calendar
-        return self.calendars or Calendars(default_calendar(self.timezone))
+        if self.calendars is None:
+            self.calendars = Calendars(default_calendar(self.timezone))
+        return self.calendars
 
 
 def find(config: str | os.PathLike | None, db: Path) -> Path | None:
