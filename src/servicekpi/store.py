@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import duckdb
@@ -14,7 +13,6 @@ SCHEMA_VERSION = 4
 # ticket columns copied onto each reply, so reply KPIs slice without a join
 REPLY_TICKET_COLUMNS = ("channel", "category", "priority", "status", "customer_id", "customer_tier",
                         "agent_id", "team", "excluded")
-IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 # per-ticket facts derived from messages (data-format.md, "Order and replies")
 TICKET_FACTS = {

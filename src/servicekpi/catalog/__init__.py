@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from . import calls, customers, quality, sla, surveys, tickets
-from .kpi import Catalog, Kpi, Option, Result  # noqa: F401
+from .kpi import Catalog
 
 LANGS = ("en", "zh", "ro", "th")
 

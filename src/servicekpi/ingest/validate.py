@@ -42,7 +42,6 @@ def _local_to_utc(naive: str, tz: str) -> str:
 
 def _typed(col: Column, raw: str, src_type: str | None, tz: str) -> str:
     """SQL typing one source column (raw = its trimmed value, NULL when empty)."""
-    varchar = src_type is None or src_type == "VARCHAR"
     t = col.type
     if t in ("string", "enum"):
         v = f"CAST({raw} AS VARCHAR)"
