@@ -212,21 +212,9 @@ def build(engine: Engine, start: dt.date | None = None, end: dt.date | None = No
 
 
 def _evaluate(engine: Engine, ids: list[str], q: Query) -> list[dict]:
-    """engine.evaluate, working around two Engine defects seen at the time of writing:
-    - Engine caches compiled SQL by query shape without the periods, but the SQL embeds the
-      period bounds (Ctx.bucket), so a second evaluate on one Engine with another range reuses
-      the first range's bounds: a fresh Engine per call avoids it;
-    - the groups are unioned BY NAME and DuckDB names are case-insensitive, so two custom KPIs
-      in one query can swap columns (crr's N and iqs's n): one custom KPI per evaluate.
-    Both can go once engine.py keys the cache by the periods and keeps group columns apart."""
-    fresh = Engine(engine.con, engine.config)
-    custom = [k for k in ids if fresh.kpi(k).shape == "custom"]
-    batches = [b for b in ([k for k in ids if k not in custom], *[[k] for k in custom]) if b]
-    out = []
-    for b in batches:
-        q.kpis = b
-        out += fresh.evaluate(q)
-    return out
+    """All the scorecard's KPIs in one query (the engine batches them into one statement)."""
+    q.kpis = list(ids)
+    return engine.evaluate(q)
 
 
 def _trend(change, direction: str) -> str | None:
