@@ -64,6 +64,13 @@ def _root(ctx: typer.Context):
     ctx.call_on_close(close_all)
 
 
+def import_with_progress(con, path: Path, **kw):
+    """load.run with a progress bar over the files (stderr, terminals only)."""
+    with progress() as bar:
+        task = bar.add_task("importing", total=len(load.plan(path, kw.get("table"))))
+        return load.run(con, path, progress=lambda f: bar.update(task, advance=1, description=Path(f).name), **kw)
+
+
 def workspace(db: Optional[Path], config: Optional[Path]):
     path = store.db_path(db)
     try:
@@ -122,11 +129,7 @@ def import_(path: Path = typer.Argument(..., help="dataset folder (one file per 
         fail(str(e), 2)
     con = connect(path_db)
     try:
-        with progress() as bar:
-            files = load.plan(path, table)
-            task = bar.add_task("importing", total=len(files))
-            result = load.run(con, path, table, strict, encoding, tz,
-                              progress=lambda f: bar.update(task, advance=1, description=Path(f).name))
+        result = import_with_progress(con, path, table=table, strict=strict, encoding=encoding, tz=tz)
     except FileError as e:
         fail(str(e))
     for f in result.files:
@@ -331,9 +334,7 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
             progress=lambda table, n: bar.update(task, advance=n, description=f"generating {table}"))
     path_db.unlink(missing_ok=True)
     con = store.connect(path_db)
-    with progress() as bar:
-        task = bar.add_task("importing", total=len(load.plan(data, None)))
-        result = load.run(con, data, progress=lambda f: bar.update(task, advance=1, description=Path(f).name))
+    result = import_with_progress(con, data)
     err.print(f"imported {data}: {result.summary()}", markup=False)
     con.close()
     engine = Engine(connect(path_db, read_only=True))

@@ -34,15 +34,15 @@ def _spend_rows(ctx):
     return ctx.table("spend").rename(spend_start="period_start", spend_end="period_end")
 
 
-def _spend(ctx):
-    """Spend in each period, spread evenly over its days when a period cuts it."""
+def _spend(ctx, since: str = "lo_date", name: str = "spend"):
+    """Spend from `since` to each period end, spread evenly over its days when cut."""
     s = ctx.cross(_spend_rows(ctx))
     after_end = s.spend_end + ibis.interval(days=1)
-    start = ibis.greatest(s.spend_start, s.lo_date)
+    start = ibis.greatest(s.spend_start, s[since])
     end = ibis.least(after_end, s.hi_date)
     overlap = ibis.greatest(end.delta(start, unit="day"), 0)
     total = after_end.delta(s.spend_start, unit="day")
-    return ctx.group(s, spend=(s.amount * overlap / total).sum())
+    return ctx.group(s, **{name: (s.amount * overlap / total).sum()})
 
 
 def _cac(ctx, o):
@@ -102,11 +102,7 @@ def _clv_data(ctx, o):
     c_agg = ctx.group(c, S12=c.count(where=active_at(c, c.lo12)),
                       L12=c.count(where=active_at(c, c.lo12) & (c.churned_at < c.hi)),
                       N12=c.count(where=(c.acquired_at >= c.lo12) & (c.acquired_at < c.hi)))
-    s = ctx.cross(_spend_rows(ctx))
-    after_end = s.spend_end + ibis.interval(days=1)
-    overlap = ibis.greatest(ibis.least(after_end, s.hi_date).delta(ibis.greatest(s.spend_start, s.lo12_date),
-                                                                     unit="day"), 0)
-    s_agg = ctx.group(s, spend12=(s.amount * overlap / after_end.delta(s.spend_start, unit="day")).sum())
+    s_agg = _spend(ctx, since="lo12_date", name="spend12")
     return ctx.merge(ctx.merge(o_agg, c_agg), s_agg)
 
 

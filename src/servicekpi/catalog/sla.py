@@ -81,19 +81,24 @@ def _decided(t, o, kind, start, end):
     return met | missed
 
 
-def _breaches(ctx, o):
+def _sla_tables(ctx, o):
+    """Tickets and next-response waits (None without messages), on the rules' clocks."""
     tk = with_asof(ctx.table("tickets"), o)
     wt = with_asof(ctx.table("waits"), o) if "messages" in ctx.sources.imported else None
     if o.get("hours") == "business":
         tk = ctx.business(tk, ["created_at", "first_response_at", "resolved_at", "sla_asof"])
+        wt = ctx.business(wt, ["start_at", "replied_at", "sla_asof"]) if wt is not None else None
+    return tk, wt
+
+
+def _breaches(ctx, o):
+    tk, wt = _sla_tables(ctx, o)
     tk = ctx.place(tk, "created_at")
     _, fr = outcome(tk, o, "first_response", "created_at", "first_response_at")
     _, res = outcome(tk, o, "resolution", "created_at", "resolved_at")
     a = ctx.group(tk, n_tickets=tk.count(where=fr) + tk.count(where=res))
     if wt is None:
         return a.mutate(n=a.n_tickets)
-    if o.get("hours") == "business":
-        wt = ctx.business(wt, ["start_at", "replied_at", "sla_asof"])
     wt = ctx.place(wt, "start_at")
     _, nxt = outcome(wt, o, "next_response", "start_at", "replied_at")
     m = ctx.merge(a, ctx.group(wt, n_waits=wt.count(where=nxt)))
@@ -106,9 +111,7 @@ ROW_COLUMNS = ("ticket_id", "channel", "category", "priority", "customer_tier", 
 def _breach_rows(ctx, o):
     """One row per ticket and period with its missed targets: first response and resolution placed
     by the ticket's created_at, next response by the waiting message's sent_at; with the rule."""
-    tk = with_asof(ctx.table("tickets"), o)
-    if o.get("hours") == "business":
-        tk = ctx.business(tk, ["created_at", "first_response_at", "resolved_at", "sla_asof"])
+    tk, wt = _sla_tables(ctx, o)
     tk = ctx.by_period(tk, "created_at")
     rule = sla.pick(rule_of(tk, o)[0], o["_sla"], "name", "string")
     parts = []
@@ -116,10 +119,7 @@ def _breach_rows(ctx, o):
         _, missed = outcome(tk, o, kind, "created_at", end)
         parts.append(tk.filter(missed).select("period_start", *ROW_COLUMNS, breach=ibis.literal(kind),
                                              started_at=tk.created_at, sla_rule=rule))
-    if "messages" in ctx.sources.imported:
-        wt = with_asof(ctx.table("waits"), o)
-        if o.get("hours") == "business":
-            wt = ctx.business(wt, ["start_at", "replied_at", "sla_asof"])
+    if wt is not None:
         wt = ctx.by_period(wt, "start_at")
         _, nxt = outcome(wt, o, "next_response", "start_at", "replied_at")
         parts.append(wt.filter(nxt).select(
