@@ -114,24 +114,57 @@ def parse_instant(text: Optional[str], tz: str) -> Optional[dt.datetime]:
 
 
 @app.command("import")
-def import_(path: Path = typer.Argument(..., help="dataset folder (one file per table) or one file"),
+def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (one file per table) or one file"),
             table: Optional[str] = typer.Option(None, "--table", help="table name for a single file"),
+            source: Optional[str] = typer.Option(None, "--source", help="zendesk, freshdesk, chatwoot, asterisk or csv"),
+            mapping: Optional[Path] = typer.Option(None, "--mapping", help="--source csv: mapping TOML or YAML"),
+            dsn: Optional[str] = typer.Option(None, "--dsn", help="--source chatwoot: postgresql://... database"),
             strict: bool = typer.Option(False, "--strict", help="store nothing if any row is invalid"),
             encoding: Optional[str] = typer.Option(None, "--encoding", help="file encoding if not UTF-8"),
             source_tz: Optional[str] = typer.Option(None, "--source-tz", help="zone of times without an offset"),
             db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
-    """Validate and import canonical data; invalid rows go to the quarantine."""
+    """Validate and import canonical data, or a tool's export with --source; invalid rows go to the quarantine."""
     path_db, cfg = workspace(db, config)
-    tz = source_tz or cfg.timezone
+    if path is None and dsn is None:
+        fail("give a PATH to import (or --source chatwoot --dsn postgresql://...)", 2)
+    if source is None and (mapping or dsn):
+        fail("--mapping and --dsn need --source", 2)
+    converted = None
+    if source is not None:
+        from . import connectors
+        try:
+            converted = connectors.convert(source, path, mapping=mapping, dsn=dsn)
+        except (connectors.ConnectorError, FileError) as e:
+            fail(str(e), 2 if str(e).startswith("--source") else 1)
+    tz = source_tz or (converted.source_tz if converted else cfg.timezone)
     try:
         cfg_mod.check_zone(tz, "--source-tz")
     except cfg_mod.ConfigError as e:
         fail(str(e), 2)
     con = connect(path_db)
     try:
-        result = import_with_progress(con, path, table=table, strict=strict, encoding=encoding, tz=tz)
+        if converted is not None:
+            for note in converted.notes:
+                err.print(f"{source}: {note}", markup=False)
+            result = batches_with_progress(con, converted.batches, strict=strict, tz=tz)
+        else:
+            result = import_with_progress(con, path, table=table, strict=strict, encoding=encoding, tz=tz)
     except FileError as e:
         fail(str(e))
+    report_import(result, strict)
+    if converted is not None and converted.calendars:
+        from .connectors.calendars import write_calendars
+        err.print(write_calendars(converted.calendars, cfg_mod.find(config, path_db), path_db), markup=False)
+
+
+def batches_with_progress(con, batches, **kw):
+    with progress() as bar:
+        task = bar.add_task("importing", total=len(batches))
+        return load.run_batches(con, batches, progress=lambda s: bar.update(task, advance=1, description=Path(s).name),
+                                **kw)
+
+
+def report_import(result, strict: bool) -> None:
     for f in result.files:
         if f.error:
             err.print(f"Error: {f.source}: {f.error}", markup=False)

@@ -74,25 +74,52 @@ def plan(path: Path, table: str | None) -> list[tuple[Path, str | None, str | No
 
 def run(con, path: Path, table: str | None = None, strict: bool = False, encoding: str | None = None,
         tz: str = "UTC", progress: Callable[[str], None] | None = None) -> ImportResult:
+    items = [(str(f), name, error, (lambda f=f: readers.read(f, encoding))) for f, name, error in plan(path, table)]
+    return transaction(con, items, strict, tz, progress)
+
+
+@dataclass
+class Batch:
+    """Rows a connector converted into one canonical table, located in their source."""
+    table: str
+    source: str  # the source file (or dsn/table) the rows came from
+    data: pa.Table  # canonical column names; values as strings or typed
+    lines: list[int] | pa.Array  # line, row or item number of each row in the source
+    line_kind: str = "item"
+
+    def loaded(self) -> readers.Loaded:
+        lines = self.lines if isinstance(self.lines, pa.Array) else pa.array(self.lines, pa.int64())
+        return readers.Loaded(self.data, lines, self.line_kind)
+
+
+def run_batches(con, batches: list[Batch], strict: bool = False, tz: str = "UTC",
+                progress: Callable[[str], None] | None = None) -> ImportResult:
+    """Import connector output with the same validation, quarantine and upsert as files."""
+    order = list(TABLES)
+    items = [(b.source, b.table, None if b.table in TABLES else f"unknown table '{b.table}'", b.loaded)
+             for b in sorted(batches, key=lambda b: order.index(b.table) if b.table in TABLES else -1)]
+    return transaction(con, items, strict, tz, progress)
+
+
+def transaction(con, items, strict: bool, tz: str, progress: Callable[[str], None] | None) -> ImportResult:
+    """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction."""
     result = ImportResult()
-    files = plan(path, table)
     # bounded memory: DuckDB spills big sorts and joins to disk instead of growing
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    several = {n for n in TABLES if sum(1 for _, t, e in files if t == n and not e) > 1}
+    several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
         touched: set[str] = set()
-        for f, name, error in files:
+        for source, name, error, read in items:
             if progress:
-                progress(str(f))
-            fr = FileResult(str(f), name, error=error)
+                progress(source)
+            fr = FileResult(source, name, error=error)
             result.files.append(fr)
             if error:
                 continue
             try:
-                loaded = readers.read(f, encoding)
-                _load(con, TABLES[name], loaded, fr, tz, track=name in several)
+                _load(con, TABLES[name], read(), fr, tz, track=name in several)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
