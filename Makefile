@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed
 
 # system tools the tests and reports use: Chromium (HTML -> PDF/PNG), LibreOffice (XLSX recalculation
 # and rendering), poppler (PDF -> PNG), PostgreSQL (Chatwoot connector), CJK and Thai fonts
-SYSPKGS := chromium libreoffice-calc-nogui poppler-utils postgresql fonts-noto-cjk fonts-thai-tlwg
+SYSPKGS := chromium chromium-driver libreoffice-calc-nogui poppler-utils postgresql fonts-noto-cjk fonts-thai-tlwg
 sysdeps:
-	@if command -v chromium >/dev/null && command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
 	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && fc-list | grep -qi "noto sans cjk" \
 	  && fc-list | grep -qi "tlwg"; then true; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSPKGS); \
