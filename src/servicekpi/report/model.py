@@ -64,3 +64,8 @@ class Report:
     by_agent: dict[str, list[Series]] = field(default_factory=dict)  # team or agent -> series (when agent data)
     sla: list[Series] = field(default_factory=list)  # SLA KPIs (when policies exist)
     notes: list[str] = field(default_factory=list)  # unavailable KPIs and why
+    # added by the XLSX/data side (R1) for the renderers; all optional with defaults:
+    agent_dim: str | None = None  # the column by_agent is keyed on: "team" or "agent_id" (None: no agent data)
+    partial: list[bool] = field(default_factory=list)  # per period: clipped by the range (engine "partial")
+    spike_k: float = 3.0  # the spike rule's k and trailing window (spikes.py), for the report's notes
+    spike_window: int = 6
