@@ -1,0 +1,485 @@
+"""Asterisk queue_log -> calls (+ agent_sessions).
+
+Two inputs, detected from the first line of each file:
+- the raw log Asterisk appends to /var/log/asterisk/queue_log: `epoch|callid|queue|agent|EVENT|data1|data2|...`;
+- the database-table export as CSV (realtime `queue_log` table): a header with time, callid, queuename,
+  agent, event and data1..data5 (or one `data` column holding the pipe-joined fields).
+
+PATH is one file or a folder (rotated logs: queue_log, queue_log.1, ...); the files of a folder are read
+as one log, in the order of their first event.
+
+Times: an epoch (the raw log, or a numeric `time` column) is UTC by definition and is written with `Z`.
+A datetime string without an offset (the table export, e.g. `2026-10-01 09:15:02.123456`) is passed on
+as it is, so the import reads it in --source-tz (default UTC); one with an offset is absolute.
+
+Event data layouts (Asterisk's queue_log documentation and app_queue.c):
+  ENTERQUEUE(url|callerid)               CONNECT(holdtime|bridgedchanneluniqueid|ringtime)
+  COMPLETEAGENT / COMPLETECALLER(holdtime|calltime|origposition)
+  TRANSFER / BLINDTRANSFER(extension|context|holdtime|calltime|origposition)
+  ATTENDEDTRANSFER(method|method-data...|holdtime|calltime|origposition) -- method-data has one field
+      (BRIDGE, APP, THREEWAY) or two (LINK), so its numbers are read from the end
+  ABANDON / EXITEMPTY / EXITWITHTIMEOUT(position|origposition|waittime)   EXITWITHKEY(key|position|...)
+  AGENTLOGIN(channel)  AGENTLOGOFF(channel|logintime)  ADDMEMBER  REMOVEMEMBER  PAUSE  UNPAUSE ...
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+
+from ..ingest.load import Batch
+from . import ConnectorError, Converted
+
+END_UNANSWERED = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "exit_empty",
+                  "EXITWITHKEY": "exit_key"}
+COMPLETE = {"COMPLETEAGENT", "COMPLETECALLER"}
+TRANSFERS = {"TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"}
+LOGIN = {"AGENTLOGIN", "AGENTCALLBACKLOGIN"}
+LOGOFF = {"AGENTLOGOFF", "AGENTCALLBACKLOGOFF"}
+# known events that make no canonical row (counted in the notes)
+INFO_EVENTS = {"RINGNOANSWER", "RINGCANCELED", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL", "QUEUESTART",
+               "CONFIGRELOAD", "DID", "INFO", "AGENTDUMP", "SYSCOMPAT", "JOINEMPTY", "JOINUNAVAIL",
+               "PENALTY", "KEYPRESS"}
+# order of events logged in the same second (a table export may be sorted by time only)
+RANK = {"ENTERQUEUE": 0, "RINGNOANSWER": 1, "CONNECT": 2}
+WAIT_TOLERANCE = 1  # seconds: the log's second-resolution timestamps vs Asterisk's own holdtime
+SHOW = 10  # how many located examples a note lists
+CHUNK = 100_000
+
+CALL_COLS = ["call_id", "entered_at", "answered_at", "ended_at", "outcome", "queue", "agent_id", "talk_seconds"]
+SESSION_COLS = ["agent_id", "login_at", "logout_at", "queue"]
+
+
+@dataclass
+class Event:
+    source: str
+    line: int
+    time: str | None  # the source's text
+    secs: float | None  # for ordering and durations; None = unreadable
+    out: str | None  # the canonical timestamp text
+    callid: str
+    queue: str
+    agent: str
+    event: str
+    data: list[str]
+    text: str = ""  # the source line, for messages
+
+
+@dataclass
+class Call:
+    key: str
+    first: Event
+    entered: Event
+    answered: Event | None = None
+    agent: str | None = None
+    bad_line: tuple[str, int] | None = None  # where an unreadable value came from
+
+
+@dataclass
+class Session:
+    agent: str
+    login: Event
+    tokens: set = field(default_factory=set)
+    queues: set = field(default_factory=set)
+
+
+class Rows:
+    """Canonical rows per (table, source file), turned into Arrow in chunks (bounded memory)."""
+
+    def __init__(self):
+        self.pending: dict[tuple[str, str], tuple[dict[str, list], list[int]]] = {}
+        self.done: dict[tuple[str, str], list[tuple[pa.Table, list[int]]]] = {}
+
+    def add(self, table: str, source: str, line: int, row: dict, cols: list[str]) -> None:
+        cols_, lines = self.pending.setdefault((table, source), ({c: [] for c in cols}, []))
+        for c in cols:
+            cols_[c].append(row.get(c))
+        lines.append(line)
+        if len(lines) >= CHUNK:
+            self._flush((table, source))
+
+    def _flush(self, key) -> None:
+        cols, lines = self.pending.pop(key)
+        self.done.setdefault(key, []).append((pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}),
+                                              lines))
+
+    def batches(self) -> list[Batch]:
+        for key in list(self.pending):
+            self._flush(key)
+        out = []
+        for (table, source), parts in self.done.items():
+            data = pa.concat_tables([p for p, _ in parts])
+            out.append(Batch(table, source, data, [n for _, ls in parts for n in ls], "line"))
+        return out
+
+
+def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None) -> Converted:
+    if path is None or dsn:
+        raise ConnectorError("--source asterisk reads a queue_log file or folder: give its PATH (no --dsn)")
+    if mapping:
+        raise ConnectorError("--source asterisk takes no --mapping (the queue_log layout is fixed)")
+    files = _files(Path(path))
+    state = Reader()
+    for f in files:
+        for ev in _events(f):
+            state.feed(ev)
+    return state.finish()
+
+
+def _files(path: Path) -> list[Path]:
+    if not path.exists():
+        raise ConnectorError(f"{path}: no such file or folder")
+    if path.is_file():
+        return [path]
+    files = [p for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    if not files:
+        raise ConnectorError(f"{path}: no queue_log files here")
+    return sorted(files, key=lambda p: (_first_secs(p), p.name))
+
+
+def _first_secs(path: Path) -> float:
+    for ev in _events(path):
+        if ev.secs is not None:
+            return ev.secs
+    return float("inf")
+
+
+def _is_table_export(first: str) -> bool:
+    names = {n.strip().strip('"').lower() for n in next(csv.reader([first]), [])}
+    return {"time", "event"} <= names and ("queuename" in names or "queue" in names)
+
+
+def _events(path: Path) -> Iterator[Event]:
+    try:
+        with open(path, encoding="utf-8-sig", errors="strict", newline="") as f:
+            first = f.readline()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConnectorError(f"{path}: cannot read the file ({e})") from None
+    if not first.strip():
+        if path.stat().st_size == 0:
+            raise ConnectorError(f"{path}: the file is empty (0 bytes)")
+    if _is_table_export(first):
+        yield from _table_events(path)
+    else:
+        yield from _pipe_events(path)
+
+
+def _pipe_events(path: Path) -> Iterator[Event]:
+    src = str(path)
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        for n, text in enumerate(f, start=1):
+            text = text.rstrip("\r\n")
+            if not text.strip():
+                continue
+            parts = text.split("|")
+            yield _event(src, n, parts[0], parts[1:5], parts[5:], text)
+
+
+def _table_events(path: Path) -> list[Event]:
+    """The DB export: read whole, then ordered by time (an export may be in any order)."""
+    src = str(path)
+    out = []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = [h.strip().lower() for h in next(reader)]
+        col = {h: i for i, h in enumerate(header)}
+        q = "queuename" if "queuename" in col else "queue"
+        missing = [c for c in ("callid", "agent") if c not in col]
+        if missing:
+            raise ConnectorError(f"{src} line 1: column(s) {', '.join(missing)} missing (expected time, callid, "
+                                 f"queuename, agent, event, data1..data5 or data)")
+        datacols = sorted((h for h in col if re.fullmatch(r"data\d+", h)), key=lambda h: int(h[4:]))
+        last = reader.line_num
+        for row in reader:
+            n, last = last + 1, reader.line_num
+            if not any(c.strip() for c in row):
+                continue
+
+            def get(name):
+                i = col.get(name)
+                return row[i].strip() if i is not None and i < len(row) else ""
+            if datacols:
+                data = [get(h) for h in datacols]
+                joined = "|".join(data).split("|")  # a data5 may hold the rest, pipes included
+                while joined and joined[-1] == "":
+                    joined.pop()
+                data = joined
+            else:
+                data = get("data").split("|") if get("data") else []
+            out.append(_event(src, n, get("time"), [get("callid"), get(q), get("agent"), get("event")], data,
+                              ",".join(row)))
+    last_secs = float("-inf")
+    keys = []
+    for e in out:  # an unreadable time keeps its place after the previous event
+        last_secs = e.secs if e.secs is not None else last_secs
+        keys.append((last_secs, RANK.get(e.event, 3)))
+    order = sorted(range(len(out)), key=lambda i: (keys[i], out[i].line))
+    return [out[i] for i in order]
+
+
+EPOCH = re.compile(r"^\d{9,11}(\.\d+)?$")
+OFFSET = re.compile(r"([zZ]|[+-]\d\d(:?\d\d)?)$")
+
+
+def _time(raw: str) -> tuple[float | None, str | None]:
+    """(seconds for ordering and durations, canonical text); (None, raw) when unreadable."""
+    raw = raw.strip()
+    if EPOCH.match(raw):
+        secs = float(raw)
+        t = dt.datetime.fromtimestamp(secs, dt.timezone.utc)
+        return secs, t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{t.microsecond:06d}" if t.microsecond else "") + "Z"
+    try:
+        t = dt.datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
+    except ValueError:
+        return None, raw or None
+    if t.tzinfo is None:  # a naive datetime: durations in its own wall clock; the import applies the zone
+        return (t - dt.datetime(1970, 1, 1)).total_seconds(), raw
+    if len(raw) > 3 and re.search(r"[+-]\d\d$", raw):  # PostgreSQL's "+02" -> "+02:00" for the import
+        raw = raw + ":00"
+    return t.timestamp(), raw
+
+
+def _event(src: str, line: int, time: str, head: list[str], data: list[str], text: str) -> Event:
+    head = head + [""] * (4 - len(head))
+    callid, queue, agent, event = (h.strip() for h in head)
+    secs, out = _time(time)
+    return Event(src, line, time, secs, out, callid, queue, agent, event.upper(), [d.strip() for d in data], text)
+
+
+def _num(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+class Reader:
+    def __init__(self):
+        self.open: dict[str, Call] = {}
+        self.visits: Counter = Counter()
+        self.sessions: dict[str, Session] = {}
+        self.rows = Rows()
+        self.counts: Counter = Counter()
+        self.unknown: dict[str, list] = {}
+        self.problems: dict[str, list[str]] = {}
+
+    def problem(self, kind: str, text: str) -> None:
+        self.problems.setdefault(kind, []).append(text)
+
+    # ---- events ------------------------------------------------------------------------
+    def feed(self, ev: Event) -> None:
+        self.counts[ev.event] += 1
+        if not ev.event or not ev.time or (not ev.callid and not ev.queue):
+            return self.malformed(ev, "expected epoch|callid|queue|agent|EVENT|data...")
+        e = ev.event
+        if e == "ENTERQUEUE":
+            return self.enter(ev)
+        if e == "CONNECT":
+            return self.connect(ev)
+        if e in COMPLETE or e in TRANSFERS or e in END_UNANSWERED:
+            return self.end(ev)
+        if e in LOGIN or e == "ADDMEMBER":
+            return self.login(ev, "*login" if e in LOGIN else ev.queue)
+        if e in LOGOFF or e == "REMOVEMEMBER":
+            return self.logoff(ev, "*login" if e in LOGOFF else ev.queue)
+        if e in INFO_EVENTS:
+            return
+        self.unknown.setdefault(e, (ev.source, ev.line))
+
+    def malformed(self, ev: Event, expected: str) -> None:
+        self.counts["(unreadable)"] += 1
+        self.counts[ev.event] -= 1
+        where = f"{Path(ev.source).name} line {ev.line}"
+        shown = ev.text if len(ev.text) <= 60 else ev.text[:57] + "..."
+        self.problem("unreadable", f"{where}: '{shown}' ({expected})")
+        # a row of its own (a call_id that cannot collide), so the import quarantines the line
+        self.rows.add("calls", ev.source, ev.line,
+                      {"call_id": f"unreadable queue_log {where}", "entered_at": None}, CALL_COLS)
+
+    def key(self, ev: Event) -> str:
+        base = f"{ev.callid}:{ev.queue}"
+        n = self.visits[base]
+        return base if n <= 1 else f"{base}#{n}"
+
+    def enter(self, ev: Event) -> None:
+        base = f"{ev.callid}:{ev.queue}"
+        if base in self.open or f"{base}#{self.visits[base]}" in self.open:
+            old = self.open.pop(self.key(ev))
+            self.problem("reentered", f"{old.key} (line {old.entered.line}) entered again at line {ev.line} "
+                                      f"before it ended: the first visit is left out")
+        self.visits[base] += 1
+        k = self.key(ev)
+        call = Call(k, ev, ev)
+        if ev.secs is None:
+            call.bad_line = (ev.source, ev.line)
+        self.open[k] = call
+
+    def find(self, ev: Event) -> Call | None:
+        call = self.open.get(self.key(ev))
+        if call is None:
+            self.counts["(before the log starts)"] += 1
+            self.problem("orphan", f"{Path(ev.source).name} line {ev.line}: {ev.event} for {ev.callid}:{ev.queue}")
+        return call
+
+    def connect(self, ev: Event) -> None:
+        call = self.find(ev)
+        if call is None:
+            return
+        call.answered = ev
+        call.agent = ev.agent or None
+        if ev.secs is None and call.bad_line is None:
+            call.bad_line = (ev.source, ev.line)
+
+    def end(self, ev: Event) -> None:
+        call = self.find(ev)
+        if call is None:
+            return
+        del self.open[call.key]
+        e = ev.event
+        row = {"call_id": call.key, "entered_at": call.entered.out, "queue": call.entered.queue or None,
+               "ended_at": ev.out}
+        bad = call.bad_line
+        if ev.secs is None and bad is None:
+            bad = (ev.source, ev.line)
+        if e in END_UNANSWERED:
+            row["outcome"] = END_UNANSWERED[e]
+            if call.answered is not None:
+                self.problem("odd", f"{call.key}: {e} at line {ev.line} after CONNECT at line {call.answered.line}")
+                row.update(answered_at=call.answered.out, agent_id=call.agent)
+        else:
+            data = ev.data
+            if e == "ATTENDEDTRANSFER":
+                hold, talk = (data[-3], data[-2]) if len(data) >= 4 else (None, None)
+            elif e in TRANSFERS:
+                hold, talk = (data[2], data[3]) if len(data) >= 4 else (None, None)
+            else:
+                hold, talk = (data[0], data[1]) if len(data) >= 2 else (None, None)
+            row["outcome"] = "transferred" if e in TRANSFERS else "answered"
+            row["agent_id"] = call.agent or ev.agent or None
+            talk_n = _num(talk)
+            if talk is None:
+                self.problem("fields", f"{Path(ev.source).name} line {ev.line}: {e} without holdtime|calltime "
+                                       f"fields: talk_seconds left empty")
+            elif talk_n is None:
+                bad = bad or (ev.source, ev.line)
+            row["talk_seconds"] = talk
+            if call.answered is not None:
+                row["answered_at"] = call.answered.out
+            elif talk_n is not None and ev.secs is not None:
+                # no CONNECT in the log: the answer was calltime seconds before the end
+                row["answered_at"] = _out_like(ev, ev.secs - talk_n)
+                self.problem("noconnect", f"{call.key}: {e} at line {ev.line} without CONNECT: "
+                                          f"answered_at = end - calltime")
+            self.check_wait(call, ev, hold)
+        src, line = bad if bad else (call.first.source, call.first.line)
+        self.rows.add("calls", src, line, row, CALL_COLS)
+
+    def check_wait(self, call: Call, ev: Event, hold: str | None) -> None:
+        h = _num(hold)
+        if call.answered is None or h is None or call.answered.secs is None or call.entered.secs is None:
+            return
+        waited = call.answered.secs - call.entered.secs
+        if abs(waited - h) > WAIT_TOLERANCE:
+            self.problem("wait", f"{call.key}: answered_at - entered_at = {_fmt(waited)} s but {ev.event} "
+                                 f"(line {ev.line}) says holdtime {_fmt(h)} s")
+
+    # ---- sessions ------------------------------------------------------------------------
+    def login(self, ev: Event, token: str) -> None:
+        agent = ev.agent
+        if not agent or agent.upper() == "NONE":
+            return self.problem("fields", f"{Path(ev.source).name} line {ev.line}: {ev.event} without an agent")
+        s = self.sessions.get(agent)
+        if s is None:
+            s = self.sessions[agent] = Session(agent, ev)
+        s.tokens.add(token)
+        if token != "*login" or (ev.queue and ev.queue.upper() != "NONE"):
+            s.queues.add(ev.queue)
+
+    def logoff(self, ev: Event, token: str) -> None:
+        s = self.sessions.get(ev.agent)
+        if s is None or token not in s.tokens:
+            self.counts["(logoff before the log starts)"] += 1
+            return self.problem("orphan_session", f"{Path(ev.source).name} line {ev.line}: {ev.event} for "
+                                                  f"{ev.agent} without a login in this log")
+        s.tokens.discard(token)
+        if not s.tokens:
+            del self.sessions[ev.agent]
+            self.session_row(s, ev)
+
+    def session_row(self, s: Session, logoff: Event | None) -> None:
+        row = {"agent_id": s.agent, "login_at": s.login.out, "logout_at": logoff.out if logoff else None,
+               "queue": next(iter(s.queues)) if len(s.queues) == 1 else None}
+        line = (s.login.source, s.login.line)
+        if logoff is not None and logoff.secs is None and s.login.secs is not None:
+            line = (logoff.source, logoff.line)
+        self.rows.add("agent_sessions", line[0], line[1], row, SESSION_COLS)
+
+    # ---- end of the log ---------------------------------------------------------------------
+    def finish(self) -> Converted:
+        notes = []
+        for s in list(self.sessions.values()):
+            self.session_row(s, None)
+        if self.sessions:
+            notes.append(f"{len(self.sessions)} agent session(s) still logged in when the log ends "
+                         f"(imported without logout_at): {_list(sorted(self.sessions))}")
+        if self.open:
+            calls = sorted(self.open.values(), key=lambda c: (c.first.source, c.first.line))
+            notes.append(f"{len(calls)} call(s) still open when the log ends, left out (importing the continued "
+                         f"log adds them): " + _list(f"{c.key} (line {c.first.line})" for c in calls))
+        ring = self.counts.get("RINGNOANSWER", 0)
+        if ring:
+            notes.append(f"{ring} RINGNOANSWER event(s): ring attempts of an agent, not calls")
+        pauses = sum(self.counts.get(e, 0) for e in ("PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL"))
+        if pauses:
+            notes.append(f"{pauses} PAUSE/UNPAUSE event(s) not imported: agent_sessions has no pause column "
+                         f"(logged-in time includes paused time)")
+        other = {e: n for e, n in self.counts.items() if e in INFO_EVENTS and e not in
+                 ("RINGNOANSWER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL") and n}
+        if other:
+            notes.append("other known events, no canonical row: " + ", ".join(f"{e} {n}" for e, n in sorted(other.items())))
+        if self.unknown:
+            notes.append(f"{len(self.unknown)} unknown event type(s) skipped: " + ", ".join(
+                f"{e} x{self.counts[e]} (first at {Path(s).name} line {n})" for e, (s, n) in sorted(self.unknown.items())))
+        text = {
+            "unreadable": "unreadable line(s), quarantined",
+            "orphan": "event(s) for calls that entered the queue before this log starts (import the earlier "
+                      "log in the same folder), not imported",
+            "orphan_session": "logoff(s) without a login in this log, no session made",
+            "wait": "call(s) whose timestamps disagree with Asterisk's holdtime (queue wait) by more than "
+                    f"{WAIT_TOLERANCE} s; the timestamps are kept",
+            "reentered": "call(s) that entered the same queue again before ending",
+            "noconnect": "answered call(s) without CONNECT",
+            "odd": "unanswered ending(s) after CONNECT (kept as answered)",
+            "fields": "event(s) missing fields",
+        }
+        for kind, items in self.problems.items():
+            notes.append(f"{len(items)} {text[kind]}: {_list(items)}")
+        return Converted(batches=self.rows.batches(), notes=notes, source_tz="UTC")
+
+
+def _out_like(ev: Event, secs: float) -> str:
+    """A timestamp secs, written like ev's (epoch -> Z; naive stays naive)."""
+    t = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=secs)
+    text = t.isoformat(sep=" " if " " in (ev.out or "") else "T")
+    if ev.out and ev.out.endswith("Z"):
+        return text + "Z"
+    if ev.out and OFFSET.search(ev.out) and ev.time and not EPOCH.match(ev.time.strip()):
+        aware = dt.datetime.fromisoformat(ev.out)
+        return dt.datetime.fromtimestamp(secs, aware.tzinfo).isoformat()
+    return text
+
+
+def _list(items) -> str:
+    items = list(items)
+    more = f" (+{len(items) - SHOW} more)" if len(items) > SHOW else ""
+    return "; ".join(items[:SHOW]) + more
