@@ -212,7 +212,7 @@ def ticket_row(src: Source, tid: str, item: Item) -> dict:
         "reopen_count": reopens,
         "excluded": "true" if deleted or merged else "false",
         "_deleted": deleted, "_merged": merged and not deleted,
-        "_no_solve": raw_status in SOLVED and resolved_at is None and not deleted,
+        "_no_solve": raw_status in SOLVED and resolved_at is None and not (deleted or merged),
     }
 
 
