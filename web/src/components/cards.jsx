@@ -1,0 +1,150 @@
+import { useState } from "preact/hooks";
+import { useApi, useCtx } from "../hooks.js";
+import { apiPath, periodRange } from "../state.js";
+import { classify, formatChange, formatPeriod, formatValue, pick } from "../format.js";
+import { CARD_KPIS, kpiRequest, totals } from "../kpis.js";
+
+/** Scorecard rows for the current view, keyed by KPI id. */
+export function useScorecard() {
+  const { state } = useCtx();
+  // Unfiltered: a card shows its target status only where the scorecard has the card's number.
+  const sc = useApi(apiPath("/api/scorecard", { from: state.from, to: state.to, by: state.by }));
+  const byKpi = {};
+  for (const r of Array.isArray(sc.data) ? sc.data : sc.data?.rows || []) (byKpi[r.kpi] ||= []).push(r);
+  return byKpi;
+}
+
+export function Cards({ catalog }) {
+  const { t } = useCtx();
+  const scorecard = useScorecard();
+  const ids = CARD_KPIS.filter((id) => catalog[id]);
+  return (
+    <section id="cards">
+      <h2>{t("section.cards")}</h2>
+      <div class="cards">
+        {ids.map((id) => (
+          <Card item={catalog[id]} scorecard={scorecard[id] || []} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+/** The scorecard row judging the card's period, if the scorecard has that same number. */
+function judged(scRows, row) {
+  if (!row) return null;
+  const same = scRows.find((s) => s.period_start === row.period_start);
+  if (same && same.value !== null && Math.abs(same.value - row.value) < 1e-9) return same;
+  return null;
+}
+
+function Card({ item, scorecard }) {
+  const { state, t, lang, units, openDrill } = useCtx();
+  const [open, setOpen] = useState(false);
+  const label = pick(item.labels, lang, item.id);
+  const definition = pick(item.definitions || item.definition, lang);
+  const formula = pick(item.formulas || item.formula, lang);
+  const req = kpiRequest(item, state);
+  const res = useApi(req.path);
+  const rows = totals(res.data);
+  const c = classify(rows);
+  const row = c.row;
+  const sc = judged(scorecard, c.kind === "value" || c.kind === "zero" ? row : null);
+  const target = sc?.target ?? scorecard.find((s) => s.target !== null && s.target !== undefined)?.target;
+  const fmt = (v) => formatValue(v, item.unit, lang, units);
+  const drill = () => {
+    const range = periodRange(row.period_start, state.by, state);
+    openDrill({ kpi: item.id, ...range, where: req.where });
+  };
+
+  let body;
+  if (res.loading) body = <p class="state loading">{t("state.loading.what", { what: label })}</p>;
+  else if (res.error)
+    body = <p class="state error">{res.error.status === 403 ? t("state.forbidden") : t("state.error", { error: res.error.message })}</p>;
+  else if (c.kind === "unavailable")
+    body = (
+      <p class="state unavailable" title={c.note}>
+        <strong class="value-text">{t("state.unavailable")}</strong>
+        <span>{t("state.unavailable.help")}</span>
+      </p>
+    );
+  else if (c.kind === "nodata")
+    body = (
+      <p class="state nodata">
+        <strong class="value-text">{t("state.nodata")}</strong>
+        <span>{t("state.nodata.help")}</span>
+      </p>
+    );
+  else
+    body = (
+      <>
+        <button class="value" data-kpi={item.id} data-value={String(row.value)} data-period={row.period_start} title={t("card.drill")} onClick={drill}>
+          {fmt(row.value)}
+        </button>
+        <p class="period">
+          {t("card.period", { period: formatPeriod(row.period_start, state.by, lang) })}
+          {row.partial ? ` · ${t("card.partial")}` : ""}
+        </p>
+        {c.kind === "zero" && <p class="hint">{t("state.zero")}</p>}
+        <p class="target">
+          {target !== undefined && target !== null && <span>{t("card.target", { target: fmt(target) })}</span>}
+          {sc && <span class={`status status-${sc.status}`}>{t(`status.${sc.status}`)}</span>}
+          {sc && sc.change !== null && sc.change !== undefined && <span class="change">{t("card.previous", { change: formatChange(sc.change, item.unit, lang) })}</span>}
+        </p>
+        <Sparkline rows={rows} />
+      </>
+    );
+
+  return (
+    <article class={`card kind-${res.loading ? "loading" : c.kind}`} data-kpi={item.id} data-kind={res.loading ? "loading" : c.kind}>
+      <header>
+        <h3>{label}</h3>
+        <button class="info" aria-expanded={open} title={t("card.definition")} onClick={() => setOpen(!open)}>
+          i
+        </button>
+      </header>
+      {body}
+      {req.dropped.length > 0 && <p class="hint">{t("card.dropped", { filters: req.dropped.map((k) => t(`filters.${k}`)).join(", ") })}</p>}
+      <div class={`definition ${open ? "open" : ""}`} role="tooltip">
+        <p>{definition}</p>
+        {formula && (
+          <p>
+            <em>{t("card.formula")}:</em> {formula}
+          </p>
+        )}
+        {row && row.value !== null && (
+          <dl>
+            <dt>{t("card.numerator")}</dt>
+            <dd class="numerator">{row.numerator ?? "—"}</dd>
+            <dt>{t("card.denominator")}</dt>
+            <dd class="denominator">{row.denominator ?? "—"}</dd>
+          </dl>
+        )}
+      </div>
+    </article>
+  );
+}
+
+/** A trend line in a small SVG; gaps where a period has no value. */
+export function Sparkline({ rows }) {
+  const values = rows.map((r) => (r.value === null || r.value === undefined ? null : r.value));
+  const known = values.filter((v) => v !== null);
+  if (known.length < 2) return null;
+  const w = 120, h = 28, min = Math.min(...known), max = Math.max(...known);
+  const x = (i) => (values.length === 1 ? w / 2 : (i / (values.length - 1)) * w);
+  const y = (v) => (max === min ? h / 2 : h - 2 - ((v - min) / (max - min)) * (h - 4));
+  let d = "";
+  let pen = false;
+  values.forEach((v, i) => {
+    if (v === null) return (pen = false);
+    d += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+    pen = true;
+  });
+  const last = values.length - 1 - [...values].reverse().findIndex((v) => v !== null);
+  return (
+    <svg class="spark" viewBox={`0 0 ${w} ${h}`} width={w} height={h} aria-hidden="true">
+      <path d={d} />
+      <circle cx={x(last)} cy={y(values[last])} r="2.5" />
+    </svg>
+  );
+}

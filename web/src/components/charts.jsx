@@ -1,0 +1,239 @@
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import {
+  BarController, BarElement, CategoryScale, Chart as ChartJS, Filler, Legend,
+  LinearScale, LineController, LineElement, PointElement, Tooltip,
+} from "chart.js";
+import { useApi, useCtx } from "../hooks.js";
+import { apiPath, periodRange, whereFor } from "../state.js";
+import { classify, formatPeriod, formatValue, pick } from "../format.js";
+import { TREND_KPIS, kpiRequest, totals } from "../kpis.js";
+import { useScorecard } from "./cards.jsx";
+
+ChartJS.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
+ChartJS.defaults.font.family = getComputedStyle(document.documentElement).getPropertyValue("--font") || "sans-serif";
+ChartJS.defaults.color = "#3d4650";
+
+export const PALETTE = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626", "#4b5563", "#ea580c"];
+
+/** A Chart.js canvas, rebuilt when its config changes. */
+export function Chart({ config, label, id }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    const chart = new ChartJS(ref.current, config);
+    return () => chart.destroy();
+  }, [config]);
+  return (
+    <div class="chart" id={id}>
+      <canvas ref={ref} role="img" aria-label={label} />
+    </div>
+  );
+}
+
+/** Loading, error, unavailable and empty states shared by the charts; null when there is data. */
+export function chartState(res, rows, what, t) {
+  if (res.loading) return <p class="state loading">{t("state.loading.what", { what })}</p>;
+  if (res.error) return <p class="state error">{res.error.status === 403 ? t("state.forbidden") : t("state.error", { error: res.error.message })}</p>;
+  const c = classify(rows);
+  if (c.kind === "unavailable") return <p class="state unavailable" title={c.note}><strong>{t("state.unavailable")}</strong> {t("state.unavailable.help")}</p>;
+  if (c.kind === "nodata") return <p class="state nodata"><strong>{t("state.nodata")}</strong> {t("state.nodata.help")}</p>;
+  return null;
+}
+
+const baseOptions = (lang, unit, units, extra = {}) => ({
+  responsive: true,
+  maintainAspectRatio: false,
+  animation: false,
+  interaction: { mode: "nearest", intersect: false },
+  plugins: {
+    legend: { display: false },
+    tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatValue(c.parsed.y, unit, lang, units)}` } },
+  },
+  scales: { y: { beginAtZero: true, ticks: { callback: (v) => formatValue(v, unit, lang, units) } } },
+  ...extra,
+});
+
+export function Trends({ catalog }) {
+  const { t } = useCtx();
+  const ids = TREND_KPIS.filter((id) => catalog[id]);
+  return (
+    <section id="trends">
+      <h2>{t("section.trends")}</h2>
+      <div class="grid">
+        {ids.map((id) => (
+          <Trend item={catalog[id]} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function Trend({ item }) {
+  const { state, t, lang, units, openDrill } = useCtx();
+  const scorecard = useScorecard();
+  const label = pick(item.labels, lang, item.id);
+  const req = kpiRequest(item, state);
+  const res = useApi(req.path);
+  const rows = totals(res.data);
+  const target = (scorecard[item.id] || []).find((s) => s.target !== null && s.target !== undefined)?.target;
+  const empty = chartState(res, rows, label, t);
+  const config = useMemoJSON(
+    () => ({
+      type: "line",
+      data: {
+        labels: rows.map((r) => formatPeriod(r.period_start, state.by, lang)),
+        datasets: [
+          { label, data: rows.map((r) => r.value), borderColor: PALETTE[0], backgroundColor: "rgba(37,99,235,.12)", fill: true, tension: 0.25, spanGaps: false, pointRadius: 3 },
+          ...(target !== undefined
+            ? [{ label: t("chart.target"), data: rows.map(() => target), borderColor: "#9ca3af", borderDash: [6, 4], pointRadius: 0, fill: false }]
+            : []),
+        ],
+      },
+      options: baseOptions(lang, item.unit, units, {
+        onClick: (_e, els) => {
+          const r = els.length && rows[els[0].index];
+          if (r) openDrill({ kpi: item.id, ...periodRange(r.period_start, state.by, state), where: req.where });
+        },
+      }),
+    }),
+    [rows, target, lang, state.by],
+  );
+  return (
+    <figure class="panel trend" data-kpi={item.id}>
+      <figcaption>{label}</figcaption>
+      {empty || <Chart config={config} label={label} />}
+    </figure>
+  );
+}
+
+/** useMemo keyed by the JSON of its inputs, so equal data does not rebuild a chart. */
+function useMemoJSON(fn, deps) {
+  const key = JSON.stringify(deps);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  return useMemo(fn, [key]);
+}
+
+const dimValues = (rows, dim) => {
+  const total = {};
+  for (const r of rows) if (r[dim] !== null && r[dim] !== undefined) total[r[dim]] = (total[r[dim]] || 0) + (r.value || 0);
+  return Object.keys(total).sort((a, b) => total[b] - total[a]);
+};
+
+export function CategoryVolume({ catalog }) {
+  const { state, t, lang, units, openDrill } = useCtx();
+  const item = catalog.category_volume || catalog.ticket_volume;
+  const label = t("section.category");
+  const req = item ? kpiRequest(item, state, { dim: "category" }) : { path: null, where: [] };
+  const res = useApi(req.path);
+  const { where } = whereFor(state.filters, null);
+  const spikesRes = useApi(apiPath("/api/spikes", { from: state.from, to: state.to, by: state.by, dim: "category", where }));
+  const rows = (res.data || []).filter((r) => r.category !== undefined);
+  const spikes = Array.isArray(spikesRes.data) ? spikesRes.data : spikesRes.data?.rows || [];
+  const periods = [...new Set(rows.map((r) => r.period_start))].sort();
+  const cats = dimValues(rows, "category");
+  const config = useMemoJSON(
+    () => ({
+      type: "line",
+      data: {
+        labels: periods.map((p) => formatPeriod(p, state.by, lang)),
+        datasets: cats.map((cat, i) => {
+          const spikeAt = new Set(spikes.filter((s) => (s.value ?? s.category) === cat).map((s) => s.period_start));
+          return {
+            label: cat,
+            data: periods.map((p) => rows.find((r) => r.period_start === p && r.category === cat)?.value ?? null),
+            borderColor: PALETTE[i % PALETTE.length],
+            backgroundColor: PALETTE[i % PALETTE.length],
+            tension: 0.2,
+            pointStyle: periods.map((p) => (spikeAt.has(p) ? "triangle" : "circle")),
+            pointRadius: periods.map((p) => (spikeAt.has(p) ? 9 : 2)),
+            pointBorderColor: periods.map((p) => (spikeAt.has(p) ? "#b91c1c" : PALETTE[i % PALETTE.length])),
+            pointBorderWidth: periods.map((p) => (spikeAt.has(p) ? 2 : 1)),
+          };
+        }),
+      },
+      options: baseOptions(lang, item?.unit, units, {
+        plugins: { legend: { display: true, position: "bottom", labels: { boxWidth: 12 } } },
+        onClick: (_e, els) => {
+          if (!els.length) return;
+          const cat = cats[els[0].datasetIndex];
+          const p = periods[els[0].index];
+          openDrill({ kpi: item.id, ...periodRange(p, state.by, state), where: [...req.where.filter((w) => !w.startsWith("category=")), `category=${cat}`] });
+        },
+      }),
+    }),
+    [rows, spikes, lang, state.by],
+  );
+  const empty = item ? chartState(res, rows, label, t) : null;
+  return (
+    <section id="category" class="panel">
+      <h2>{label}</h2>
+      <p class="hint">{t("category.hint")}</p>
+      {empty || <Chart config={config} label={label} />}
+      {!empty && !spikesRes.loading && !spikesRes.error && (
+        <div class="spikes">
+          <h3>{t("category.spikes")}</h3>
+          {spikes.length === 0 ? (
+            <p class="hint">{t("category.nospikes")}</p>
+          ) : (
+            <ul>
+              {spikes.map((s) => (
+                <li class="spike">
+                  {t("category.spike", {
+                    category: s.value ?? s.category,
+                    period: formatPeriod(s.period_start, state.by, lang),
+                    volume: formatValue(s.volume, "count", lang),
+                    baseline: formatValue(s.baseline, "count", lang),
+                    threshold: formatValue(s.threshold, "count", lang),
+                  })}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      {spikesRes.error && spikesRes.error.status !== 404 && <p class="state error">{t("state.error", { error: spikesRes.error.message })}</p>}
+    </section>
+  );
+}
+
+export function ChannelShare({ catalog }) {
+  const { state, t, lang, units, openDrill } = useCtx();
+  const item = catalog.channel_share;
+  const label = t("section.channel");
+  const req = item ? kpiRequest(item, state, { dim: "channel" }) : { path: null, where: [] };
+  const res = useApi(req.path);
+  const rows = (res.data || []).filter((r) => r.channel !== undefined);
+  const periods = [...new Set(rows.map((r) => r.period_start))].sort();
+  const channels = dimValues(rows, "channel");
+  const config = useMemoJSON(
+    () => ({
+      type: "bar",
+      data: {
+        labels: periods.map((p) => formatPeriod(p, state.by, lang)),
+        datasets: channels.map((ch, i) => ({
+          label: ch,
+          data: periods.map((p) => rows.find((r) => r.period_start === p && r.channel === ch)?.value ?? null),
+          backgroundColor: PALETTE[i % PALETTE.length],
+        })),
+      },
+      options: baseOptions(lang, "percent", units, {
+        plugins: { legend: { display: true, position: "bottom", labels: { boxWidth: 12 } } },
+        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, max: 100, ticks: { callback: (v) => formatValue(v, "percent", lang, units) } } },
+        onClick: (_e, els) => {
+          if (!els.length) return;
+          const ch = channels[els[0].datasetIndex];
+          const p = periods[els[0].index];
+          openDrill({ kpi: item.id, ...periodRange(p, state.by, state), where: [...req.where.filter((w) => !w.startsWith("channel=")), `channel=${ch}`] });
+        },
+      }),
+    }),
+    [rows, lang, state.by],
+  );
+  const empty = item ? chartState(res, rows, label, t) : null;
+  return (
+    <section id="channel" class="panel">
+      <h2>{label}</h2>
+      <p class="hint">{t("channel.hint")}</p>
+      {empty || <Chart config={config} label={label} />}
+    </section>
+  );
+}

@@ -1,0 +1,80 @@
+import { useEffect, useState } from "preact/hooks";
+import { useApi, useCtx } from "../hooks.js";
+import { apiPath } from "../state.js";
+import { formatNumber } from "../format.js";
+
+const PAGE = 25;
+
+/** The records behind a number, a page at a time: /api/kpis/{id}/rows. */
+export function Drawer({ drill, label }) {
+  const { t, lang, openDrill } = useCtx();
+  const [offset, setOffset] = useState(0);
+  const res = useApi(
+    apiPath(`/api/kpis/${encodeURIComponent(drill.kpi)}/rows`, { from: drill.from, to: drill.to, where: drill.where, limit: PAGE, offset }),
+  );
+  const close = () => openDrill(null);
+  useEffect(() => {
+    const onKey = (e) => e.key === "Escape" && close();
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
+  const rows = res.data?.rows || (Array.isArray(res.data) ? res.data : []);
+  const total = res.data?.total ?? rows.length;
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return (
+    <div class="overlay" onClick={(e) => e.target === e.currentTarget && close()}>
+      <aside class="drawer" id="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
+        <header>
+          <div>
+            <h2 id="drawer-title">{t("drawer.title", { label })}</h2>
+            <p class="hint">
+              {t("drawer.range", { from: drill.from, to: drill.to })}
+              {drill.where?.length ? ` · ${drill.where.join(", ")}` : ""}
+            </p>
+          </div>
+          <button class="close" onClick={close} aria-label={t("drawer.close")}>
+            ×
+          </button>
+        </header>
+        {res.loading && <p class="state loading">{t("state.loading")}</p>}
+        {res.error && <p class="state error">{res.error.status === 403 ? t("state.forbidden") : t("state.error", { error: res.error.message })}</p>}
+        {res.data && rows.length === 0 && <p class="state nodata">{t("drawer.empty")}</p>}
+        {rows.length > 0 && (
+          <>
+            <div class="table-wrap">
+              <table class="rows">
+                <thead>
+                  <tr>
+                    {columns.map((c) => (
+                      <th scope="col">{c}</th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((r) => (
+                    <tr>
+                      {columns.map((c) => (
+                        <td class={typeof r[c] === "number" ? "num" : ""}>{r[c] === null || r[c] === undefined ? "" : String(r[c])}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <footer class="pager">
+              <span id="drawer-count">
+                {t("drawer.count", { first: formatNumber(offset + 1, lang), last: formatNumber(offset + rows.length, lang), total: formatNumber(total, lang) })}
+              </span>
+              <button id="drawer-prev" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+                {t("drawer.prev")}
+              </button>
+              <button id="drawer-next" disabled={offset + rows.length >= total} onClick={() => setOffset(offset + PAGE)}>
+                {t("drawer.next")}
+              </button>
+            </footer>
+          </>
+        )}
+      </aside>
+    </div>
+  );
+}
