@@ -1,0 +1,143 @@
+"""The API and the dashboard: create_app(db_path, config_path) -> FastAPI."""
+from __future__ import annotations
+
+import os
+import re
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from .. import config as cfg_mod
+from .. import store
+from . import errors
+from .errors import respond
+from .routes import data, kpis, reports, session, tokens as token_routes
+from .state import State
+
+STATIC = Path(__file__).parent / "static"
+MB = 1024 * 1024
+DEFAULT_MAX_BODY_MB = 10
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+           (b"referrer-policy", b"same-origin")]
+CSP = (b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+       b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def settings(cfg) -> dict:
+    """[server] in the workspace config: max_body_mb (default 10), query_engines (default 4)."""
+    raw = cfg.raw.get("server", {}) if isinstance(cfg.raw, dict) else {}
+    where = f"{cfg.source}, key server" if cfg.source else "server"
+    if not isinstance(raw, dict):
+        raise cfg_mod.ConfigError(f"{where}: expected a table, e.g. [server] max_body_mb = 10")
+    body = raw.get("max_body_mb", DEFAULT_MAX_BODY_MB)
+    engines = raw.get("query_engines", 4)
+    if not isinstance(body, (int, float)) or isinstance(body, bool) or body <= 0:
+        raise cfg_mod.ConfigError(f"{where}.max_body_mb: expected a positive number of megabytes, e.g. 10")
+    if not isinstance(engines, int) or isinstance(engines, bool) or not 1 <= engines <= 64:
+        raise cfg_mod.ConfigError(f"{where}.query_engines: expected a whole number from 1 to 64, e.g. 4")
+    return {"max_body": int(body * MB), "pool_size": engines}
+
+
+class Dashboard:
+    """`/`: the built single-page app from server/static, index.html for client-side paths; JSON
+    404/405 for unknown /api paths; 503 JSON when the dashboard was not built."""
+
+    def __init__(self, app: FastAPI, root: Path):
+        self.app, self.root = app, root
+        self.files = StaticFiles(directory=root, html=True, check_dir=False)
+        self._templates: list | None = None
+
+    def templates(self) -> list:
+        """(regex, methods) of every API path in the OpenAPI document (for 405 vs 404)."""
+        if self._templates is None:
+            self._templates = [(re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(p))), list(ops))
+                               for p, ops in self.app.openapi()["paths"].items()]
+        return self._templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "/")
+        if path == "/api" or path.startswith("/api/"):
+            allowed = sorted({m.upper() for pattern, methods in self.templates() if pattern.fullmatch(path)
+                              for m in methods})
+            if allowed:
+                response = respond(405, f"{scope['method']} is not allowed on {path} (allowed: "
+                                        f"{', '.join(allowed)})", headers={"Allow": ", ".join(allowed)})
+            else:
+                response = respond(404, f"no route {path} (see /api/docs)")
+            return await response(scope, receive, send)
+        if not (self.root / "index.html").is_file():
+            return await respond(503, f"the dashboard is not built ({self.root} has no index.html): run "
+                                      f"`npm ci && npm run build` in web/; the API under /api works")(
+                scope, receive, send)
+        if scope["method"] not in ("GET", "HEAD"):
+            return await respond(405, f"{scope['method']} is not allowed on {path}",
+                                 headers={"Allow": "GET, HEAD"})(scope, receive, send)
+        rel = path.lstrip("/")
+        if rel and "." not in rel.rsplit("/", 1)[-1] and not (self.root / rel).exists():
+            scope = dict(scope, path="/")  # a client-side route: the app's index.html
+        await self.files(scope, receive, send)
+
+
+class SecurityHeaders:
+    """nosniff, no framing, same-origin referrers, a strict CSP, and no caching of API answers."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in HEADERS if k not in present]
+                if not scope["path"].startswith("/api/docs"):  # Swagger UI loads its own assets
+                    headers.append((b"content-security-policy", CSP))
+                if scope["path"].startswith("/api/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.PathLike | None = None,
+               static_dir: Path | None = None, max_body: int | None = None) -> FastAPI:
+    """The server over one store (opened for writing and held until shutdown).
+
+    max_body (bytes) overrides [server] max_body_mb; static_dir overrides server/static."""
+    path = store.db_path(db_path)
+    cfg = cfg_mod.load(cfg_mod.find(config_path, path))
+    opts = settings(cfg)
+    state = State(path, cfg, pool_size=opts["pool_size"], max_body=max_body or opts["max_body"])
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        state.close()
+
+    app = FastAPI(lifespan=lifespan, title="servicekpi", version=_version(), openapi_url="/api/openapi.json", docs_url="/api/docs",
+                  redoc_url=None, description="Customer-service KPIs: the same catalog and engine as the CLI. "
+                  "Authenticate with `Authorization: Bearer <token>` (servicekpi token create) or the "
+                  "dashboard's session cookie. Each route lists the roles allowed under `x-roles`.")
+    app.state.sk = state
+    errors.install(app)
+    for r in (session.router, kpis.router, reports.router, data.router, token_routes.router):
+        app.include_router(r)
+
+    app.mount("/", Dashboard(app, static_dir or STATIC), name="dashboard")
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("servicekpi")
+    except PackageNotFoundError:
+        return "0"

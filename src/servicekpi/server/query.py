@@ -1,0 +1,94 @@
+"""Query-string parameters -> engine Query, with the same rules as the CLI's --by/--dim/--where/...,
+and the agent role's forced filter. Names are checked against the catalog by the engine; values
+reach SQL only as bound literals (compile.typed)."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from .. import config as cfg_mod
+from ..engine import Engine, Query, UsageError
+from ..sources import Sources
+from ..store import imported_tables
+from .errors import ApiError
+from .tokens import Identity
+
+AGENT_DIM = "agent_id"
+
+
+def pairs(items: list[str] | None, what: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ApiError(400, f"{what} '{item}' must look like key=value")
+        k, v = item.split("=", 1)
+        out.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+
+def date(text: str | None, name: str) -> dt.date | None:
+    if text is None or text == "":
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(400, f"{name} '{text}' is not a date (expected YYYY-MM-DD, e.g. 2026-10-31)") from None
+
+
+def instant(text: str | None, tz: str) -> dt.datetime | None:
+    """as_of: ISO 8601; without an offset it is read in the query's time zone (as the CLI does)."""
+    if text is None or text == "":
+        return None
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"as_of '{text}' is not a timestamp (expected ISO 8601, "
+                            f"e.g. 2026-11-01T00:00:00Z)") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=ZoneInfo(tz))
+    return t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def zone(tz: str | None, default: str) -> str:
+    z = tz or default
+    try:
+        return cfg_mod.check_zone(z, "tz")
+    except cfg_mod.ConfigError as e:
+        raise ApiError(400, str(e)) from None
+
+
+def build(ids: list[str], by, dim, from_, to, where, option, tz, as_of, default_tz: str) -> Query:
+    z = zone(tz, default_tz)
+    options = {k: v[-1] for k, v in pairs(option, "option").items()}
+    return Query(kpis=list(ids), by=by or None, dims=list(dim or []), start=date(from_, "from"), end=date(to, "to"),
+                 where=pairs(where, "where"), options=options, tz=z, asof=instant(as_of, z))
+
+
+def check_ids(engine: Engine, ids: list[str]) -> None:
+    for kid in ids:
+        try:
+            engine.kpi(kid)
+        except UsageError as e:
+            raise ApiError(404, str(e)) from None
+
+
+def restrict(engine: Engine, q: Query, ident: Identity) -> Query:
+    """An agent sees its own numbers only: every KPI must be sliceable by agent_id, and the filter
+    agent_id=<own> is forced. Asking for other agents keeps the intersection, which is empty."""
+    if ident.role != "agent":
+        return q
+    sources = Sources(engine.ib, imported_tables(engine.con), q.asof or dt.datetime.now())
+    for kid in q.kpis:
+        k = engine.kpi(kid)
+        if AGENT_DIM not in engine.allowed_dims(k, sources):
+            raise ApiError(403, f"{kid} has no agent dimension, so an agent token may not read it "
+                                f"(agent tokens read KPIs that can be sliced by agent_id)")
+    asked = q.where.get(AGENT_DIM)
+    own = ident.agent_id or ""
+    q.where[AGENT_DIM] = [own] if asked is None or own in asked else []
+    return q
+
+
+def usage(e: Exception) -> ApiError:
+    """The engine's UsageError (unknown name, bad option) or a value of the wrong type: a 400."""
+    return ApiError(400, str(e))

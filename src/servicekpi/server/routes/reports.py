@@ -1,0 +1,144 @@
+"""Whole-operation views: the balanced scorecard, volume spikes and the monthly reports."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import re
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+from fastapi import APIRouter, Query as Q, Request
+from fastapi.responses import Response
+
+from ... import periods as P
+from ...catalog import LANGS
+from ...engine import UsageError, now_utc
+from .. import query as qry
+from ..auth import allow, roles_extra
+from ..errors import ApiError
+from ..tokens import Identity
+
+router = APIRouter(prefix="/api", tags=["reports"])
+
+REPORT = re.compile(r"^(\d{4})-(\d{2})\.(xlsx|html|pdf)$")
+MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ApiError(400, f"lang '{lang}' is not one of: {', '.join(LANGS)}")
+    return lang
+
+
+def _month(text: str) -> dt.date:
+    m = MONTH.match(text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ApiError(400, f"month '{text}' is not a month (expected YYYY-MM, e.g. 2026-10)")
+    return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def _finite(v):
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def _feature(module: str, what: str):
+    try:
+        return __import__(f"servicekpi.{module}", fromlist=["_"])
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("servicekpi"):
+            raise ApiError(501, f"{what} are not available in this build (module servicekpi.{module} "
+                                f"is missing)") from None
+        raise
+
+
+@router.get("/scorecard", openapi_extra=roles_extra("read_all"), summary="Balanced scorecard")
+def scorecard(request: Request, month: Optional[str] = None, from_: Optional[str] = Q(None, alias="from"),
+              to: Optional[str] = None, by: str = "month", dim: Optional[str] = None, lang: str = "en",
+              as_of: Optional[str] = None, ident: Identity = allow("read_all")):
+    """Each KPI with data in the period against its target, with the change against the previous
+    period (as `servicekpi scorecard --format json`). Default period: the last complete month."""
+    from ...scorecard import build
+    state = request.app.state.sk
+    _lang(lang)
+    if by not in ("month", "week"):
+        raise ApiError(400, f"by '{by}' is not one of: month, week")
+    start, end = qry.date(from_, "from"), qry.date(to, "to")
+    if month is not None:
+        if start or end:
+            raise ApiError(400, "give either month or from/to, not both")
+        start = _month(month)
+        end = P.add_months(start, 1) - dt.timedelta(days=1)
+    if (start is None) != (end is None):
+        raise ApiError(400, "give both from and to (inclusive local dates), or month=YYYY-MM")
+    asof = qry.instant(as_of, state.cfg.timezone)
+    with state.engine() as eng:
+        try:
+            card = build(eng, start, end, by, asof, lang, None, [dim] if dim else None)
+        except (UsageError, ValueError) as e:
+            raise qry.usage(e) from None
+    return {"ok": True, "period_start": card.start.isoformat(), "period_end": card.end.isoformat(),
+            "previous": [d.isoformat() for d in card.previous], "complete": card.complete, "tz": card.tz,
+            "rows": card.rows, "notes": card.notes}
+
+
+@router.get("/spikes", openapi_extra=roles_extra("read_all"), summary="Volume spikes")
+def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None,
+           by: str = "month", dim: str = "category", k: float = Q(3.0, gt=0, le=100),
+           window: int = Q(6, ge=1, le=60), where: List[str] = Q([]), as_of: Optional[str] = None,
+           ident: Identity = allow("read_all")):
+    """Periods whose ticket volume for a category (or channel) is above median + k x MAD of the
+    `window` periods before (the report's rule, servicekpi.spikes). Default: the last 12 months."""
+    mod = _feature("spikes", "spikes")
+    state = request.app.state.sk
+    tz = state.cfg.timezone
+    if by not in P.GRAINS:
+        raise ApiError(400, f"by '{by}' is not one of: {', '.join(P.GRAINS)}")
+    asof = qry.instant(as_of, tz)
+    end = qry.date(to, "to") or P.local_date(asof or now_utc(), tz)
+    start = qry.date(from_, "from") or P.add_months(end.replace(day=1), -11)
+    if end < start:
+        raise ApiError(400, f"the period ends ({end}) before it starts ({start})")
+    with state.engine() as eng:
+        try:
+            found = mod.spikes(eng, start, end, by, dim, k, window, asof, qry.pairs(where, "where") or None)
+        except (UsageError, ValueError) as e:
+            raise qry.usage(e) from None
+    labels = [p.start.isoformat() for p in P.build(start, end, by, tz)]
+    out = []
+    for s in found:
+        row = {key: _finite(v) for key, v in dataclasses.asdict(s).items()}
+        row["period_start"] = labels[s.period] if 0 <= s.period < len(labels) else None
+        out.append(row)
+    return {"ok": True, "from": start.isoformat(), "to": end.isoformat(), "by": by, "dim": dim, "spikes": out}
+
+
+@router.get("/reports/{name}", openapi_extra=roles_extra("read_all"), summary="Monthly report file",
+            responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+def report(request: Request, name: str, lang: str = "en", as_of: Optional[str] = None,
+           ident: Identity = allow("read_all")):
+    """`YYYY-MM.xlsx`, `.html` or `.pdf`: the report of that month and the 11 before it, in lang."""
+    m = REPORT.match(name)
+    if not m:
+        raise ApiError(404, f"no report '{name}': ask for YYYY-MM.xlsx, YYYY-MM.html or YYYY-MM.pdf")
+    month, fmt = _month(f"{m.group(1)}-{m.group(2)}"), m.group(3)
+    _lang(lang)
+    data = _feature("report.data", "reports")
+    writer = _feature(f"report.{fmt}", f"{fmt} reports")
+    state = request.app.state.sk
+    asof = qry.instant(as_of, state.cfg.timezone)
+    start, end = data.month_range(month)
+    with state.engine() as eng:
+        try:
+            rep = data.build(eng, start, end, "month", lang, asof)
+        except (UsageError, ValueError) as e:
+            raise qry.usage(e) from None
+    with tempfile.TemporaryDirectory(prefix="servicekpi-api-") as tmp:
+        path = Path(tmp) / name
+        writer.write(rep, path)
+        content = path.read_bytes()
+    return Response(content, media_type=MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="servicekpi-{name}"'})

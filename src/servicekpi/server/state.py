@@ -1,0 +1,113 @@
+"""The server's one store connection: a single writer and a pool of reading engines.
+
+DuckDB lets one process hold a store file for writing. The server opens it once; every write
+(ingest, tokens, sessions) runs on one writer cursor under a lock, inside a transaction, and
+queries run concurrently on their own cursors (con.cursor()), each inside a read transaction,
+so a query sees each batch whole or not at all. There is no result cache; the engine's compiled
+SQL cache is keyed by the import stamps, which every ingest changes."""
+from __future__ import annotations
+
+import queue
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from .. import store
+from ..config import Config
+from ..engine import Engine
+from . import tokens
+from .errors import ApiError
+
+
+class State:
+    def __init__(self, db_path: Path, cfg: Config, pool_size: int = 4, max_body: int = 10 * 1024 * 1024):
+        self.db_path = Path(db_path)
+        self.cfg = cfg
+        self.max_body = max_body
+        self.con = store.connect(self.db_path)  # migrates; holds the file lock while the server runs
+        tokens.ensure(self.con)
+        self._root = threading.Lock()  # guards cursor creation on the root connection
+        self.write_lock = threading.Lock()
+        self._writer = self.cursor()
+        self._pool: queue.LifoQueue = queue.LifoQueue()
+        self._made = 0
+        self.pool_size = pool_size
+        self._tokens: list | None = None
+        self._generation = 0  # bumped by every write: a cache filled before it is not kept
+
+    def cursor(self):
+        with self._root:
+            cur = self.con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")  # a cursor is a new session: same settings as store.connect
+        return cur
+
+    # -- writes ------------------------------------------------------------------
+    def write(self, fn):
+        """fn(cursor) in one transaction, one writer at a time; the token cache is dropped after."""
+        with self.write_lock:
+            cur = self._writer
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                result = fn(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                self._generation += 1
+                self._tokens = None
+            return result
+
+    # -- reads -------------------------------------------------------------------
+    @contextmanager
+    def engine(self):
+        """An engine on its own cursor, inside a read transaction (one snapshot per request)."""
+        try:
+            eng = self._pool.get_nowait()
+        except queue.Empty:
+            eng = None
+            with self._root:
+                make = self._made < self.pool_size
+                if make:
+                    self._made += 1
+            if make:
+                eng = Engine(self.cursor(), self.cfg)
+            else:
+                try:
+                    eng = self._pool.get(timeout=60)
+                except queue.Empty:
+                    raise ApiError(503, "the server is busy: every query engine stayed in use for 60 s; "
+                                        "retry later") from None
+        eng.con.execute("BEGIN TRANSACTION")
+        try:
+            yield eng
+        finally:
+            try:
+                eng.con.execute("ROLLBACK")  # read-only: nothing to keep
+            finally:
+                self._pool.put(eng)
+
+    @contextmanager
+    def reader(self):
+        with self.engine() as eng:
+            yield eng.con
+
+    def tokens(self) -> list:
+        cached = self._tokens
+        if cached is None:
+            generation = self._generation
+            with self.reader() as cur:
+                cached = tokens.active(cur)
+            if generation == self._generation:
+                self._tokens = cached
+        return cached
+
+    def close(self) -> None:
+        with self.write_lock:
+            while not self._pool.empty():
+                try:
+                    self._pool.get_nowait().con.close()
+                except Exception:  # noqa: BLE001 - closing anyway
+                    pass
+            self._writer.close()
+            self.con.close()
