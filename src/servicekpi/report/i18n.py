@@ -136,14 +136,16 @@ def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def format_value(value: float | None, unit: str, lang: str) -> str:
-    """A KPI value for display in a language; None (no data) gives NO_DATA, never 0."""
+def format_value(value: float | None, unit: str, lang: str, decimals: int | None = None) -> str:
+    """A KPI value for display in a language; None (no data) gives NO_DATA, never 0.
+
+    decimals overrides the unit's usual number of decimals (chart axis ticks)."""
     check_lang(lang)
     if _is_missing(value):
         return NO_DATA
     if isinstance(value, float) and math.isinf(value):
         return "∞"
-    places = _decimals(value, unit)
+    places = _decimals(value, unit) if decimals is None else decimals
     if unit == "percent":
         pattern = Locale.parse(lang).percent_formats[None].pattern.replace("#,##0", _pattern(places), 1)
         return format_percent(Decimal(repr(float(value))) / 100, format=pattern, locale=lang)
