@@ -121,7 +121,8 @@ function SignIn({ onDone }) {
 function Dashboard({ me, drill, onSignOut }) {
   const { t, lang } = useCtx();
   const catalog = useApi("/api/kpis");
-  const byId = useMemo(() => Object.fromEntries((catalog.data || []).map((k) => [k.id, k])), [catalog.data]);
+  const list = catalog.data?.kpis || (Array.isArray(catalog.data) ? catalog.data : []);
+  const byId = useMemo(() => Object.fromEntries(list.map((k) => [k.id, k])), [catalog.data]);
   return (
     <>
       <header class="top">
@@ -130,7 +131,7 @@ function Dashboard({ me, drill, onSignOut }) {
         </h1>
         <div class="who">
           <span id="me">
-            {me.name || me.agent_id || ""} · {t("me.role", { role: me.role })}
+            {[me.name || me.agent_id, t("me.role", { role: t(`role.${me.role}`) })].filter(Boolean).join(" · ")}
           </span>
           <LangSwitch />
           <button id="signout" class="link" onClick={onSignOut}>
@@ -168,7 +169,7 @@ function Filters() {
   const [copied, setCopied] = useState(false);
   const options = (key) => {
     const col = FILTERS.find((f) => f.key === key).column;
-    const values = (dims.data && dims.data[col]) || [];
+    const values = (dims.data?.dims || dims.data || {})[col] || [];
     const current = state.filters[key];
     return current && !values.includes(current) ? [...values, current] : values;
   };

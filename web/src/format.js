@@ -30,6 +30,14 @@ export function formatValue(value, unit, lang, units = {}) {
   return label ? `${n} ${label}` : n;
 }
 
+/** An axis tick: at most one decimal, none when whole (1,600 min, 12.5%). */
+export function formatTick(value, unit, lang, units = {}) {
+  const n = new Intl.NumberFormat(locale(lang), { maximumFractionDigits: 1 }).format(value);
+  const label = units[unit];
+  if (unit === "percent") return `${n}${label ?? "%"}`;
+  return label ? `${n} ${label}` : n;
+}
+
 /** A change against the previous period, always signed: +7.0, −0.3. */
 export function formatChange(change, unit, lang) {
   if (change === null || change === undefined) return "";
@@ -44,7 +52,8 @@ export function formatChange(change, unit, lang) {
  *   nodata       no rows, or value null (no denominator, nothing counted)
  *   zero         the value is a real 0
  *   value        any other number
- * `row` is the latest row with a value (else the latest row), the one a card shows.
+ * `row` is the one a card shows: the latest finished period with a value, else the latest
+ * unfinished one with a value (partial: true), else the latest row.
  */
 export function classify(rows) {
   if (!Array.isArray(rows) || rows.length === 0) return { kind: "nodata", row: null, note: "" };
@@ -52,7 +61,8 @@ export function classify(rows) {
   if (unavailable && rows.every((r) => r.value === null || r.value === undefined))
     return { kind: "unavailable", row: unavailable, note: unavailable.note };
   const withValue = rows.filter((r) => r.value !== null && r.value !== undefined);
-  const row = withValue.length ? withValue[withValue.length - 1] : rows[rows.length - 1];
+  const finished = withValue.filter((r) => !r.partial);
+  const row = finished.at(-1) || withValue.at(-1) || rows.at(-1);
   if (!withValue.length) return { kind: "nodata", row, note: row.note || "" };
   return { kind: row.value === 0 ? "zero" : "value", row, note: row.note || "" };
 }

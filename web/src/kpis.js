@@ -11,7 +11,7 @@ export const TREND_KPIS = ["ticket_volume", "first_response_time", "resolution_r
 
 /** The series request for a KPI under the current view; `dropped` lists filters it cannot take. */
 export function kpiRequest(item, state, extra = {}) {
-  const { where, dropped } = whereFor(state.filters, item?.dims || null);
+  const { where, dropped } = whereFor(state.filters, item?.dimensions || item?.dims || null);
   const path = apiPath(`/api/kpis/${encodeURIComponent(item.id)}`, {
     by: state.by, from: state.from, to: state.to, where, ...extra,
   });

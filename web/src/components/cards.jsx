@@ -1,44 +1,35 @@
 import { useState } from "preact/hooks";
 import { useApi, useCtx } from "../hooks.js";
-import { apiPath, periodRange } from "../state.js";
+import { apiPath, periodEnd, periodRange } from "../state.js";
 import { classify, formatChange, formatPeriod, formatValue, pick } from "../format.js";
 import { CARD_KPIS, kpiRequest, totals } from "../kpis.js";
 
-/** Scorecard rows for the current view, keyed by KPI id. */
-export function useScorecard() {
-  const { state } = useCtx();
-  // Unfiltered: a card shows its target status only where the scorecard has the card's number.
-  const sc = useApi(apiPath("/api/scorecard", { from: state.from, to: state.to, by: state.by }));
-  const byKpi = {};
-  for (const r of Array.isArray(sc.data) ? sc.data : sc.data?.rows || []) (byKpi[r.kpi] ||= []).push(r);
-  return byKpi;
+/**
+ * The scorecard's row for a KPI in the period a row belongs to (month or week grain only):
+ * target, status and change come from the server, never recomputed here.
+ */
+export function useScorecardRow(kpi, row, by) {
+  const ok = row && (by === "month" || by === "week");
+  const res = useApi(ok ? apiPath("/api/scorecard", { from: row.period_start, to: periodEnd(row.period_start, by), by }) : null);
+  return { loading: res.loading, row: (res.data?.rows || []).find((r) => r.kpi === kpi) || null };
 }
 
 export function Cards({ catalog }) {
   const { t } = useCtx();
-  const scorecard = useScorecard();
   const ids = CARD_KPIS.filter((id) => catalog[id]);
   return (
     <section id="cards">
       <h2>{t("section.cards")}</h2>
       <div class="cards">
         {ids.map((id) => (
-          <Card item={catalog[id]} scorecard={scorecard[id] || []} />
+          <Card item={catalog[id]} />
         ))}
       </div>
     </section>
   );
 }
 
-/** The scorecard row judging the card's period, if the scorecard has that same number. */
-function judged(scRows, row) {
-  if (!row) return null;
-  const same = scRows.find((s) => s.period_start === row.period_start);
-  if (same && same.value !== null && Math.abs(same.value - row.value) < 1e-9) return same;
-  return null;
-}
-
-function Card({ item, scorecard }) {
+function Card({ item }) {
   const { state, t, lang, units, openDrill } = useCtx();
   const [open, setOpen] = useState(false);
   const label = pick(item.labels, lang, item.id);
@@ -49,8 +40,11 @@ function Card({ item, scorecard }) {
   const rows = totals(res.data);
   const c = classify(rows);
   const row = c.row;
-  const sc = judged(scorecard, c.kind === "value" || c.kind === "zero" ? row : null);
-  const target = sc?.target ?? scorecard.find((s) => s.target !== null && s.target !== undefined)?.target;
+  const judge = useScorecardRow(item.id, c.kind === "value" || c.kind === "zero" ? row : null, state.by);
+  const scRow = judge.row;
+  // The status judges the unfiltered number: shown only when the scorecard has the card's value.
+  const sc = scRow && scRow.value !== null && Math.abs(scRow.value - row.value) < 1e-9 ? scRow : null;
+  const target = scRow?.target;
   const fmt = (v) => formatValue(v, item.unit, lang, units);
   const drill = () => {
     const range = periodRange(row.period_start, state.by, state);
@@ -87,6 +81,7 @@ function Card({ item, scorecard }) {
         </p>
         {c.kind === "zero" && <p class="hint">{t("state.zero")}</p>}
         <p class="target">
+          {judge.loading && <span class="hint sc-loading">{t("card.judging")}</span>}
           {target !== undefined && target !== null && <span>{t("card.target", { target: fmt(target) })}</span>}
           {sc && <span class={`status status-${sc.status}`}>{t(`status.${sc.status}`)}</span>}
           {sc && sc.change !== null && sc.change !== undefined && <span class="change">{t("card.previous", { change: formatChange(sc.change, item.unit, lang) })}</span>}

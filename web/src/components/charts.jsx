@@ -5,9 +5,9 @@ import {
 } from "chart.js";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath, periodRange, whereFor } from "../state.js";
-import { classify, formatPeriod, formatValue, pick } from "../format.js";
+import { classify, formatPeriod, formatTick, formatValue, pick } from "../format.js";
 import { TREND_KPIS, kpiRequest, totals } from "../kpis.js";
-import { useScorecard } from "./cards.jsx";
+import { useScorecardRow } from "./cards.jsx";
 
 ChartJS.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
 ChartJS.defaults.font.family = getComputedStyle(document.documentElement).getPropertyValue("--font") || "sans-serif";
@@ -48,7 +48,7 @@ const baseOptions = (lang, unit, units, extra = {}) => ({
     legend: { display: false },
     tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatValue(c.parsed.y, unit, lang, units)}` } },
   },
-  scales: { y: { beginAtZero: true, ticks: { callback: (v) => formatValue(v, unit, lang, units) } } },
+  scales: { y: { beginAtZero: true, ticks: { callback: (v) => formatTick(v, unit, lang, units) } } },
   ...extra,
 });
 
@@ -69,20 +69,28 @@ export function Trends({ catalog }) {
 
 function Trend({ item }) {
   const { state, t, lang, units, openDrill } = useCtx();
-  const scorecard = useScorecard();
   const label = pick(item.labels, lang, item.id);
   const req = kpiRequest(item, state);
   const res = useApi(req.path);
   const rows = totals(res.data);
-  const target = (scorecard[item.id] || []).find((s) => s.target !== null && s.target !== undefined)?.target;
+  const target = useScorecardRow(item.id, classify(rows).row, state.by).row?.target ?? undefined;
   const empty = chartState(res, rows, label, t);
+  const periodLabel = (p, partial) => {
+    const name = formatPeriod(p, state.by, lang);
+    return partial ? t("chart.partial", { period: name }) : name;
+  };
   const config = useMemoJSON(
     () => ({
       type: "line",
       data: {
-        labels: rows.map((r) => formatPeriod(r.period_start, state.by, lang)),
+        labels: rows.map((r) => periodLabel(r.period_start, !!r.partial)),
         datasets: [
-          { label, data: rows.map((r) => r.value), borderColor: PALETTE[0], backgroundColor: "rgba(37,99,235,.12)", fill: true, tension: 0.25, spanGaps: false, pointRadius: 3 },
+          {
+            label, data: rows.map((r) => r.value), borderColor: PALETTE[0], backgroundColor: "rgba(37,99,235,.12)",
+            fill: true, tension: 0.25, spanGaps: false, pointRadius: 3,
+            // the line into an unfinished period is dashed: its number is still growing
+            segment: { borderDash: (c) => (rows[c.p1DataIndex]?.partial ? [5, 4] : undefined) },
+          },
           ...(target !== undefined
             ? [{ label: t("chart.target"), data: rows.map(() => target), borderColor: "#9ca3af", borderDash: [6, 4], pointRadius: 0, fill: false }]
             : []),
@@ -127,7 +135,7 @@ export function CategoryVolume({ catalog }) {
   const { where } = whereFor(state.filters, null);
   const spikesRes = useApi(apiPath("/api/spikes", { from: state.from, to: state.to, by: state.by, dim: "category", where }));
   const rows = (res.data || []).filter((r) => r.category !== undefined);
-  const spikes = Array.isArray(spikesRes.data) ? spikesRes.data : spikesRes.data?.rows || [];
+  const spikes = Array.isArray(spikesRes.data) ? spikesRes.data : spikesRes.data?.spikes || [];
   const periods = [...new Set(rows.map((r) => r.period_start))].sort();
   const cats = dimValues(rows, "category");
   const config = useMemoJSON(
@@ -217,7 +225,7 @@ export function ChannelShare({ catalog }) {
       },
       options: baseOptions(lang, "percent", units, {
         plugins: { legend: { display: true, position: "bottom", labels: { boxWidth: 12 } } },
-        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, max: 100, ticks: { callback: (v) => formatValue(v, "percent", lang, units) } } },
+        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, max: 100, ticks: { callback: (v) => formatTick(v, "percent", lang, units) } } },
         onClick: (_e, els) => {
           if (!els.length) return;
           const ch = channels[els[0].datasetIndex];

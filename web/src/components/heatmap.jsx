@@ -2,26 +2,10 @@ import { useCtx, useApi } from "../hooks.js";
 import { apiPath, whereFor } from "../state.js";
 import { formatNumber, weekdayNames } from "../format.js";
 
-/**
- * The heatmap answer as a 7 x 24 grid (ISO weekday 1..7 -> rows 0..6). Accepts the cell list
- * [{weekday, hour, count}] (weekday 0..6 Monday first, or 1..7), or {cells: [...]}, or a matrix.
- */
+/** The answer's cells as a 7 x 24 grid (Monday first), zeros when there is none. */
 export function toGrid(data) {
-  const grid = Array.from({ length: 7 }, () => Array(24).fill(0));
-  if (!data) return grid;
-  const matrix = data.matrix || data.counts || (Array.isArray(data) && Array.isArray(data[0]) ? data : null);
-  if (matrix) {
-    matrix.forEach((row, d) => row.forEach((n, h) => (grid[d][h] = n || 0)));
-    return grid;
-  }
-  const cells = Array.isArray(data) ? data : data.cells || data.rows || [];
-  const oneBased = cells.some((c) => (c.weekday ?? c.dow) === 7) || (cells.length > 0 && !cells.some((c) => (c.weekday ?? c.dow) === 0));
-  for (const c of cells) {
-    const d = (c.weekday ?? c.dow) - (oneBased ? 1 : 0);
-    const h = c.hour;
-    if (d >= 0 && d < 7 && h >= 0 && h < 24) grid[d][h] += c.count ?? c.value ?? c.volume ?? 0;
-  }
-  return grid;
+  const cells = data?.cells;
+  return Array.from({ length: 7 }, (_, d) => Array.from({ length: 24 }, (_, h) => cells?.[d]?.[h] || 0));
 }
 
 export function Heatmap() {
@@ -34,6 +18,8 @@ export function Heatmap() {
   let body;
   if (res.loading) body = <p class="state loading">{t("state.loading.what", { what: t("section.heatmap") })}</p>;
   else if (res.error) body = <p class="state error">{res.error.status === 403 ? t("state.forbidden") : t("state.error", { error: res.error.message })}</p>;
+  else if (/^unavailable/i.test(res.data?.note || ""))
+    body = <p class="state unavailable" title={res.data.note}><strong>{t("state.unavailable")}</strong> {t("state.unavailable.help")}</p>;
   else if (max === 0) body = <p class="state nodata">{t("heatmap.empty")}</p>;
   else
     body = (
