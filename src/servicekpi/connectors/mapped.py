@@ -1,0 +1,456 @@
+"""`--source csv --mapping FILE`: any CSV (or XLSX) export turned into canonical tables by a mapping.
+
+The mapping (mapping_config.py, docs/connectors/csv-mapping.md) says which table(s) each file feeds and how
+each canonical column is made: a source column, a constant, a template, a date (+ time) column, or an
+expression; then a value map, a date format and time zone, or a duration unit.
+
+Nothing is dropped silently: a value that a map or a format cannot read is passed on as it is, so the
+import quarantines its row with the file, line and column (and the notes count and list them); a row left
+out on purpose (`when_present`) is counted in the notes.
+
+Times: a format with an offset (%z, epoch, ISO with Z/+hh:mm) is absolute. A naive time is read in the
+file's `timezone`, else the mapping's `timezone` (written out as UTC); with neither it stays naive and the
+import reads it in --source-tz (default UTC).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import fnmatch
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+
+from ..ingest.load import Batch
+from . import ConnectorError, Converted
+from .mapping_config import ColumnSpec, FileSpec, Mapping, TableSpec, load
+from .mapping_values import (Invalid, evaluate, localize, number_text, parse_clock, parse_duration, parse_time,
+                             refs, show_time)
+
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+TEMPLATE = re.compile(r"\{([^{}]+)\}")
+CHUNK = 100_000
+SHOW = 5
+
+
+def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None) -> Converted:
+    if mapping is None:
+        raise ConnectorError("--source csv needs --mapping FILE (TOML or YAML; see docs/connectors/csv-mapping.md)")
+    if path is None or dsn:
+        raise ConnectorError("--source csv reads files: give a PATH (a file or a folder), no --dsn")
+    m = load(Path(mapping))
+    path = Path(path)
+    if not path.exists():
+        raise ConnectorError(f"{path}: no such file or folder")
+    files = [path] if path.is_file() else sorted(
+        p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".")
+        and p.resolve() != Path(mapping).resolve())
+    notes: list[str] = []
+    plan = []
+    for f in files:
+        spec = _pick(m, f)
+        if spec is None:
+            notes.append(f"{f.name}: matches no [[files]] entry of {m.path.name} (match: "
+                         f"{', '.join(repr(s.match) for s in m.files)}), not imported")
+        else:
+            plan.append((f, spec))
+    if not plan:
+        raise ConnectorError(f"{path}: no file to import" + (f" ({notes[0]})" if notes else ""))
+    run = Run(m)
+    readers = []
+    errors = []
+    for f, spec in plan:
+        try:
+            rows = _read(f, spec)
+            header = next(rows)
+        except ConnectorError as e:
+            errors.append(str(e))
+            continue
+        errors += run.check(f, spec, header)
+        readers.append((f, spec, header, rows))
+    if errors:
+        raise ConnectorError("\n".join(errors))
+    for f, spec, header, rows in readers:
+        run.file(f, spec, header, rows)
+    tz = m.timezone or "UTC"
+    return Converted(batches=run.batches(), notes=notes + run.notes(), source_tz=tz)
+
+
+def _pick(m: Mapping, f: Path) -> FileSpec | None:
+    for spec in m.files:
+        if spec.match is None or fnmatch.fnmatch(f.name.lower(), spec.match.lower()):
+            return spec
+    return None
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def _read(f: Path, spec: FileSpec) -> Iterator:
+    """Yields the header (list of names), then (line, kind, cells)."""
+    if f.suffix.lower() == ".xlsx":
+        return _read_xlsx(f, spec)
+    return _read_csv(f, spec)
+
+
+def _read_csv(f: Path, spec: FileSpec) -> Iterator:
+    try:
+        fh = open(f, encoding=spec.encoding, newline="")
+        fh.read(1 << 16)
+        fh.seek(0)
+    except LookupError:
+        raise ConnectorError(f"{f}: unknown encoding '{spec.encoding}' ({spec.where}.encoding)") from None
+    except UnicodeDecodeError as e:
+        raise ConnectorError(f"{f}: not valid {spec.encoding} at byte {e.start}; set `encoding` in {spec.where} "
+                             f"(e.g. encoding = \"cp1252\")") from None
+    except OSError as e:
+        raise ConnectorError(f"{f}: cannot read the file ({e.strerror})") from None
+    return _csv_rows(f, fh, spec)
+
+
+def _csv_rows(f: Path, fh, spec: FileSpec) -> Iterator:
+    with fh:
+        reader = csv.reader(fh, delimiter=spec.delimiter)
+        last = 0
+        header = None
+        skipped = 0
+        try:
+            for cells in reader:
+                start, last = last + 1, reader.line_num
+                if header is None:
+                    if skipped < spec.skip_rows:
+                        skipped += 1
+                        continue
+                    if not any(c.strip() for c in cells):
+                        continue
+                    header = [c.strip() for c in cells]
+                    yield header
+                    skipped = 0
+                    continue
+                if not cells or not any(c.strip() for c in cells):
+                    continue
+                if skipped < spec.skip_after_header:
+                    skipped += 1
+                    continue
+                yield start, "line", cells
+        except UnicodeDecodeError as e:
+            raise ConnectorError(f"{f} after line {last}: not valid {spec.encoding} (byte {e.start} of a block); "
+                                 f"set `encoding` in {spec.where}") from None
+        except csv.Error as e:
+            raise ConnectorError(f"{f} line {reader.line_num}: cannot parse as CSV ({e})") from None
+        if header is None:
+            raise ConnectorError(f"{f}: no header row")
+
+
+def _read_xlsx(f: Path, spec: FileSpec) -> Iterator:
+    import openpyxl
+    try:
+        wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises several types for a bad file
+        raise ConnectorError(f"{f}: cannot read as XLSX ({e})") from None
+    if spec.sheet and spec.sheet not in wb.sheetnames:
+        raise ConnectorError(f"{f}: no sheet '{spec.sheet}' ({spec.where}.sheet; the workbook has: "
+                             f"{', '.join(wb.sheetnames)})")
+    ws = wb[spec.sheet] if spec.sheet else wb.worksheets[0]
+    return _xlsx_rows(wb, ws, spec)
+
+
+def _xlsx_cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _xlsx_rows(wb, ws, spec: FileSpec) -> Iterator:
+    header = None
+    skipped = 0
+    for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = [_xlsx_cell(v) for v in row]
+        if header is None:
+            if skipped < spec.skip_rows or not any(c.strip() for c in cells):
+                skipped += 1 if skipped < spec.skip_rows else 0
+                continue
+            header = [c.strip() for c in cells]
+            yield header
+            skipped = 0
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        if skipped < spec.skip_after_header:
+            skipped += 1
+            continue
+        yield n, "row", cells
+    wb.close()
+    if header is None:
+        raise ConnectorError(f"{ws.title}: no header row")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
+
+
+# ---- converting ------------------------------------------------------------------------------
+
+class Run:
+    def __init__(self, m: Mapping):
+        self.m = m
+        self.pending: dict[tuple, tuple[dict[str, list], list[int], str]] = {}
+        self.done: dict[tuple, list] = {}
+        self.problems: dict[tuple, list] = {}  # (file, where, reason) -> [count, examples]
+        self.skipped: Counter = Counter()
+        self.count: Counter = Counter()
+
+    # header checks: every source column the mapping names must be in the file
+    def check(self, f: Path, spec: FileSpec, header: list[str]) -> list[str]:
+        have = set(header)
+        norm = {_norm(h) for h in header}
+        errors = []
+
+        def need(name: str, where: str, bare: bool = False):
+            if name in have or (bare and _norm(name) in norm):
+                return
+            errors.append(f"{f.name}: column '{name}' named by {self.m.path.name} {where} is not in the header "
+                          f"(the header has: {', '.join(h for h in header if h)})")
+        for t in spec.tables:
+            targets = {c.target for c in t.columns}
+            for w in t.when_present:
+                need(w, f"{t.where}.when_present")
+            for c in t.columns:
+                if c.kind in ("column", "date"):
+                    need(c.source, f"{c.where}.{c.kind}")
+                if c.time:
+                    need(c.time, f"{c.where}.time")
+                if c.kind == "template":
+                    for name in TEMPLATE.findall(c.source):
+                        if name != "_line":
+                            need(name, f"{c.where}.template")
+                if c.kind == "expr" and c.expr is not None:
+                    for name, bracket in refs(c.expr):
+                        if bracket or name not in targets:
+                            need(name, f"{c.where}.expr", bare=not bracket)
+                if c.when:
+                    need(c.when.column, f"{c.where}.when.column")
+        dups = [h for h, n in Counter(header).items() if n > 1 and h]
+        if dups:
+            self.problem(f.name, "header", f"column(s) {', '.join(dups)} appear more than once: the first is read")
+        return errors
+
+    def problem(self, file: str, where: str, reason: str, example: str | None = None) -> None:
+        entry = self.problems.setdefault((file, where, reason), [0, []])
+        entry[0] += 1
+        if example and len(entry[1]) < SHOW:
+            entry[1].append(example)
+
+    def file(self, f: Path, spec: FileSpec, header: list[str], rows: Iterator) -> None:
+        index: dict[str, int] = {}
+        for i, h in enumerate(header):
+            index.setdefault(h, i)
+        by_norm: dict[str, int] = {}
+        for i, h in enumerate(header):
+            by_norm.setdefault(_norm(h), i)
+        tz = spec.timezone or self.m.timezone
+        for line, kind, cells in rows:
+            self.count[f.name] += 1
+
+            def get(name: str, bare: bool = False) -> str | None:
+                i = index.get(name)
+                if i is None and bare:
+                    i = by_norm.get(_norm(name))
+                v = cells[i].strip() if i is not None and i < len(cells) else ""
+                return v or None
+            for n, t in enumerate(spec.tables):
+                if any(get(w) is None for w in t.when_present):
+                    self.skipped[(f.name, t.table, tuple(t.when_present))] += 1
+                    continue
+                row = Row(self, f.name, line, spec, tz, get)
+                self.add((str(f), n), t, line, kind, row.make(t))
+
+    def add(self, key: tuple, t: TableSpec, line: int, kind: str, values: dict) -> None:
+        if key not in self.pending:
+            self.pending[key] = ({c.target: [] for c in t.columns}, [], kind, t.table)
+        cols, lines, _, _ = self.pending[key]
+        for c, vals in cols.items():
+            vals.append(values.get(c))
+        lines.append(line)
+        if len(lines) >= CHUNK:
+            self._flush(key)
+
+    def _flush(self, key) -> None:
+        cols, lines, kind, table = self.pending.pop(key)
+        self.done.setdefault(key, []).append(
+            (pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}), lines, kind, table))
+
+    def batches(self) -> list[Batch]:
+        for key in list(self.pending):
+            self._flush(key)
+        out = []
+        for (source, _), parts in self.done.items():
+            data = pa.concat_tables([p[0] for p in parts])
+            out.append(Batch(parts[0][3], source, data, [n for p in parts for n in p[1]], parts[0][2]))
+        return out
+
+    def notes(self) -> list[str]:
+        out = []
+        for (file, table, cols), n in self.skipped.items():
+            out.append(f"{file}: {n} row(s) without {' / '.join(repr(c) for c in cols)} make no {table} row "
+                       f"(when_present)")
+        for (file, where, reason), (n, examples) in self.problems.items():
+            ex = f": {'; '.join(examples)}" + (f" (+{n - len(examples)} more)" if n > len(examples) else "") \
+                if examples else ""
+            out.append(f"{file}: {where}: {reason} -- {n} value(s){ex}" if examples else f"{file}: {reason}")
+        return out
+
+
+class Row:
+    """One source row made into one canonical row of one table."""
+
+    def __init__(self, run: Run, file: str, line: int, spec: FileSpec, tz: str | None, get):
+        self.run, self.file, self.line, self.spec, self.tz, self.get = run, file, line, spec, tz, get
+        self.internal: dict[str, object] = {}
+
+    def make(self, t: TableSpec) -> dict:
+        out = {}
+        for c in sorted(t.columns, key=lambda c: c.kind == "expr"):  # expressions after the columns they use
+            try:
+                out[c.target] = self.value(c)
+            except Invalid as e:
+                raw = self.raw_of(c)
+                self.note(c, str(e), raw)
+                # passed on as it is: the import quarantines the row, located, with this value
+                out[c.target] = raw if raw is not None else f"({c.source}: {e})"
+                self.internal[c.target] = e
+        return out
+
+    def note(self, c: ColumnSpec, reason: str, raw: str | None) -> None:
+        self.run.problem(self.file, c.where, reason,
+                         f"line {self.line} '{raw}'" if raw is not None else f"line {self.line}")
+
+    def raw_of(self, c: ColumnSpec) -> str | None:
+        if c.kind == "column":
+            return self.get(c.source)
+        if c.kind == "date":
+            d, t = self.get(c.source), (self.get(c.time) if c.time else None)
+            return f"{d} {t}" if d and t else d
+        return None
+
+    def when_ok(self, c: ColumnSpec) -> bool:
+        w = c.when
+        v = self.get(w.column)
+        if w.values is None:
+            hit = v is not None
+        else:
+            hit = (v or "").casefold() in w.values
+        return hit != w.negate
+
+    def value(self, c: ColumnSpec) -> str | None:
+        if c.when and not self.when_ok(c):
+            self.internal[c.target] = None
+            return None
+        if c.kind == "expr":
+            return self.expr(c)
+        if c.kind == "date":
+            return self.date(c)
+        if c.kind == "value":
+            raw = c.value
+        elif c.kind == "template":
+            parts = {name: str(self.line) if name == "_line" else self.get(name)
+                     for name in TEMPLATE.findall(c.source)}
+            raw = None if any(v is None for v in parts.values()) else \
+                TEMPLATE.sub(lambda m: parts[m.group(1)], c.source)
+        else:
+            raw = self.get(c.source)
+        if raw is None:
+            raw = c.default
+            if raw is None:
+                self.internal[c.target] = None
+                return None
+        elif c.map is not None:
+            key = raw.strip().casefold()
+            if key in c.map:
+                raw = c.map[key]
+            elif c.other is not None:
+                raw = c.other
+            else:
+                self.note(c, "not in the map (passed on as they are)", raw)
+            if raw is None:
+                self.internal[c.target] = None
+                return None
+        return self.typed(c, raw)
+
+    def typed(self, c: ColumnSpec, raw: str) -> str:
+        if c.type in ("timestamp", "date"):
+            formats = c.formats or self.spec.date_format
+            try:
+                t = localize(parse_time(raw, formats), self.tz)
+            except Invalid:
+                if formats or self.tz:
+                    raise
+                self.internal[c.target] = None  # left to the import's own ISO 8601 reading
+                return raw
+            self.internal[c.target] = t
+            return show_time(t, date_only=c.type == "date")
+        if c.duration:
+            secs = parse_duration(raw, c.duration)
+            self.internal[c.target] = secs
+            return number_text(secs)
+        if c.type in ("number", "integer"):
+            try:
+                self.internal[c.target] = float(raw)
+            except ValueError:
+                self.internal[c.target] = None
+        return raw
+
+    def date(self, c: ColumnSpec) -> str | None:
+        d = self.get(c.source)
+        clock = self.get(c.time) if c.time else None
+        if d is None:
+            self.internal[c.target] = None
+            return None
+        formats = c.formats or self.spec.date_format
+        t = parse_time(d, formats)
+        if clock is not None:
+            t = t.replace(hour=0, minute=0, second=0, microsecond=0) + parse_clock(clock, c.time_format)
+        t = localize(t, self.tz)
+        self.internal[c.target] = t
+        return show_time(t, date_only=c.type == "date")
+
+    def lookup(self, name: str, bracket: bool):
+        if not bracket and name in self.internal:
+            v = self.internal[name]
+            if isinstance(v, Invalid):
+                raise Invalid(f"uses {name}, which is invalid on this line")
+            return v
+        raw = self.get(name, bare=not bracket)
+        if raw is None:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            pass
+        try:
+            return localize(parse_time(raw, self.spec.date_format), self.tz)
+        except Invalid:
+            raise Invalid(f"[{name}] '{raw}' is neither a number nor a time") from None
+
+    def expr(self, c: ColumnSpec) -> str | None:
+        v = evaluate(c.expr, self.lookup)
+        self.internal[c.target] = v
+        if v is None:
+            return None
+        if c.type in ("timestamp", "date"):
+            if not isinstance(v, dt.datetime):
+                raise Invalid("gives a number, not a time")
+            return show_time(v, date_only=c.type == "date")
+        if isinstance(v, dt.datetime):
+            if c.type in ("number", "integer"):
+                raise Invalid("gives a time, not a number")
+            return show_time(v)
+        return number_text(v)
