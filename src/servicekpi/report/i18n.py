@@ -1,7 +1,7 @@
 """Report languages: gettext interface strings, CLDR period labels and number formats.
 
 Interface strings (headings, column names, notes) are gettext messages marked
-with ``_("...")`` in ``report/*.py`` and ``report_cli.py``. Their translations
+with ``_()`` (a string literal argument) in ``report/*.py`` and ``report_cli.py``. Their translations
 live in ``report/locale/<lang>/LC_MESSAGES/servicekpi.po`` (template:
 ``report/locale/servicekpi.pot``) and are read with Babel's ``read_po`` at run
 time: the .po text is the single source, there is no compiled .mo to forget to
