@@ -75,6 +75,9 @@ def read(files: list[Path]) -> Source:
                         (instant(old.get("updated_at")) or instant("1970-01-01")):
                     src.metrics[s(r["ticket_id"])] = r
             elif kind == "comments":
+                if n == 1 and r.get("ticket_id") is None and _id_from_name(path) is None:
+                    src.notes.append(f"{path}: a comments page names no ticket; put the ticket id in the file "
+                                     "name (comments_123.json) or its folder (123/comments.json)")
                 src.comments.append(Item({"id": r.get("id"), "ticket_id": r.get("ticket_id") or _id_from_name(path),
                                           "created_at": r.get("created_at"), "author_id": r.get("author_id"),
                                           "public": r.get("public"), "via_channel": _via(r)}, str(path), n))
