@@ -223,6 +223,7 @@ def _table_events(path: Path) -> list[Event]:
     return [out[i] for i in order]
 
 
+_DAYS: dict[int, str] = {}
 EPOCH = re.compile(r"^\d{9,11}(\.\d+)?$")
 OFFSET = re.compile(r"([zZ]|[+-]\d\d(:?\d\d)?)$")
 
@@ -230,6 +231,14 @@ OFFSET = re.compile(r"([zZ]|[+-]\d\d(:?\d\d)?)$")
 def _time(raw: str) -> tuple[float | None, str | None]:
     """(seconds for ordering and durations, canonical text); (None, raw) when unreadable."""
     raw = raw.strip()
+    if raw.isdigit() and 9 <= len(raw) <= 11:  # the usual whole-second epoch, formatted without datetime
+        secs = int(raw)
+        day, rem = divmod(secs, 86400)
+        date = _DAYS.get(day)
+        if date is None:
+            date = _DAYS[day] = (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+        h, rem = divmod(rem, 3600)
+        return float(secs), f"{date}T{h:02d}:{rem // 60:02d}:{rem % 60:02d}Z"
     if EPOCH.match(raw):
         secs = float(raw)
         t = dt.datetime.fromtimestamp(secs, dt.timezone.utc)
@@ -246,10 +255,12 @@ def _time(raw: str) -> tuple[float | None, str | None]:
 
 
 def _event(src: str, line: int, time: str, head: list[str], data: list[str], text: str) -> Event:
-    head = head + [""] * (4 - len(head))
-    callid, queue, agent, event = (h.strip() for h in head)
+    if len(head) < 4:
+        head = head + [""] * (4 - len(head))
+    callid, queue, agent, event = head
     secs, out = _time(time)
-    return Event(src, line, time, secs, out, callid, queue, agent, event.upper(), [d.strip() for d in data], text)
+    return Event(src, line, time, secs, out, callid.strip(), queue.strip(), agent.strip(), event.strip().upper(),
+                 [d.strip() for d in data], text)
 
 
 def _num(text: str | None) -> float | None:
