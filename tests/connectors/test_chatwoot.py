@@ -158,3 +158,23 @@ def test_missing_conversations_is_an_error(ws, tmp_path):
     r = run(ws, "import", str(tmp_path), "--source", "chatwoot")
     assert r.exit_code == 1
     assert said(r.stderr, "conversations.json is missing")
+
+
+def test_plain_arrays_and_string_enums(ws, tmp_path):
+    """Messages saved as one flat array, with sender_type and message_type names as webhooks give them."""
+    folder = tmp_path / "cw"
+    shutil.copytree(DATA, folder)
+    flat = []
+    for page in json.loads((folder / "messages.json").read_text()):
+        for m in page["payload"]:
+            m["message_type"] = {0: "incoming", 1: "outgoing", 2: "activity", 3: "template"}.get(
+                m["message_type"], m["message_type"])
+            sender = m.pop("sender", None) or {}
+            m["sender_type"] = {"user": "User", "contact": "Contact", "agent_bot": "AgentBot",
+                                "captain_assistant": "Captain::Assistant"}.get(sender.get("type"))
+            m["sender_id"] = sender.get("id")
+            flat.append(m)
+    (folder / "messages.json").write_text(json.dumps(flat))
+    load(ws, folder)
+    assert ws.value("first_response_time", *OCT) == pytest.approx(10.0)
+    assert ws.value("fcr_rate", *OCT) == pytest.approx(50.0)

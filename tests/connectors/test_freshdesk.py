@@ -217,3 +217,17 @@ def test_dsn_is_refused(ws):
     r = run(ws, "import", str(DATA), "--source", "freshdesk", "--dsn", "postgresql://x/y")
     assert r.exit_code == 1
     assert said(r.stderr, "--dsn is for --source chatwoot")
+
+
+def test_conversations_keyed_by_ticket_and_paged_tickets(ws, tmp_path):
+    """Other ways users save the answers: tickets as pages, conversations as {ticket_id: [...]}."""
+    folder = tmp_path / "fd"
+    shutil.copytree(DATA, folder)
+    tickets = json.loads((folder / "tickets.json").read_text())
+    (folder / "tickets.json").write_text(json.dumps([tickets[:3], tickets[3:]]))  # two pages
+    by_ticket: dict = {}
+    for c in json.loads((folder / "conversations.json").read_text()):
+        by_ticket.setdefault(str(c["ticket_id"]), []).append({k: v for k, v in c.items() if k != "ticket_id"})
+    (folder / "conversations.json").write_text(json.dumps(by_ticket))
+    load(ws, folder, "--mapping", str(DATA / "mapping.toml"))
+    assert ws.value("first_response_time", *OCT) == pytest.approx(66.0)  # as with the plain arrays
