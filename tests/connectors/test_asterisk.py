@@ -207,3 +207,16 @@ def test_no_such_path_and_no_mapping(ws):
     assert r.exit_code == 1 and said(r.stderr, "nope: no such file or folder")
     r = run(ws, "import", str(DATA / "queue_log"), "--source", "asterisk", "--mapping", "m.toml")
     assert r.exit_code == 2 and said(r.stderr, "--source asterisk takes no --mapping")  # usage
+
+
+def test_table_export_with_one_data_column_and_epoch_times(ws, tmp_path):
+    # older realtime schemas keep one `data` column with the pipe-joined fields; time may be an epoch
+    lines = [ln.split("|") for ln in (DATA / "queue_log").read_text().splitlines()]
+    text = "time,callid,queuename,agent,event,data\n" + "".join(
+        f'{p[0]},{p[1]},{p[2]},{p[3]},{p[4]},"{"|".join(p[5:])}"\n' for p in lines)
+    (tmp_path / "queue_log.csv").write_text(text)
+    imp(ws, str(tmp_path / "queue_log.csv"))
+    # the same 11 calls: 4 unanswered of 11; waits 275 s over 7 answered
+    assert ws.value("abandonment_rate", *OCT) == pytest.approx(4 / 11 * 100)
+    assert ws.value("avg_wait_time", *OCT) == pytest.approx(275 / 7)
+    assert ws.value("aht", *OCT) == pytest.approx(1440 / 7)

@@ -397,3 +397,44 @@ def test_mapping_is_required(ws, tmp_path):
     r = run(ws, "import", str(tmp_path / "s.csv"), "--source", "csv")
     assert r.exit_code == 2  # usage
     assert said(r.stderr, "--source csv needs --mapping FILE")
+
+
+def test_expressions_on_made_columns_and_bare_source_names(ws, tmp_path):
+    # handle 7.5 min = 450 s; talk 0:05:00 = 300 s -> wrap = 450 - 300 = 150 s;
+    # the date + time column with AM/PM: 10/01/2026 02:05 PM in UTC
+    (tmp_path / "c.csv").write_text("Id,Day,At,Talk,Handle (min)\nq1,10/01/2026,02:05 PM,0:05:00,7.5\n",
+                                    encoding="cp1252")
+    m = mapping(tmp_path, """
+        [[files]]
+        encoding = "cp1252"
+        [[files.tables]]
+        table = "calls"
+        [files.tables.columns]
+        call_id = "Id"
+        entered_at = { date = "Day", time = "At", format = "%m/%d/%Y" }
+        talk_seconds = { column = "Talk", duration = "h:mm:ss" }
+        wrap_seconds = { expr = "handle_min minutes - talk_seconds" }
+        ended_at = { expr = "entered_at + (talk_seconds + wrap_seconds) seconds" }
+        """)
+    imp(ws, tmp_path / "c.csv", m)
+    got = rows(ws, "SELECT entered_at, talk_seconds, wrap_seconds, epoch(ended_at - entered_at) FROM calls")
+    # ended 300 + 150 = 450 s after entering
+    assert [(str(a), b, c, d) for a, b, c, d in got] == [("2026-10-01 14:05:00", 300, 150, 450)]
+
+
+def test_undecodable_file_says_which_encoding_to_set(ws, tmp_path):
+    (tmp_path / "s.csv").write_bytes("id,score,at\nr1,5,2026-10-01 café\n".encode("cp1252"))
+    m = mapping(tmp_path, """
+        [[files]]
+        [[files.tables]]
+        table = "surveys"
+        [files.tables.columns]
+        response_id = "id"
+        survey = { value = "csat" }
+        score = "score"
+        responded_at = "at"
+        """)
+    r = run(ws, "import", str(tmp_path / "s.csv"), "--source", "csv", "--mapping", str(m))
+    assert r.exit_code == 1
+    assert said(r.stderr, "s.csv: not valid utf-8-sig at byte")
+    assert said(r.stderr, "set `encoding` in files[0]")
