@@ -28,6 +28,8 @@ HEADLINE = ("csat", "nps", "ces", "fcr_rate", "first_response_time", "avg_resolu
 MAX_CARDS = 12
 MAX_TRENDS = 8
 MAX_LINES = 8  # categories drawn in the volume chart (the largest; all are in the table)
+PIVOT_COLUMNS = 8  # channels or teams/agents per by-channel/by-agent table (A4 width)
+NULL_VALUES = (None, "", "(none)")  # a missing dimension value; "(none)" is spikes.NONE
 
 HTML_LANG = {"en": "en", "zh": "zh-Hans", "ro": "ro", "th": "th"}
 
@@ -62,7 +64,9 @@ body { margin: 0; color: var(--ink); background: #fff; font-size: 14px; line-hei
   "Noto Sans", sans-serif; line-height: 1.6; }
 main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 40px; }
 h1 { font-size: 26px; margin: 0 0 2px; }
-h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--ink); }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--ink);
+  break-after: avoid; page-break-after: avoid; }
+h3, .lead, .legend { break-after: avoid; page-break-after: avoid; }
 h3 { font-size: 14px; margin: 0 0 4px; }
 p { margin: 4px 0 8px; }
 .muted, .lead { color: var(--muted); }
@@ -108,7 +112,9 @@ table { border-collapse: collapse; width: 100%; font-size: 12px; margin: 6px 0 1
 th, td { padding: 3px 6px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
 th:first-child, td:first-child { text-align: left; }
+.tgt { white-space: nowrap; }
 td.kpi { min-width: 150px; }
+table.pivot td:not(.kpi), table.pivot th:not(:first-child) { width: 10%; }
 td.kpi small { display: block; color: var(--muted); font-size: 10.5px; }
 tr.fam th { text-align: left; background: #e3e8ef; }
 td.spike { background: var(--miss-bg); color: var(--miss); font-weight: 700; }
@@ -135,7 +141,7 @@ footer { margin-top: 30px; font-size: 11px; color: var(--muted); border-top: 1px
   .charts { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 14px; }
   table { font-size: 8pt; }
   th, td { padding: 2px 4px; }
-  td.kpi { min-width: 0; }
+  td.kpi { min-width: 28mm; }
   .wide { overflow: visible; }
   a { color: inherit; text-decoration: none; }
 }
@@ -163,7 +169,7 @@ class Ctx:
         return esc(format_number(v, self.lang, places))
 
     def dim_value(self, value: str | None) -> str:
-        if value is None or value == "":
+        if value in NULL_VALUES:
             return self._("(not set)")
         return self._(VALUE[value]) if value in VALUE else str(value)
 
@@ -315,6 +321,12 @@ def _series_table(c: Ctx, series: Iterable[Series], grouped: bool = True) -> str
     """KPI rows x period columns, under a heading row per scorecard perspective (in the given order)."""
     r, _ = c.report, c._
     head = "".join(f"<th>{esc(p.label)}</th>" for p in r.periods)
+    series = list(series)
+    if grouped:  # one block per perspective, in order of first appearance; the order within is kept
+        first = {}
+        for s in series:
+            first.setdefault(s.group, len(first))
+        series.sort(key=lambda s: first[s.group])
     rows, group = [], None
     for s in series:
         if grouped and s.group != group:
@@ -324,9 +336,10 @@ def _series_table(c: Ctx, series: Iterable[Series], grouped: bool = True) -> str
         cells = "".join(f"<td>{c.cell(v, s.unit)}</td>" for v in s.values)
         target = c.cell(s.target, s.unit) if s.target is not None else ""
         rows.append(f'<tr data-kpi="{esc(s.kpi)}"><td class="kpi">{esc(s.label)}'
-                    f"<small>{esc(_unit_label(s.unit, c.lang))}</small></td><td>{target}</td>{cells}</tr>")
+                    f'<small>{esc(_unit_label(s.unit, c.lang))}</small></td><td class="tgt">{target}</td>'
+                    f"{cells}</tr>")
     kpi, target = _("KPI"), _("Target")
-    return (f'<div class="wide"><table><thead><tr><th>{esc(kpi)}</th><th>{esc(target)}</th>{head}</tr>'
+    return (f'<div class="wide"><table><thead><tr><th>{esc(kpi)}</th><th class="tgt">{esc(target)}</th>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
@@ -443,9 +456,8 @@ def _channels(c: Ctx) -> str:
             f'<div class="wide"><table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div></section>')
 
 
-def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, first: str, anchor: str,
-           rows_are_groups: bool) -> str:
-    """Latest-period values: KPIs x channels (rows_are_groups False) or agents x KPIs (True)."""
+def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str) -> str:
+    """Latest-period values, KPIs down and channels (or teams/agents) across, PIVOT_COLUMNS at a time."""
     r, _ = c.report, c._
     if not groups:
         return ""
@@ -454,24 +466,21 @@ def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, first: str, anch
         for s in series:
             kpis.setdefault(s.kpi, s)
     table = {(g, s.kpi): _last(s.values) for g, series in groups.items() for s in series}
-    names = list(groups)
-    if rows_are_groups:
-        head = "".join(f"<th>{esc(s.label)}<br><small>{esc(_unit_label(s.unit, c.lang))}</small></th>"
-                       for s in kpis.values())
-        body = "".join(f"<tr><td>{esc(c.dim_value(g))}</td>"
-                       + "".join(f"<td>{c.cell(table.get((g, k)), s.unit)}</td>" for k, s in kpis.items())
-                       + "</tr>" for g in names)
-    else:
-        head = "".join(f"<th>{esc(c.dim_value(g))}</th>" for g in names)
-        body = "".join(f'<tr><td class="kpi">{esc(s.label)}<small>{esc(_unit_label(s.unit, c.lang))}</small></td>'
-                       + "".join(f"<td>{c.cell(table.get((g, k)), s.unit)}</td>" for g in names)
+    names, kpi = list(groups), _("KPI")
+    tables = []
+    for i in range(0, len(names), PIVOT_COLUMNS):
+        chunk = names[i:i + PIVOT_COLUMNS]
+        head = "".join(f"<th>{esc(c.dim_value(g))}</th>" for g in chunk)
+        body = "".join(f'<tr data-kpi="{esc(k)}"><td class="kpi">{esc(s.label)}'
+                       f"<small>{esc(_unit_label(s.unit, c.lang))}</small></td>"
+                       + "".join(f"<td>{c.cell(table.get((g, k)), s.unit)}</td>" for g in chunk)
                        + "</tr>" for k, s in kpis.items())
+        tables.append(f'<div class="wide"><table class="pivot"><thead><tr><th>{esc(kpi)}</th>{head}</tr></thead>'
+                      f"<tbody>{body}</tbody></table></div>")
     period = r.periods[-1].label if r.periods else ""
     lead = _("Values for {period}.").format(period=period)
-    return (f'<section id="{anchor}"><h2>{esc(title)}</h2>'
-            f'<p class="lead">{esc(lead)}</p>'
-            f'<div class="wide"><table><thead><tr><th>{esc(first)}</th>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div></section>")
+    return (f'<section id="{anchor}" class="break"><h2>{esc(title)}</h2>'
+            f'<p class="lead">{esc(lead)}</p>{"".join(tables)}</section>')
 
 
 def _sla(c: Ctx) -> str:
@@ -543,8 +552,8 @@ def render(report: Report) -> str:
         title += " · " + report.periods[-1].label
     body = "".join([
         _header(c), _scorecard(c), _trends(c), _tracker(c), _volume(c), _channels(c),
-        _pivot(c, report.by_channel, _("By channel"), _("KPI"), "by-channel", rows_are_groups=False),
-        _pivot(c, report.by_agent, _("By team and agent"), _("Team or agent"), "by-agent", rows_are_groups=True),
+        _pivot(c, report.by_channel, _("By channel"), "by-channel"),
+        _pivot(c, report.by_agent, _("By team and agent"), "by-agent"),
         _sla(c), _definitions(c), _about(c),
     ])
     footer = _("Made with servicekpi {version}.").format(version=__version__)

@@ -8,6 +8,7 @@ labels use the same system fonts as the rest of the page. Every string is escape
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable, Sequence
@@ -49,11 +50,20 @@ def _num(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _label_every(n: int, width: float, longest: int) -> int:
-    """Show every k-th x label so labels do not overlap (about 7 px per character)."""
-    room = width / max(n, 1)
-    need = max(longest, 3) * 7 + 8
-    return max(1, math.ceil(need / room))
+def text_width(s: str, size: float = 11) -> float:
+    """Estimated width of a label: CJK full width, Thai marks zero width, others ~0.6 em."""
+    w = 0.0
+    for ch in s:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        w += 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.62
+    return w * size
+
+
+def _label_every(n: int, width: float, longest: float) -> int:
+    """Show every k-th x label so labels do not overlap."""
+    room = width / max(n - 1, 1)
+    return max(1, math.ceil((longest + 10) / room))
 
 
 def _frame(width: int, height: int, title: str, body: list[str]) -> str:
@@ -69,7 +79,7 @@ def _axes(labels: Sequence[str], ticks: list[float], fmt: Callable[[float], str]
         out.append(f'<line class="grid" x1="{_num(x0)}" x2="{_num(x1)}" y1="{_num(y(t))}" y2="{_num(y(t))}"/>')
         out.append(f'<text class="ytick" x="{_num(x0 - 6)}" y="{_num(y(t) + 4)}" text-anchor="end">'
                    f"{escape(fmt(t))}</text>")
-    every = _label_every(len(labels), x1 - x0, max((len(s) for s in labels), default=0))
+    every = _label_every(len(labels), x1 - x0, max((text_width(s) for s in labels), default=0))
     last = len(labels) - 1
     for i, (label, x) in enumerate(zip(labels, xs)):
         # always label the last (current) period; skip the neighbours that would collide with it
@@ -81,7 +91,7 @@ def _axes(labels: Sequence[str], ticks: list[float], fmt: Callable[[float], str]
 
 def line_chart(labels: Sequence[str], lines: Sequence[Line], fmt: Callable[[float], str], *,
                title: str = "", target: float | None = None, zero: bool = False,
-               width: int = 560, height: int = 210, left: int = 64) -> str:
+               width: int = 440, height: int = 190, left: int = 56) -> str:
     """Lines over periods; None values leave a gap (no data is never drawn as 0)."""
     values = [v for ln in lines for v in ln.values if v is not None and math.isfinite(v)]
     if target is not None:
@@ -92,7 +102,8 @@ def line_chart(labels: Sequence[str], lines: Sequence[Line], fmt: Callable[[floa
     if zero:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     ticks = nice_ticks(lo, hi)
-    top, bottom, x0, x1 = 12.0, height - 26.0, float(left), width - 14.0
+    pad = max(14.0, text_width(labels[-1]) / 2 + 4) if labels else 14.0  # room for the last x label
+    top, bottom, x0, x1 = 12.0, height - 26.0, float(left), width - pad
     t_lo, t_hi = ticks[0], ticks[-1]
 
     def y(v: float) -> float:
