@@ -181,11 +181,15 @@ def reach(engine: Engine, asof: dt.datetime) -> dict[str, dt.datetime | None]:
         if name not in TABLES:
             continue
         col = TABLES[name].time
-        latest = engine.con.execute(f"SELECT max({col}) FROM {name} WHERE {col} <= ?", [asof]).fetchall()[0][0]
+        # spend rows are periods of local dates: complete through the end of the last period's
+        # inclusive period_end (among periods that started by the as-of instant)
+        top = "period_end" if name == "spend" else col
+        latest = engine.con.execute(f"SELECT max({top}) FROM {name} WHERE {col} <= ?", [asof]).fetchall()[0][0]
         if latest is None:
             out[name] = None
         elif isinstance(latest, dt.datetime):
             out[name] = latest.replace(tzinfo=dt.timezone.utc).astimezone(tz).replace(tzinfo=None)
-        else:  # a date column (spend periods) is already local
-            out[name] = dt.datetime.combine(latest, dt.time())
+        else:  # never past the as-of instant
+            local_asof = asof.replace(tzinfo=dt.timezone.utc).astimezone(tz).replace(tzinfo=None)
+            out[name] = min(dt.datetime.combine(latest, dt.time(23, 59, 59)), local_asof)
     return out

@@ -1,0 +1,244 @@
+"""The XLSX report: golden cells/formulas/formats, the calculator recalculated by LibreOffice,
+and tracker cells equal to `servicekpi kpi`.
+
+Regenerate the golden file on purpose only, and review its diff:
+    SERVICEKPI_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/report/test_xlsx.py -k golden
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from servicekpi.calc import run as calc
+from test_data import ASOF, FIRST, LAST, same, sample_store
+
+GOLDEN = Path(__file__).parent / "golden" / "report_en.json"
+REGENERATE = os.environ.get("SERVICEKPI_REGENERATE_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    """The sample store's report for October 2026 (and the 11 months before), written by the CLI."""
+    root = tmp_path_factory.mktemp("xlsx")
+    ws = sample_store(root)
+    path = root / "report.xlsx"
+    r = ws.cli("report", "--month", "2026-10", "--as-of", ASOF, "--out", str(path))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "wrote" in r.stdout
+    return ws, path
+
+
+# -- golden -------------------------------------------------------------------------------------
+
+def _plain(v):
+    if isinstance(v, float):
+        return float(f"{v:.10g}")  # DuckDB's parallel float sums vary in the last bits
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()
+    return v
+
+
+def _charts(z: zipfile.ZipFile, sheet_xml: str) -> list[dict]:
+    """The charts drawn on a sheet: type and number of series, read from the package."""
+    rels = sheet_xml.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    if rels not in z.namelist():
+        return []
+    out = []
+    for drawing in re.findall(r'Target="\.\./drawings/(drawing\d+\.xml)"', z.read(rels).decode()):
+        drels = f"xl/drawings/_rels/{drawing}.rels"
+        for chart in re.findall(r'Target="\.\./charts/(chart\d+\.xml)"', z.read(drels).decode()):
+            xml = z.read(f"xl/charts/{chart}").decode()
+            out.append({"type": re.search(r"<c:(\w+Chart)>", xml).group(1), "series": xml.count("<c:ser>")})
+    return out
+
+
+def extract(path: Path) -> dict:
+    """Cell values (formulas as text), number formats, freeze panes, conditional formats,
+    sparklines, charts and workbook names, as plain JSON."""
+    wb = openpyxl.load_workbook(path)
+    z = zipfile.ZipFile(path)
+    sheets = []
+    for i, ws in enumerate(wb.worksheets, 1):
+        sheet_xml = f"xl/worksheets/sheet{i}.xml"
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None and c.number_format == "General":
+                    continue
+                cells[c.coordinate] = f"{json.dumps(_plain(c.value), ensure_ascii=False)} | {c.number_format}"
+        rules = [f"{cf.sqref}: " + "; ".join(f"{r.type} {'/'.join(r.formula)}" for r in cf.rules)
+                 for cf in ws.conditional_formatting]
+        sheets.append({"name": ws.title, "freeze": ws.freeze_panes, "cells": cells, "conditional": sorted(rules),
+                       "sparklines": z.read(sheet_xml).decode().count("<x14:sparkline>"),
+                       "charts": _charts(z, sheet_xml)})
+    names = {n: d.attr_text for n, d in wb.defined_names.items()}
+    return {"sheets": sheets, "names": names}
+
+
+def test_golden(book):
+    _, path = book
+    got = extract(path)
+    if REGENERATE:
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    want = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert [s["name"] for s in got["sheets"]] == [s["name"] for s in want["sheets"]]
+    for g, w in zip(got["sheets"], want["sheets"]):
+        for key in ("freeze", "conditional", "sparklines", "charts"):
+            assert g[key] == w[key], (g["name"], key)
+        changed = {c: (g["cells"].get(c), w["cells"].get(c)) for c in set(g["cells"]) | set(w["cells"])
+                   if g["cells"].get(c) != w["cells"].get(c)}
+        assert not changed, (g["name"], dict(sorted(changed.items())[:10]))
+    assert got["names"] == want["names"]
+
+
+def test_native_objects(book):
+    """Sheets, frozen headers, a sparkline per tracker row, line charts, colouring rules."""
+    _, path = book
+    got = {s["name"]: s for s in extract(path)["sheets"]}
+    assert list(got) == ["tracker", "ticket volume", "formulas", "by channel", "by team", "SLA"]
+    tracker = got["tracker"]
+    sheet = openpyxl.load_workbook(path)["tracker"]
+    head = next(r for r in sheet.iter_rows() if r[0].value == "KPI")
+    id_col = next(c.column for c in head if c.value == "KPI id")
+    ids = [r[id_col - 1].value for r in sheet.iter_rows(min_row=head[0].row + 1) if r[id_col - 1].value]
+    assert tracker["sparklines"] == len(ids) > 30
+    assert tracker["freeze"] == f"B{head[0].row + 1}"  # the header row and the KPI column stay put
+    assert any("ISNUMBER" in r for r in tracker["conditional"])
+    assert [c["type"] for c in got["ticket volume"]["charts"]] == ["lineChart", "lineChart"]
+    assert got["ticket volume"]["charts"][0]["series"] == 7  # the generator's seven categories
+
+
+# -- tracker values ------------------------------------------------------------------------------
+
+def test_tracker_cells_equal_the_kpi_command(book):
+    ws, path = book
+    sheet = openpyxl.load_workbook(path)["tracker"]
+    head = next(r for r in sheet.iter_rows() if r[0].value == "KPI")
+    cols = {c.value: c.column for c in head}
+    id_col, first = cols["KPI id"], cols["at-risk band"] + 1
+    units = {}
+    cells = {}
+    for row in sheet.iter_rows(min_row=head[0].row + 1):
+        kid = row[id_col - 1].value
+        if kid:
+            cells[kid] = [row[first - 1 + i].value for i in range(12)]
+            units[kid] = row[first - 1].number_format
+    rows = ws.kpi(*cells, "--by", "month", "--from", FIRST, "--to", LAST, asof=ASOF)
+    for r in rows:
+        i = (dt.date.fromisoformat(r["period_start"]).year - 2025) * 12 + dt.date.fromisoformat(
+            r["period_start"]).month - 11
+        want = r["value"] / 100 if r["value"] is not None and r["unit"] == "percent" else r["value"]
+        assert same(cells[r["kpi"]][i], want), (r["kpi"], r["period_start"])
+        if r["unit"] == "percent":
+            assert units[r["kpi"]] == "0.0%"  # a fraction shown as a percentage
+
+
+# -- the calculator, recalculated by LibreOffice ---------------------------------------------------
+
+RECALC = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def recalculated(path: Path, tmp: Path) -> openpyxl.Workbook:
+    """The workbook after LibreOffice opened it, recalculating every formula (own profile set to
+    'always recalculate' Excel files), and saved it again with the values it computed."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice (soffice) is needed: make sysdeps"
+    profile = tmp / "lo_profile"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC, encoding="utf-8")
+    out = tmp / "recalculated"
+    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "xlsx",
+                    "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=180)
+    return openpyxl.load_workbook(out / path.name, data_only=True)
+
+
+def cell(wb, name: str):
+    sheet, coord = next(iter(wb.defined_names[name].destinations))
+    return wb[sheet][coord.replace("$", "")].value
+
+
+# spec/kpis.md worked examples, as written into the calculator
+EXAMPLES = {
+    "nps": 40,  # 50% promoters, 40% passives, 10% detractors
+    "csat": 0.60,  # 30 positive of 50
+    "crr": 0.75,  # S=100, E=90, N=15
+    "churn_rate": 0.08,  # 20 lost of 250
+    "fcr_rate": 0.80,  # 80 of 100 solved on first contact
+    "aht": 600,  # 1,000 minutes over 100 calls = 600 s
+    "avg_wait_time": 150,  # 500 minutes over 200 answered calls = 150 s
+    "abandonment_rate": 0.20,  # 20 of 100
+    "cac": 0.50,  # 10,000 / 20,000
+    "clv": 750,  # 50 x 5 x 3
+    "complaint_resolution_time": 48,  # filed Monday, resolved Wednesday: 48 h
+}
+# the other worked examples, typed into the input cells
+TYPED = {
+    "nps": ({"promoters": 80, "passives": 5, "detractors": 15}, 65),  # 80% / 15% -> 65
+    "csat": ({"satisfied": 72, "total": 100}, 0.72),  # 43 + 29 of 100 answered -> 72
+    "crr": ({"start": 200, "end": 200, "new": 20}, 0.90),  # (200 - 20) / 200
+    "churn_rate": ({"lost": 50, "start": 100}, 0.50),  # 50 of 100 left
+    "abandonment_rate": ({"abandoned": 0, "offered": 0}, None),  # empty denominator: blank, not 0
+}
+
+
+@pytest.fixture(scope="module")
+def recalc(book, tmp_path_factory):
+    _, path = book
+    tmp = tmp_path_factory.mktemp("lo")
+    original = recalculated(path, tmp / "a")
+    wb = openpyxl.load_workbook(path)
+    for kid, (inputs, _) in TYPED.items():
+        for name, value in inputs.items():
+            sheet, coord = next(iter(wb.defined_names[f"calc_{kid}_{name}"].destinations))
+            wb[sheet][coord.replace("$", "")].value = value
+    typed = tmp / "typed.xlsx"
+    wb.save(typed)  # openpyxl keeps the formulas and drops every cached value
+    return original, recalculated(typed, tmp / "b")
+
+
+@pytest.mark.parametrize("kid", list(EXAMPLES))
+def test_calculator_worked_examples(recalc, kid):
+    original, _ = recalc
+    assert cell(original, f"calc_{kid}") == pytest.approx(EXAMPLES[kid], rel=1e-12)
+
+
+@pytest.mark.parametrize("kid", list(TYPED))
+def test_calculator_recalculates_typed_inputs(recalc, kid):
+    _, typed = recalc
+    inputs, want = TYPED[kid]
+    got = cell(typed, f"calc_{kid}")
+    if want is None:
+        assert got in (None, "")
+        return
+    assert got == pytest.approx(want, rel=1e-12)
+    # and the catalog's own formula (servicekpi calc) agrees: percent as a fraction in the sheet
+    value = calc(kid, {k: float(v) for k, v in inputs.items()}, {})["value"]
+    assert got == pytest.approx(value / 100 if kid != "nps" else value, rel=1e-12)
+
+
+def test_calculator_agrees_with_servicekpi_calc(recalc):
+    original, _ = recalc
+    for kid in EXAMPLES:
+        if kid == "complaint_resolution_time":
+            continue  # its inputs are dates; 48 h is checked above
+        prefix = f"calc_{kid}_"
+        inputs = {n[len(prefix):]: float(cell(original, n)) for n in original.defined_names if n.startswith(prefix)}
+        value = calc(kid, inputs, {})["value"]
+        unit = calc(kid, inputs, {})["unit"]
+        assert cell(original, f"calc_{kid}") == pytest.approx(value / 100 if unit == "percent" else value, rel=1e-12)
