@@ -5,11 +5,26 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 
+from .business import HOURS_PER_CALENDAR
 from .catalog.kpi import Kpi
 from .periods import Period, twelve_months_before
 from .sources import Sources
 
-MINUTES_PER_CALENDAR = 10**9  # calendar i's minutes are keyed i * 10**9 + epoch minute
+
+@ibis.udf.scalar.builtin
+def bit_count(x: int) -> ibis.dtype("int8"):
+    """Set bits of an integer (DuckDB and Spark SQL both have bit_count)."""
+
+
+@ibis.udf.scalar.builtin
+def epoch_ms(x: ibis.dtype("timestamp")) -> ibis.dtype("int64"):
+    """Milliseconds since 1970-01-01 (DuckDB epoch_ms; Spark unix_millis)."""
+
+
+@ibis.udf.scalar.builtin
+def divide(a: ibis.dtype("int64"), b: ibis.dtype("int64")) -> ibis.dtype("int64"):
+    """Integer division of non-negative integers (DuckDB divide, i.e. //; Spark div)."""
+
 
 ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "author", "survey",
          "kind", "outcome", "source", "criterion", "acquisition_channel"}
@@ -71,9 +86,9 @@ class Ctx:
         return self.by_period(t, time)
 
     def business(self, t, cols: list[str]):
-        """Add __b_<col>: open seconds of the row's calendar before each instant."""
+        """Add __b_<col>: open seconds of the row's calendar before each instant (see business.py)."""
         cals = self.config.business()
-        minutes = self.sources.ib.table(self.minute_view())
+        hours = self.sources.ib.table(self.hour_view())
         ids = {c.name: i for i, c in enumerate(cals.all)}
         cases = []
         for attr, col in (("queues", "queue"), ("teams", "team"), ("channels", "channel")):
@@ -81,25 +96,27 @@ class Ctx:
                 cases += [(t[col].isin(list(getattr(c, attr))), ids[c.name]) for c in cals.named.values()
                           if getattr(c, attr)]
         cal = ibis.cases(*cases, else_=0) if cases else ibis.literal(0)
-        t = t.mutate(__cal=cal.cast("int64") * MINUTES_PER_CALENDAR)
-        epoch = ibis.timestamp("1970-01-01 00:00:00")
+        t = t.mutate(__cal=cal.cast("int64") * HOURS_PER_CALENDAR)
         for col in cols:
-            ms = t[col].delta(epoch, unit="millisecond")
+            ms = epoch_ms(t[col])
             t = t.mutate(**{f"__ms_{col}": ms})
-            m = minutes.rename(**{f"__k_{col}": "key", f"__s_{col}": "cum_s", f"__o_{col}": "open"})
-            t = t.left_join(m, t["__cal"] + t[f"__ms_{col}"] // 60_000 == m[f"__k_{col}"])
-            into = (t[f"__ms_{col}"] % 60_000) / 1000
-            t = t.mutate(**{f"__b_{col}": t[f"__s_{col}"] + ibis.ifelse(t[f"__o_{col}"], into, 0)})
-            t = t.drop(f"__ms_{col}", f"__k_{col}", f"__s_{col}", f"__o_{col}")
+            h = hours.rename(**{f"__k_{col}": "key", f"__s_{col}": "cum_s", f"__m_{col}": "mask"})
+            t = t.left_join(h, t["__cal"] + divide(t[f"__ms_{col}"], 3_600_000) == h[f"__k_{col}"])
+            minute = divide(t[f"__ms_{col}"], 60_000) % 60
+            mask = t[f"__m_{col}"]
+            before = bit_count(mask & ((ibis.literal(1, "int64") << minute) - 1)).cast("int64") * 60
+            into = ibis.ifelse(((mask >> minute) & 1) == 1, (t[f"__ms_{col}"] % 60_000) / 1000, 0)
+            t = t.mutate(**{f"__b_{col}": t[f"__s_{col}"] + before + into})
+            t = t.drop(f"__ms_{col}", f"__k_{col}", f"__s_{col}", f"__m_{col}")
         return t
 
-    def minute_view(self) -> str:
-        """Register the calendars' minute table over the data's span once per query."""
-        name = "sk_minutes"
-        if getattr(self.sources, "_minutes", None) != name:
+    def hour_view(self) -> str:
+        """Register the calendars' hour table over the data's span once per query."""
+        name = "sk_hours"
+        if getattr(self.sources, "_hours", None) != name:
             first, last = self.sources.span()
-            self.sources.ib.con.register(name, self.config.business().minute_table(first, last))
-            self.sources._minutes = name
+            self.sources.ib.con.register(name, self.config.business().hour_table(first, last))
+            self.sources._hours = name
         return name
 
     def cross(self, t):
@@ -156,7 +173,8 @@ def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
         t = t.filter(keep)
     clock = sorted({c for k, opts in kpis if opts.get("hours") == "business" for c in k.clock})
     if first.shape == "event":
-        j = ctx.place(ctx.business(t, clock) if clock else t, first.time_col(o))
+        j = ctx.place(t, first.time_col(o))
+        j = ctx.business(j, clock) if clock else j
     else:
         j = ctx.cross(t)
         j = ctx.business(j, clock) if clock else j

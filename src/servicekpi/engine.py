@@ -137,7 +137,7 @@ class Engine:
                      tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version,
                      tuple((p.start, p.lo, p.hi) for p in periods))  # bucketing writes the bounds into SQL
             if any(o.get("hours") == "business" for _, o in group):
-                ctx.minute_view()  # registered per query, even when the SQL is cached
+                ctx.hour_view()  # registered per query, even when the SQL is cached
             sql = self._compiled.get(shape)
             if sql is None:
                 sql = self._compiled[shape] = ibis.to_sql(compile_group(ctx, group), dialect="duckdb")
