@@ -8,7 +8,7 @@ import pytest
 
 from report_sample import HOSTILE, sample_report
 from servicekpi.catalog import text
-from servicekpi.report import html
+from servicekpi.report import html, svg
 from servicekpi.report.i18n import LANGS, NO_DATA, period_label, translator
 from servicekpi.report.model import Period, Report
 
@@ -268,3 +268,19 @@ def test_write_is_render_in_utf8(tmp_path):
     report = sample_report("th")
     out = html.write(report, tmp_path / "r.html")
     assert out.read_text(encoding="utf-8") == html.render(report)
+
+
+@pytest.mark.parametrize("lo,hi,expected", [(68.0, 76.0, [68, 70, 72, 74, 76]), (0, 1234, [0, 500, 1000, 1500]),
+                                            (-14.3, 20.0, [-20, -10, 0, 10, 20]), (5, 5, [4.5, 4.75, 5, 5.25, 5.5])])
+def test_chart_ticks_are_round(lo, hi, expected):
+    assert svg.nice_ticks(lo, hi) == expected
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_chart_x_labels_do_not_overlap_and_end_at_the_current_period(lang):
+    labels = [p.label for p in sample_report(lang).periods]
+    chart = svg.line_chart(labels, [svg.Line("x", list(range(12)))], str)
+    shown = [(float(x), unescape(t)) for x, t in re.findall(r'class="xtick" x="([\d.]+)"[^>]*>([^<]*)<', chart)]
+    assert shown[-1][1] == labels[-1] and len(shown) >= 3
+    for (xa, a), (xb, b) in zip(shown, shown[1:]):
+        assert xb - xa > (svg.text_width(a) + svg.text_width(b)) / 2, (a, b)

@@ -82,8 +82,8 @@ def _axes(labels: Sequence[str], ticks: list[float], fmt: Callable[[float], str]
     every = _label_every(len(labels), x1 - x0, max((text_width(s) for s in labels), default=0))
     last = len(labels) - 1
     for i, (label, x) in enumerate(zip(labels, xs)):
-        # always label the last (current) period; skip the neighbours that would collide with it
-        if (i % every == 0 and last - i >= every) or i == last:
+        # every k-th period counted back from the last (current) one, which is always labelled
+        if (last - i) % every == 0:
             out.append(f'<text class="xtick" x="{_num(x)}" y="{_num(bottom + 16)}" text-anchor="middle">'
                        f"{escape(label)}</text>")
     return out
