@@ -112,7 +112,7 @@ table { border-collapse: collapse; width: 100%; font-size: 12px; margin: 6px 0 1
 th, td { padding: 3px 6px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; }
 th:first-child, td:first-child { text-align: left; }
-.tgt { white-space: nowrap; }
+.tgt, .nw { white-space: nowrap; }
 td.kpi { min-width: 150px; }
 table.pivot td:not(.kpi), table.pivot th:not(:first-child) { width: 10%; }
 td.kpi small { display: block; color: var(--muted); font-size: 10.5px; }
@@ -264,12 +264,13 @@ def _scorecard(c: Ctx) -> str:
         change = format_change(cur, prev, s.unit, c.lang)
         prev_label = r.periods[-2].label if len(r.periods) > 1 else ""
         target = _target_text(c, s)
+        target_html = f'<div class="t nw">{esc(target)}</div>' if target else ""
         cards.append(
             f'<div class="card st-{esc(st)}" data-kpi="{esc(s.kpi)}">'
             f'<div class="k">{esc(s.label)}</div>'
             f'<div class="v">{_val_html(c, cur, s.unit)}</div>'
-            f'<div class="t"><span class="badge st-{esc(st)}">{esc(_(STATUS.get(st, st)))}</span>'
-            f'{" · " + esc(target) if target else ""}</div>'
+            f'<div class="t"><span class="badge st-{esc(st)}">{esc(_(STATUS.get(st, st)))}</span></div>'
+            f"{target_html}"
             + (f'<div class="c"><span class="{_change_class(s)}">{esc(change)}</span> '
                f'{esc(versus.format(period=prev_label))}</div>' if prev_label else "")
             + svg.sparkline(s.values) + "</div>")
