@@ -535,7 +535,7 @@ def _about(c: Ctx) -> str:
     asof = _("Data recorded after {instant} UTC is left out, so rerunning the report with the same as-of "
              "instant gives the same numbers.").format(instant=format_instant(r.asof, c.lang))
     heading, dash = _("About the data"), _("A dash (—) means no data: the KPI had nothing to measure, which is not zero.")
-    reach_heading, notes_heading = _("How far each table reaches"), _("Notes")
+    reach_heading, notes_heading = _("How far each table reaches (local time)"), _("Notes")
     return (f'<section id="about"><h2>{esc(heading)}</h2>'
             f"<p>{esc(period_note)}</p><p>{esc(asof)}</p><p>{esc(dash)}</p>"
             + (f'<h3>{esc(reach_heading)}</h3><ul class="reach">{"".join(reach)}</ul>' if reach else "")
