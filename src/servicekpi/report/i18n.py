@@ -169,7 +169,7 @@ def format_change(current: float | None, previous: float | None, unit: str, lang
     if _is_missing(current) or _is_missing(previous):
         return NO_DATA
     delta = current - previous
-    places = _decimals(delta, unit) if unit != "count" else (0 if delta == int(delta) else 1)
+    places = _decimals(delta, unit)
     if round(delta, places) == 0:
         delta = 0.0
     sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
@@ -177,11 +177,6 @@ def format_change(current: float | None, previous: float | None, unit: str, lang
         number = format_decimal(abs(delta), format=_pattern(places), locale=lang)
         return f"{sign}{translator(lang)(POINTS_CHANGE).format(number=number)}"
     return sign + format_value(abs(delta), unit, lang)
-
-
-def format_share(value: float | None, lang: str) -> str:
-    """A share 0-100 as a percentage with one decimal."""
-    return format_value(value, "percent", lang)
 
 
 # --------------------------------------------------------------- catalogs
