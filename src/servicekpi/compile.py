@@ -165,7 +165,7 @@ def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
         return table.select(*[table[c].name(c if c in keys else f"{first.id}__{c}") for c in table.columns])
     t = ctx.table(first.source)
     if first.prep:
-        t = first.prep(t, o)
+        t = prep(first, t, o, ctx)
     if all(k.prefilter for k, _ in kpis):
         keep = kpis[0][0].prefilter(t, kpis[0][1])
         for k, opts in kpis[1:]:
@@ -184,6 +184,11 @@ def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
     return ctx.group(j, **aggs)
 
 
+def prep(kpi: Kpi, t, o: dict, ctx: Ctx):
+    """A KPI's row preparation; one marked wants_ctx also reads other tables through the context."""
+    return kpi.prep(t, o, ctx) if getattr(kpi.prep, "wants_ctx", False) else kpi.prep(t, o)
+
+
 def batch_key(kpi: Kpi, o: dict, dims: tuple) -> tuple:
     if kpi.shape == "custom":
         return (kpi.id, tuple(sorted((k, str(v)) for k, v in o.items())), dims)
@@ -196,7 +201,7 @@ def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
         return kpi.rows(ctx, o)
     t = ctx.table(kpi.source)
     if kpi.prep:
-        t = kpi.prep(t, o)
+        t = prep(kpi, t, o, ctx)
     if kpi.shape == "state":
         j = ctx.cross(t)
     else:

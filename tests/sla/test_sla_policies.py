@@ -840,3 +840,45 @@ def test_backlog_overdue_with_a_business_rule_and_a_calendar_override(ws):
     assert ws.value("backlog_overdue", *period, *cfg, "--option", "target_hours=48") == 2
     # target_hours=70: only Y (84 h) -> 1
     assert ws.value("backlog_overdue", *period, *cfg, "--option", "target_hours=70") == 1
+
+
+def test_sla_at_risk_includes_customer_messages_waiting_for_a_next_response(ws):
+    e = "enterprise"
+    ws.write("tickets", [
+        t("N1", "2026-10-10T10:00:00Z", customer_tier=e),
+        t("N2", "2026-10-10T10:00:00Z", customer_tier=e),
+        t("N3", "2026-10-10T11:00:00Z", customer_tier=e),
+        t("N4", "2026-10-10T10:00:00Z", customer_tier=e),
+        t("N5", "2026-10-10T11:00:00Z", customer_tier="business"),
+    ])
+    ws.write("messages", [
+        # as-of 12:00Z; vip: first response 1 h, next response 30 min, resolution 4 h (due 14:00 for 10:00)
+        # N1: answered 10:05; the customer wrote again at 11:50, no reply yet:
+        #     next response due 12:20 -> 1200 s; resolution due 14:00 -> 7200 s; soonest 1200 (next_response)
+        m("N1a", "N1", "2026-10-10T10:00:00Z", "customer"), m("N1b", "N1", "2026-10-10T10:05:00Z", "agent", "a1"),
+        m("N1c", "N1", "2026-10-10T11:50:00Z", "customer"),
+        # N2: the 11:00 message was answered at 11:10: no wait open; resolution due 14:00 -> 7200 s (resolution)
+        m("N2a", "N2", "2026-10-10T10:00:00Z", "customer"), m("N2b", "N2", "2026-10-10T10:05:00Z", "agent", "a1"),
+        m("N2c", "N2", "2026-10-10T11:00:00Z", "customer"), m("N2d", "N2", "2026-10-10T11:10:00Z", "agent", "a1"),
+        # N3: the 11:20 message waited past its 11:50 target (breached, not ahead); resolution due 15:00
+        #     -> 10800 s > 7200 -> not listed
+        m("N3a", "N3", "2026-10-10T11:00:00Z", "customer"), m("N3b", "N3", "2026-10-10T11:05:00Z", "agent", "a1"),
+        m("N3c", "N3", "2026-10-10T11:20:00Z", "customer"),
+        # N4: the 11:45 message is answered at 12:10, after the as-of: still waiting at 12:00,
+        #     due 12:15 -> 900 s (next_response)
+        m("N4a", "N4", "2026-10-10T10:00:00Z", "customer"), m("N4b", "N4", "2026-10-10T10:05:00Z", "agent", "a1"),
+        m("N4c", "N4", "2026-10-10T11:45:00Z", "customer"), m("N4d", "N4", "2026-10-10T12:10:00Z", "agent", "a1"),
+        # N5: default policy has no next-response target; resolution (72 h) is days away -> not listed
+        m("N5a", "N5", "2026-10-10T11:00:00Z", "customer"), m("N5b", "N5", "2026-10-10T11:10:00Z", "agent", "a1"),
+        m("N5c", "N5", "2026-10-10T11:30:00Z", "customer"),
+    ])
+    ws.load()
+    cfg = config(ws, AT_RISK + 'next_response = "30m"\n')
+    asof = "2026-10-10T12:00:00Z"
+    rows = records(ws, "sla_at_risk", "--option", "within=2h", *cfg, asof=asof)
+    assert [(r["ticket_id"], r["next_target"], r["seconds_left"]) for r in rows] == [
+        ("N4", "next_response", 900), ("N1", "next_response", 1200), ("N2", "resolution", 7200)]
+    assert ws.value("sla_at_risk", "--option", "within=2h", *cfg, asof=asof) == 3
+    # a 25 min window keeps the two waiting messages only
+    rows = records(ws, "sla_at_risk", "--option", "within=25m", *cfg, asof=asof)
+    assert [r["ticket_id"] for r in rows] == ["N4", "N1"]

@@ -141,13 +141,44 @@ def _overdue(t, o):
     return in_backlog(t) & target.notnull() & (elapsed(t, o, "hi", "created_at", business) > target)
 
 
-def _at_risk(t, o):
+def _with_open_wait(t, o, ctx):
+    """Tickets as of the instant, plus open_wait_at: the oldest customer message still waiting for a
+    reply after the first response (null without messages)."""
+    t = with_asof(t, o)
+    if "messages" not in ctx.sources.imported:
+        return t.mutate(open_wait_at=ibis.null("timestamp"))
+    w = ctx.table("waits")
+    w = w.filter(w.replied_at.isnull()).group_by(w_ticket="ticket_id").aggregate(open_wait_at=w.start_at.min())
+    return t.left_join(w, t.ticket_id == w.w_ticket).drop("w_ticket")
+
+
+_with_open_wait.wants_ctx = True
+NEXT_TARGETS = (("first_response", "created_at"), ("next_response", "open_wait_at"), ("resolution", "created_at"))
+
+
+def _left(t, o):
+    """Seconds left to each target still ahead of the ticket, in the rule's hours (None = none ahead)."""
     idx, business = rule_of(t, o)
-    left_fr = sla.pick(idx, o["_sla"], "first_response") - elapsed(t, o, "sla_asof", "created_at", business)
-    left_res = sla.pick(idx, o["_sla"], "resolution") - elapsed(t, o, "sla_asof", "created_at", business)
-    left_fr = ibis.ifelse(t.first_response_at.isnull() & (left_fr > 0), left_fr, None)
-    left_res = ibis.ifelse(left_res > 0, left_res, None)
-    return ibis.least(left_fr, left_res).fill_null(left_fr).fill_null(left_res)
+    left = {}
+    for kind, start in NEXT_TARGETS:
+        secs = sla.pick(idx, o["_sla"], kind) - elapsed(t, o, "sla_asof", start, business)
+        pending = {"first_response": t.first_response_at.isnull(),
+                   "next_response": t.open_wait_at.notnull(), "resolution": ibis.literal(True)}[kind]
+        left[kind] = ibis.ifelse(pending & (secs > 0), secs, None)
+    return left
+
+
+def _at_risk(t, o):
+    """Seconds left to the soonest target ahead (nulls stand aside; None when none is ahead)."""
+    left = list(_left(t, o).values())
+    some = ibis.coalesce(*left)
+    return ibis.least(*[x.fill_null(some) for x in left])
+
+
+def _next_target(t, o):
+    left = _left(t, o)
+    soonest = _at_risk(t, o)
+    return ibis.cases(*[(x == soonest, kind) for kind, x in left.items()], else_=None)
 
 
 def _at_risk_population(t, o):
@@ -167,11 +198,12 @@ KPIS = [
         attribution="created_at (next response: the waiting message's sent_at)", rows=_breach_rows),
     Kpi("sla_at_risk", "sla", "count", "lower", ("tickets",), "tickets",
         lambda t, o: {"n": t.count(where=_at_risk_population(t, o))}, count(),
-        "open tickets whose next first-response or resolution target falls due within `within`",
-        time="created_at", attribution="state at the as-of instant", options=(WITHIN,), prep=with_asof,
-        prep_options=("hours", "within"), clock=("created_at", "sla_asof"), population=_at_risk_population,
+        "open tickets whose next first-response, next-response or resolution target falls due within `within`",
+        time="created_at", attribution="state at the as-of instant", options=(WITHIN,), prep=_with_open_wait,
+        prep_options=("hours", "within"), clock=("created_at", "open_wait_at", "sla_asof"),
+        population=_at_risk_population,
         rows_columns=lambda t, o: {"sla_rule": sla.pick(rule_of(t, o)[0], o["_sla"], "name", "string"),
-                                   "seconds_left": _at_risk(t, o)},
+                                   "next_target": _next_target(t, o), "seconds_left": _at_risk(t, o)},
         rows_order="seconds_left"),
 ]
 OVERDUE = _overdue
