@@ -10,7 +10,7 @@ from report_sample import HOSTILE, sample_report
 from servicekpi.catalog import text
 from servicekpi.report import html, svg
 from servicekpi.report.i18n import LANGS, NO_DATA, period_label, translator
-from servicekpi.report.model import Period, Report
+from servicekpi.report.model import Period, Report, Spike
 
 NBSP = "\u00a0"
 URL_ATTRS = {"src", "href", "xlink:href", "action", "formaction", "poster", "srcset", "data", "background",
@@ -212,6 +212,15 @@ def test_channel_preference_shares():
     assert cells == ["150", "46.2%", "1,800", "49.7%"]
     sms = re.search(r"<tr><td>SMS</td>(.*?)</tr>", part, re.S).group(1)
     assert "7.7%" in sms  # 25 / 325
+    assert "Spikes" not in part  # no channel spikes in the sample
+
+
+def test_channel_spikes_are_listed():
+    report = sample_report("en")
+    report.volume[1].spikes = [Spike(dim="channel", value="sms", period=11, volume=25, baseline=0.0,
+                                     threshold=3.0, size=float("inf"))]
+    part = html.render(report).split('<section id="channels"')[1].split("</section>")[0]
+    assert "SMS in Oct 2026: 25 tickets, ∞× the baseline of 0.0 (threshold 3.0)" in unescape(part)
 
 
 def test_by_channel_agent_and_sla_tables():

@@ -454,7 +454,8 @@ def _channels(c: Ctx) -> str:
     return (f'<section id="channels"><h2>{esc(heading)}</h2>'
             f'<p class="lead">{esc(lead)}</p>'
             f"{_legend(c, names, colours)}<figure>{chart}</figure>"
-            f'<div class="wide"><table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div></section>')
+            f'<div class="wide"><table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f'{_spike_list(c, vol) if vol.spikes else ""}</section>')
 
 
 def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str) -> str:
