@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DURATIONS = {"h:mm:ss": None, "seconds": 1, "minutes": 60, "hours": 3600, "ms": 0.001}
@@ -20,8 +21,12 @@ class Invalid(ValueError):
 
 def parse_time(raw: str, formats: list[str] | None) -> dt.datetime:
     """A source date/time as a datetime (naive = local wall time; aware = absolute)."""
-    s = raw.strip()
-    for f in formats or ["iso"]:
+    return _parse_time(raw.strip(), tuple(formats or ("iso",)))
+
+
+@lru_cache(maxsize=1 << 16)  # exports repeat their dates: strptime is the hot path
+def _parse_time(s: str, formats: tuple[str, ...]) -> dt.datetime:
+    for f in formats:
         try:
             if f == "iso":
                 return dt.datetime.fromisoformat(s[:-1] + "+00:00" if s[-1:] in "zZ" else s)
@@ -34,11 +39,15 @@ def parse_time(raw: str, formats: list[str] | None) -> dt.datetime:
             return dt.datetime.strptime(s, f)
         except (ValueError, OverflowError, OSError):
             continue
-    raise Invalid(f"does not match {' or '.join(repr(f) for f in formats or ['iso'])}")
+    raise Invalid(f"does not match {' or '.join(repr(f) for f in formats)}")
 
 
 def parse_clock(raw: str, fmt: str | None) -> dt.timedelta:
-    s = raw.strip()
+    return _parse_clock(raw.strip(), fmt)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_clock(s: str, fmt: str | None) -> dt.timedelta:
     for f in [fmt] if fmt else TIME_FORMATS:
         try:
             t = dt.datetime.strptime(s, f)
@@ -54,6 +63,7 @@ def parse_clock(raw: str, fmt: str | None) -> dt.timedelta:
     raise Invalid(f"is not a time of day (expected {fmt or 'HH:MM[:SS] or HH:MM AM/PM'})")
 
 
+@lru_cache(maxsize=1 << 16)
 def localize(t: dt.datetime, tz: str | None) -> dt.datetime:
     """A naive wall time in tz -> aware; rejects a time skipped by DST, reads a repeated one as the earlier."""
     if t.tzinfo is not None or tz is None:
