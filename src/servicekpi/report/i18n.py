@@ -204,8 +204,16 @@ def update_catalogs() -> dict[str, list[str]]:
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
+    from .. import __version__
+
     found = extract()
-    template = Catalog(domain=DOMAIN, project="servicekpi", header_comment="# servicekpi report interface strings")
+    header = ("# servicekpi report interface strings{name}.\n"
+              "# Translate every msgstr and keep the {{placeholders}}.\n"
+              "# KPI names and definitions live in catalog/texts.toml;\n"
+              "# follow its terminology. Refresh with:\n"
+              "#   python -m servicekpi.report.i18n update")
+    template = Catalog(domain=DOMAIN, project="servicekpi", version=__version__, header_comment=header.format(name=""),
+                       msgid_bugs_address="", fuzzy=False)
     for msgid, locations in found.items():
         template.add(msgid, locations=locations)
     LOCALE_DIR.mkdir(parents=True, exist_ok=True)
@@ -222,6 +230,9 @@ def update_catalogs() -> dict[str, list[str]]:
             cat = Catalog(locale=lang, domain=DOMAIN, project="servicekpi")
         cat.update(template, no_fuzzy_matching=True)
         cat.obsolete.clear()
+        cat.header_comment = header.format(name=f" ({Locale.parse(lang).english_name})")
+        cat.version, cat.msgid_bugs_address = __version__, ""
+        cat.last_translator = "servicekpi contributors"
         with path.open("wb") as fh:
             write_po(fh, cat, sort_output=True, include_previous=False)
         missing[lang] = [m.id for m in cat if m.id and (not m.string or m.fuzzy)]
