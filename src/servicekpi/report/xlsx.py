@@ -25,6 +25,9 @@ NUMBER_FORMAT = {
     "minutes": '#,##0.0" min"', "hours": '#,##0.0" h"', "days": '#,##0.0" d"', "score": "0.00",
     "ratio": "0.00", "currency": "#,##0.00", "tickets_per_day": "#,##0.0",
 }
+# Simplified Chinese glyph forms (a font-fallback picks the Japanese forms of shared ideographs);
+# Excel without the font substitutes its own CJK font. Other languages keep the default.
+FONT = {"zh": "Noto Sans CJK SC"}
 GREEN, AMBER, RED = "#C6EFCE", "#FFEB9C", "#FFC7CE"
 SPIKE_FILL = "#F4B183"
 TOL = "1E-9*MAX(1,ABS({t}))"  # the same relative tolerance as targets.status
@@ -79,7 +82,8 @@ class Book:
     def __init__(self, report: Report, path: Path):
         self.r = report
         self._ = translator(report.lang)
-        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+        font = {"font_name": FONT[report.lang]} if report.lang in FONT else {}
+        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_format_properties": font})
         # the as-of instant, not the wall clock: the same --as-of writes the same workbook
         self.wb.set_properties({"title": self._("Customer service report"), "created": report.asof,
                                 "comments": "servicekpi"})
@@ -87,6 +91,7 @@ class Book:
         f = self.wb.add_format
         self.title = f({"bold": True, "font_size": 14})
         self.note = f({"italic": True, "font_color": "#555555"})
+        self.aside = f({"italic": True, "font_color": "#555555", "indent": 1})
         self.head = f({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
         self.bold = f({"bold": True})
         self.wrap = f({"text_wrap": True, "valign": "top"})
@@ -225,10 +230,11 @@ def tracker(book: Book, name: str, series: list[Series]) -> None:
         f"{ARROW[s.direction]} {text('direction', s.direction, 'label', lang)}"])
     ws.freeze_panes(head_row + 1, 1)
     ws.repeat_rows(head_row)
+    ws.print_area(0, 0, max(end, head_row) + 3, c0 + len(book.r.periods))  # the KPI id column is not printed
     _widths(ws, [[s.label for s in series] + [heads[0]], [word(s.group, lang) for s in series] + [heads[1]],
                  [text("unit", s.unit, "label", lang) for s in series],
                  [f"{ARROW[s.direction]} {text('direction', s.direction, 'label', lang)}" for s in series]],
-            cap=[40, 16, 14, 18])
+            cap=[40, 16, 14, 24])
     ws.set_column(4, 5, 11)
     ws.set_column(c0, c0 + len(book.r.periods) - 1, 11)
     ws.set_column(c0 + len(book.r.periods), c0 + len(book.r.periods), 16)
@@ -277,7 +283,9 @@ def sliced(book: Book, name: str, dim_word: str, groups: dict[str, list[Series]]
             v, s.label, text("unit", s.unit, "label", lang), ARROW[s.direction]])
         labels += [s.label for s in series]
         row += 1  # a blank row between values
-    _widths(ws, [list(groups) + [dim_word], labels + [heads[1]], [heads[2]], [heads[3]]], cap=[16, 40, 14, 10])
+    units = [text("unit", s.unit, "label", lang) for series in groups.values() for s in series]
+    _widths(ws, [list(groups) + [dim_word], labels + [heads[1]], units + [heads[2]], [heads[3]]], cap=[16, 40, 14, 10])
+    ws.print_area(0, 0, row + 3, c0 + len(book.r.periods))  # the KPI id column is not printed
     ws.set_column(4, c0 + len(book.r.periods) - 1, 11)
     ws.set_column(c0 + len(book.r.periods), c0 + len(book.r.periods), 16)
     ws.set_column(c0 + len(book.r.periods) + 1, c0 + len(book.r.periods) + 1, 22)
@@ -298,7 +306,10 @@ def volume(book: Book) -> None:
     spike = book.num("#,##0", bold=True, bg_color=SPIKE_FILL, border=1)
     dim_words = {"category": _("category"), "channel": _("channel")}
     longest = [width(_("Ticket volume"))]
+    breaks = []
     for v in r.volume:
+        if v is not r.volume[0]:
+            breaks.append(row)  # each table and its chart on a page of their own
         title = _("Tickets by category") if v.dim == "category" else _("Tickets by channel")
         ws.write(row, 0, title, book.bold)
         row += 1
@@ -331,7 +342,9 @@ def volume(book: Book) -> None:
             ws.insert_chart(row, 0, chart)
             row += 16
         row += 1
-    # the spike list
+    # the spike list, on a new page
+    breaks.append(row)
+    ws.set_h_pagebreaks(breaks)
     ws.write(row, 0, _("Spikes: volume above the median + {k} × MAD of the {window} periods before").format(
         k=f"{r.spike_k:g}", window=r.spike_window), book.bold)
     row += 1
@@ -437,7 +450,7 @@ def formulas(book: Book) -> None:
     for calc in calculators(_):
         kid, unit = calc["kpi"], calc["unit"]
         ws.write(row, 0, text("kpi", kid, "label", lang), book.bold)
-        ws.write(row, 2, text("kpi", kid, "formula", lang), book.note)
+        ws.write(row, 2, text("kpi", kid, "formula", lang), book.aside)
         row += 1
         refs = {}
         for name, label, example in calc["inputs"]:
@@ -453,7 +466,7 @@ def formulas(book: Book) -> None:
         cached = example_result(calc)  # shown until the sheet recalculates (LibreOffice keeps it)
         ws.write_formula(row, 1, calc["formula"].format(**refs), book.num(NUMBER_FORMAT[unit], bold=True, border=2),
                          "" if cached is None else cached)
-        ws.write(row, 2, text("unit", unit, "label", lang), book.note)
+        ws.write(row, 2, text("unit", unit, "label", lang), book.aside)
         book.wb.define_name(f"calc_{kid}", f"={sheet_ref}!{xl_rowcol_to_cell(row, 1, row_abs=True, col_abs=True)}")
         if kid == "aht":  # the worked example speaks in minutes
             row += 1
