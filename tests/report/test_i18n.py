@@ -120,6 +120,8 @@ def test_week_labels_are_iso_weeks(day, lang, expected):
     (4.235, "score", "en", "4.24"),
     (0.5, "currency", "en", "0.50"),
     (1.5, "ratio", "ro", "1,50"),
+    (-0.04, "points", "en", "0.0"),  # never "-0.0"
+    (-0.0, "percent", "ro", f"0,0{NBSP}%"),
 ])
 def test_format_value(value, unit, lang, expected):
     assert format_value(value, unit, lang) == expected

@@ -146,6 +146,8 @@ def format_value(value: float | None, unit: str, lang: str, decimals: int | None
     if isinstance(value, float) and math.isinf(value):
         return "∞"
     places = _decimals(value, unit) if decimals is None else decimals
+    if round(value, places) == 0:
+        value = 0.0  # no "-0.0" for a tiny negative (or a negative zero)
     if unit == "percent":
         pattern = Locale.parse(lang).percent_formats[None].pattern.replace("#,##0", _pattern(places), 1)
         return format_percent(Decimal(repr(float(value))) / 100, format=pattern, locale=lang)
