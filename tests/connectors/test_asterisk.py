@@ -185,7 +185,7 @@ def test_events_before_the_log_starts_are_reported(ws, tmp_path):
                    "1790846000|1790846000.2|sales|NONE|ENTERQUEUE||555|1\n"
                    "1790846010|1790846000.2|sales|NONE|ABANDON|1|1|10\n")
     r = imp(ws, str(log))
-    assert said(r.stderr, "2 event(s) for calls that entered the queue before this log starts")
+    assert said(r.stderr, "2 event(s) for calls not open in this log (entered the queue before the log starts")
     assert said(r.stdout, "imported 1,")
 
 

@@ -463,8 +463,8 @@ class Reader:
                 f"{e} x{self.counts[e]} (first at {Path(s).name} line {n})" for e, (s, n) in sorted(self.unknown.items())))
         text = {
             "unreadable": "unreadable line(s), quarantined",
-            "orphan": "event(s) for calls that entered the queue before this log starts (import the earlier "
-                      "log in the same folder), not imported",
+            "orphan": "event(s) for calls not open in this log (entered the queue before the log starts: import "
+                      "the earlier log in the same folder; or already ended), not imported",
             "orphan_session": "logoff(s) without a login in this log, no session made",
             "wait": "call(s) whose timestamps disagree with Asterisk's holdtime (queue wait) by more than "
                     f"{WAIT_TOLERANCE} s; the timestamps are kept",
