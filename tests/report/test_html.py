@@ -293,3 +293,11 @@ def test_chart_x_labels_do_not_overlap_and_end_at_the_current_period(lang):
     assert shown[-1][1] == labels[-1] and len(shown) >= 3
     for (xa, a), (xb, b) in zip(shown, shown[1:]):
         assert xb - xa > (svg.text_width(a) + svg.text_width(b)) / 2, (a, b)
+
+
+def test_running_footer_is_a_safe_css_string():
+    report = sample_report("en")
+    report.periods[-1].label = 'Oct "2026" </style><script>'
+    page = html.render(report)
+    assert page.count("</style>") == 1 and "<script" not in page
+    assert html.css_string('a "b" \\ </style>') == r'"a \22 b\22  \5c  \3c \2f style\3e "'

@@ -163,10 +163,13 @@ def test_tofu_detector_finds_boxes(tmp_path):
     assert notdef_glyphs(out) != []
 
 
-def test_pdf_is_a4(pdfs):
+def test_pdf_is_a4_with_a_running_footer(pdfs):
     info = run("pdfinfo", str(pdfs["th"]))
     assert re.search(r"Page size:\s+59[45](\.\d+)? x 841(\.\d+)? pts \(A4\)", info), info
-    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 3
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages >= 3
+    last = squeeze(run("pdftotext", "-f", str(pages), "-l", str(pages), str(pdfs["th"]), "-"))
+    assert f"{pages}/{pages}" in last and squeeze("รายงานการบริการลูกค้า · ต.ค. 2026") in last
 
 
 def test_as_of_and_reach_are_printed(pdfs):

@@ -54,14 +54,15 @@ CSS = """
   --met:#1e8449; --met-bg:#e6f4ea; --risk:#9a6700; --risk-bg:#fff4d6; --miss:#b3261e; --miss-bg:#fde8e6;
   --none:#6b7480; --none-bg:#eef0f3; }
 * { box-sizing: border-box; }
-html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { margin: 0; color: var(--ink); background: #fff; font-size: 14px; line-height: 1.45;
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact;
   font-family: "Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans Thai", "Loma", "TLWG Typo",
-  "Helvetica Neue", Arial, sans-serif; font-variant-numeric: tabular-nums; }
-:lang(zh) body, body:lang(zh) { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
-  "PingFang SC", "Microsoft YaHei", "Noto Sans", sans-serif; }
-:lang(th) body, body:lang(th) { font-family: "Noto Sans Thai", "Loma", "Garuda", "TLWG Typo", "Tahoma",
-  "Noto Sans", sans-serif; line-height: 1.6; }
+  "Helvetica Neue", Arial, sans-serif; }
+html:lang(zh) { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC",
+  "Microsoft YaHei", "Noto Sans", sans-serif; }
+html:lang(th) { font-family: "Noto Sans Thai", "Loma", "Garuda", "TLWG Typo", "Tahoma", "Noto Sans", sans-serif; }
+body { margin: 0; color: var(--ink); background: #fff; font-size: 14px; line-height: 1.45;
+  font-variant-numeric: tabular-nums; }
+html:lang(th) body { line-height: 1.6; }
 main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 40px; }
 h1 { font-size: 26px; margin: 0 0 2px; }
 h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--ink);
@@ -130,7 +131,9 @@ dl.defs .unit { color: var(--muted); font-size: 12px; }
 ul.reach { margin: 4px 0; padding-left: 20px; }
 footer { margin-top: 30px; font-size: 11px; color: var(--muted); border-top: 1px solid var(--line);
   padding-top: 6px; }
-@page { size: A4; margin: 12mm 11mm 14mm; }
+@page { size: A4; margin: 12mm 11mm 14mm;
+  @bottom-left { font-size: 7.5pt; color: #5b6776; }
+  @bottom-right { content: counter(page) " / " counter(pages); font-size: 7.5pt; color: #5b6776; } }
 @media print {
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
@@ -172,6 +175,12 @@ class Ctx:
         if value in NULL_VALUES:
             return self._("(not set)")
         return self._(VALUE[value]) if value in VALUE else str(value)
+
+
+def css_string(s: str) -> str:
+    """A CSS string literal: everything but ASCII letters, digits and spaces as a hex escape."""
+    return '"' + "".join(ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):x} "
+                         for ch in s) + '"'
 
 
 def esc(s: object) -> str:
@@ -561,7 +570,8 @@ def render(report: Report) -> str:
     footer = _("Made with servicekpi {version}.").format(version=__version__)
     return (f'<!DOCTYPE html>\n<html lang="{HTML_LANG[lang]}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+            f"<title>{esc(title)}</title><style>{CSS}"
+            f"@page {{ @bottom-left {{ content: {css_string(title)}; }} }}</style></head>"
             f"<body><main>{body}<footer>{esc(footer)}</footer></main></body></html>\n")
 
 
