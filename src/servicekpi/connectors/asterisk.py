@@ -94,7 +94,7 @@ class Rows:
 
     def __init__(self):
         self.pending: dict[tuple[str, str], tuple[dict[str, list], list[int]]] = {}
-        self.done: dict[tuple[str, str], list[tuple[pa.Table, list[int]]]] = {}
+        self.done: dict[tuple[str, str], list[tuple[pa.Table, pa.Array]]] = {}
 
     def add(self, table: str, source: str, line: int, row: dict, cols: list[str]) -> None:
         cols_, lines = self.pending.setdefault((table, source), ({c: [] for c in cols}, []))
@@ -107,7 +107,7 @@ class Rows:
     def _flush(self, key) -> None:
         cols, lines = self.pending.pop(key)
         self.done.setdefault(key, []).append((pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}),
-                                              lines))
+                                              pa.array(lines, pa.int64())))
 
     def batches(self) -> list[Batch]:
         for key in list(self.pending):
@@ -115,7 +115,7 @@ class Rows:
         out = []
         for (table, source), parts in self.done.items():
             data = pa.concat_tables([p for p, _ in parts])
-            out.append(Batch(table, source, data, [n for _, ls in parts for n in ls], "line"))
+            out.append(Batch(table, source, data, pa.concat_arrays([ls for _, ls in parts]), "line"))
         return out
 
 

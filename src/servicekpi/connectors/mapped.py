@@ -286,7 +286,8 @@ class Run:
     def _flush(self, key) -> None:
         cols, lines, kind, table = self.pending.pop(key)
         self.done.setdefault(key, []).append(
-            (pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}), lines, kind, table))
+            (pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}), pa.array(lines, pa.int64()),
+             kind, table))
 
     def batches(self) -> list[Batch]:
         for key in list(self.pending):
@@ -294,7 +295,7 @@ class Run:
         out = []
         for (source, _), parts in self.done.items():
             data = pa.concat_tables([p[0] for p in parts])
-            out.append(Batch(parts[0][3], source, data, [n for p in parts for n in p[1]], parts[0][2]))
+            out.append(Batch(parts[0][3], source, data, pa.concat_arrays([p[1] for p in parts]), parts[0][2]))
         return out
 
     def notes(self) -> list[str]:
