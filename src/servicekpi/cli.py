@@ -155,6 +155,8 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
     if converted is not None and converted.calendars:
         from .connectors.calendars import write_calendars
         err.print(write_calendars(converted.calendars, cfg_mod.find(config, path_db), path_db), markup=False)
+    if converted is not None and any(n.startswith("Error:") for n in converted.notes):
+        raise typer.Exit(1)  # a source file could not be read: the rest was imported, but say so
 
 
 def batches_with_progress(con, batches, **kw):
