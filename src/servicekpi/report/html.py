@@ -467,7 +467,7 @@ def _channels(c: Ctx) -> str:
             f'{_spike_list(c, vol) if vol.spikes else ""}</section>')
 
 
-def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str) -> str:
+def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str, new_page: bool) -> str:
     """Latest-period values, KPIs down and channels (or teams/agents) across, PIVOT_COLUMNS at a time."""
     r, _ = c.report, c._
     if not groups:
@@ -490,7 +490,8 @@ def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str) -> 
                       f"<tbody>{body}</tbody></table></div>")
     period = r.periods[-1].label if r.periods else ""
     lead = _("Values for {period}.").format(period=period)
-    return (f'<section id="{anchor}" class="break"><h2>{esc(title)}</h2>'
+    cls = ' class="break"' if new_page else ""
+    return (f'<section id="{anchor}"{cls}><h2>{esc(title)}</h2>'
             f'<p class="lead">{esc(lead)}</p>{"".join(tables)}</section>')
 
 
@@ -563,8 +564,8 @@ def render(report: Report) -> str:
         title += " · " + report.periods[-1].label
     body = "".join([
         _header(c), _scorecard(c), _trends(c), _tracker(c), _volume(c), _channels(c),
-        _pivot(c, report.by_channel, _("By channel"), "by-channel"),
-        _pivot(c, report.by_agent, _("By team and agent"), "by-agent"),
+        _pivot(c, report.by_channel, _("By channel"), "by-channel", new_page=True),
+        _pivot(c, report.by_agent, _("By team and agent"), "by-agent", new_page=False),
         _sla(c), _definitions(c), _about(c),
     ])
     footer = _("Made with servicekpi {version}.").format(version=__version__)
