@@ -163,6 +163,8 @@ def _table_header(book: Book, ws, row: int, first: list[str]) -> int:
     for i, p in enumerate(book.r.periods):
         partial = book.r.partial[i] if i < len(book.r.partial) else False
         ws.write(row, col + i, p.label + (" *" if partial else ""), book.head)
+    if max([width(p.label) for p in book.r.periods] + [0]) > 10:  # "Săptămâna 33, 2026" wraps
+        ws.set_row(row, 30)
     ws.write(row, col + len(book.r.periods), _("trend"), book.head)
     ws.write(row, col + len(book.r.periods) + 1, _("KPI id"), book.head)
     return col
@@ -317,6 +319,8 @@ def volume(book: Book) -> None:
         ws.write(row, 0, dim_words.get(v.dim, v.dim), book.head)
         for i, p in enumerate(r.periods):
             ws.write(row, 1 + i, p.label, book.head)
+        if max([width(p.label) for p in r.periods] + [0]) > 12:
+            ws.set_row(row, 30)
         ws.write(row, 1 + n, _("total"), book.head)
         row += 1
         flagged = {(s.value, s.period) for s in v.spikes}
