@@ -242,3 +242,55 @@ def test_calculator_agrees_with_servicekpi_calc(recalc):
         value = calc(kid, inputs, {})["value"]
         unit = calc(kid, inputs, {})["unit"]
         assert cell(original, f"calc_{kid}") == pytest.approx(value / 100 if unit == "percent" else value, rel=1e-12)
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["--month", "2026-10", "--from", "2026-01-01", "--to", "2026-02-01"],
+     "Error: give either --month or --from/--to, not both"),
+    (["--month", "2026-13"], "Error: --month '2026-13' is not a month (expected YYYY-MM, e.g. 2026-10)"),
+    (["--from", "2026-01-01"], "Error: give both --from and --to (inclusive local dates), or --month YYYY-MM"),
+    (["--from", "2026-03-01", "--to", "2026-02-01"], "Error: --to 2026-02-01 is before --from 2026-03-01"),
+    (["--month", "2026-10", "--by", "week"], "Error: --month gives twelve months; leave out --by week "
+                                             "(or give --from/--to)"),
+    (["--lang", "fr"], "Error: --lang 'fr' is not one of: en, zh, ro, th"),
+    (["--by", "day"], "Error: --by 'day' is not one of: month, week"),
+])
+def test_report_usage_errors(ws, args, message):
+    ws.write("tickets", [{"ticket_id": "t1", "created_at": "2026-10-01T10:00:00Z"}])
+    ws.load()
+    r = ws.cli("report", *args, "--out", str(ws.root / "r.xlsx"))
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert message in r.stderr
+    assert not (ws.root / "r.xlsx").exists()
+
+
+def test_report_needs_a_known_extension(ws):
+    r = ws.cli("report", "--out", str(ws.root / "r.doc"))
+    assert r.exit_code == 2
+    assert f"Error: --out '{ws.root / 'r.doc'}': the extension must be one of .xlsx, .html, .pdf" in r.stderr
+
+
+def test_report_without_a_store_says_how_to_make_one(ws):
+    r = ws.cli("report", "--out", str(ws.root / "r.xlsx"))
+    assert r.exit_code == 1
+    assert f"Error: no store at {ws.db} (import data first: servicekpi import DIR --db {ws.db})" in r.stderr
+
+
+def test_report_with_tickets_only(ws):
+    """Only tickets imported: the calls, survey and customer KPIs are absent, the workbook is whole."""
+    ws.write("tickets", [{"ticket_id": f"t{i}", "created_at": f"2026-{m:02d}-10T10:00:00Z", "category": "return",
+                          "channel": "email"} for i, m in enumerate((8, 9, 10, 10))])
+    ws.load()
+    path = ws.root / "r.xlsx"
+    r = ws.cli("report", "--month", "2026-10", "--as-of", "2026-11-01T00:00:00Z", "--out", str(path))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["tracker", "ticket volume", "formulas", "by channel"]  # no team, no SLA policy
+    volume = wb["ticket volume"]
+    row = next(r for r in volume.iter_rows() if r[0].value == "return")
+    # Nov 2025 - Jul 2026 none, then August 1, September 1, October 2; total by formula
+    assert [c.value for c in row[1:13]] == [0] * 9 + [1, 1, 2]
+    assert row[13].value == "=SUM(B12:M12)".replace("12", str(row[0].row))
+    assert "unavailable: table calls was never imported" in r.stderr
