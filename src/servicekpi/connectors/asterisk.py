@@ -185,7 +185,7 @@ def _table_events(path: Path) -> list[Event]:
     """The DB export: read whole, then ordered by time (an export may be in any order)."""
     src = str(path)
     out = []
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f)
         header = [h.strip().lower() for h in next(reader)]
         col = {h: i for i, h in enumerate(header)}
