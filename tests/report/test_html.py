@@ -301,3 +301,41 @@ def test_running_footer_is_a_safe_css_string():
     page = html.render(report)
     assert page.count("</style>") == 1 and "<script" not in page
     assert html.css_string('a "b" \\ </style>') == r'"a \22 b\22  \5c  \3c \2f style\3e "'
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A Report from the real builder (report/data.py) over generated data, in Thai."""
+    import duckdb
+
+    from conftest import Workspace
+    from servicekpi.engine import Engine
+    from servicekpi.generate import generate
+    from servicekpi.report import data
+
+    ws = Workspace(tmp_path_factory.mktemp("built"))
+    generate(ws.data, tickets=800, seed=5, months=4, end=dt.date(2026, 11, 1))
+    ws.load()
+    con = duckdb.connect(str(ws.db), read_only=True)
+    try:
+        # June-October: the data begin in July, so June is a month before any data
+        return data.build(Engine(con, None), dt.date(2026, 6, 1), dt.date(2026, 10, 31), by="month", lang="th",
+                          asof=dt.datetime(2026, 11, 1))
+    finally:
+        con.close()
+
+
+def test_a_built_report_renders(built):
+    page = html.render(built)
+    assert external_references(page) == []
+    text_only = unescape(" ".join(Page(page).text))
+    # every KPI of the builder appears with its catalog label; no Python value leaks into the page
+    for s in built.series:
+        assert text("kpi", s.kpi, "label", "th") in text_only, s.kpi
+    assert not re.search(r"\b(None|nan|inf)\b", text_only)
+    for section in ("scorecard", "trends", "tracker", "volume", "channels", "definitions", "about"):
+        assert f'<section id="{section}"' in page, section
+    # months before the data begin are no data for ratios (a dash), and counted 0 for counts
+    assert len(built.periods) == 5
+    assert row(page, "csat")[2] == NO_DATA
+    assert row(page, "ticket_volume")[2] == "0"
