@@ -339,3 +339,12 @@ def test_a_built_report_renders(built):
     assert len(built.periods) == 5
     assert row(page, "csat")[2] == NO_DATA
     assert row(page, "ticket_volume")[2] == "0"
+
+
+def test_infinite_and_nan_values_render():
+    report = sample_report("en")
+    report.series[0].values[-1] = float("nan")  # CSAT: shown as no data
+    report.series[1].values[-2:] = [float("inf"), float("inf")]  # NPS
+    page = html.render(report)
+    assert row(page, "csat")[-1] == NO_DATA and row(page, "nps")[-1] == "∞"
+    assert "no data" in card(page, "csat")

@@ -122,6 +122,7 @@ def test_week_labels_are_iso_weeks(day, lang, expected):
     (1.5, "ratio", "ro", "1,50"),
     (-0.04, "points", "en", "0.0"),  # never "-0.0"
     (-0.0, "percent", "ro", f"0,0{NBSP}%"),
+    (float("inf"), "count", "en", "∞"),
 ])
 def test_format_value(value, unit, lang, expected):
     assert format_value(value, unit, lang) == expected
@@ -142,6 +143,8 @@ def test_none_is_no_data_never_zero(lang, unit):
     (5, 5, "count", "en", "±0"),
     (None, 5, "count", "en", NO_DATA),
     (5, None, "percent", "en", NO_DATA),
+    (float("inf"), 3.0, "ratio", "en", "+∞"),  # resolved/unresolved with nothing unresolved
+    (float("inf"), float("inf"), "ratio", "en", NO_DATA),
 ])
 def test_format_change(cur, prev, unit, lang, expected):
     assert format_change(cur, prev, unit, lang) == expected

@@ -164,6 +164,8 @@ class Ctx:
         """A compact table cell: the number (with % for percentages); the unit is in the row head."""
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return nodata(self)
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
         if unit == "percent":
             return esc(format_value(v, unit, self.lang))
         places = DECIMALS.get(unit, 2)
@@ -208,7 +210,7 @@ def _prev(values: list) -> float | None:
 
 
 def _status(s: Series, i: int = -1) -> str:
-    if s.values and s.values[i] is None:
+    if s.values and (s.values[i] is None or math.isnan(s.values[i])):
         return "no_data"
     if s.status and len(s.status) >= len(s.values) and s.status[i]:
         return s.status[i]
@@ -256,7 +258,8 @@ def _header(c: Ctx) -> str:
         (_("As of"), _("{instant} UTC").format(instant=format_instant(r.asof, c.lang))),
     ]
     meta = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
-    return (f'<header><h1>{esc(_("Customer service report"))}</h1>'
+    heading = _("Customer service report")
+    return (f'<header><h1>{esc(heading)}</h1>'
             f'<p class="period">{esc(periods[-1].label if periods else "")}</p>'
             f'<dl class="meta">{meta}</dl></header>')
 

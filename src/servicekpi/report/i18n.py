@@ -144,7 +144,7 @@ def format_value(value: float | None, unit: str, lang: str, decimals: int | None
     if _is_missing(value):
         return NO_DATA
     if isinstance(value, float) and math.isinf(value):
-        return "∞"
+        return "∞" if value > 0 else "−∞"
     places = _decimals(value, unit) if decimals is None else decimals
     if round(value, places) == 0:
         value = 0.0  # no "-0.0" for a tiny negative (or a negative zero)
@@ -171,6 +171,8 @@ def format_change(current: float | None, previous: float | None, unit: str, lang
     if _is_missing(current) or _is_missing(previous):
         return NO_DATA
     delta = current - previous
+    if not math.isfinite(delta):
+        return NO_DATA if math.isnan(delta) else ("+∞" if delta > 0 else "−∞")
     places = _decimals(delta, unit)
     if round(delta, places) == 0:
         delta = 0.0
