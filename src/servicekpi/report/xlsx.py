@@ -188,8 +188,10 @@ def _rows(book: Book, ws, row: int, series: list[Series], lead: Callable[[Series
         for i, v in enumerate(s.values):
             ws.write(row, c0 + i, stored(v, s.unit), fmt)
         first, last = xl_rowcol_to_cell(row, c0), xl_rowcol_to_cell(row, c0 + n - 1)
+        # explicit RGB colours: LibreOffice does not resolve the theme colours xlsxwriter writes by default
         ws.add_sparkline(row, c0 + n, {"range": f"{first}:{last}", "high_point": True, "low_point": True,
-                                       "weight": 1.25})
+                                       "weight": 1.25, "series_color": "#1F4E79", "high_color": "#2E7D32",
+                                       "low_color": "#C62828"})
         ws.write(row, c0 + n + 1, s.kpi, book.small)
         if s.target is not None and s.direction in ("higher", "lower"):
             _status_formats(book, ws, row, c0, n, tcol, s.direction)
