@@ -58,6 +58,20 @@ def test_every_marked_string_is_extractable():
     assert hidden == []
 
 
+def test_no_marked_string_inside_an_f_string():
+    # stricter than the above: the same msgid marked elsewhere would hide a nested one
+    import io
+    import tokenize
+
+    nested = []
+    for p in SOURCES:
+        for tok in tokenize.generate_tokens(io.StringIO(p.read_text(encoding="utf-8")).readline):
+            prefix = re.match(r"[A-Za-z]*", tok.string).group(0).lower()
+            if tok.type == tokenize.STRING and "f" in prefix and re.search(r"\b_\(\s*[\"']", tok.string):
+                nested.append((p.name, tok.start[0]))
+    assert nested == []
+
+
 def test_template_is_up_to_date():
     with (i18n.LOCALE_DIR / "servicekpi.pot").open("rb") as fh:
         pot = {m.id for m in read_po(fh) if m.id}

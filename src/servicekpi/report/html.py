@@ -190,7 +190,8 @@ def esc(s: object) -> str:
 
 
 def nodata(c: Ctx) -> str:
-    return f'<span class="nodata" title="{esc(c._("no data"))}">{NO_DATA}</span>'
+    title = c._("no data")
+    return f'<span class="nodata" title="{esc(title)}">{NO_DATA}</span>'
 
 
 def _val_html(c: Ctx, v: float | None, unit: str) -> str:
