@@ -142,8 +142,10 @@ def test_rotated_logs_in_a_folder_are_one_log(ws, tmp_path):
     folder.mkdir()
     (folder / "queue_log.1").write_text("".join(lines[:34]))
     (folder / "queue_log").write_text("".join(lines[34:]))
+    (folder / "queue_log.0").write_text("")  # rotated a moment ago: empty
     r = imp(ws, str(folder))
     assert "still open" not in r.stderr
+    assert said(r.stderr, "queue_log.0: empty file (0 bytes), skipped")
     assert ws.value("calls_offered", *OCT) == 11
     # the call is located at its ENTERQUEUE, in the older file
     assert rows(ws, "SELECT count(*) FROM calls") == [(11,)]

@@ -438,3 +438,27 @@ def test_undecodable_file_says_which_encoding_to_set(ws, tmp_path):
     assert r.exit_code == 1
     assert said(r.stderr, "s.csv: not valid utf-8-sig at byte")
     assert said(r.stderr, "set `encoding` in files[0]")
+
+
+def test_a_file_the_mapping_does_not_fit_is_rejected_the_others_go_in(ws, tmp_path):
+    d = tmp_path / "export"
+    d.mkdir()
+    (d / "week1.csv").write_text("id,score,at\nw1,5,2026-10-01 10:00\n")
+    (d / "week2.csv").write_text("id,rating,at\nw2,4,2026-10-08 10:00\n")  # the tool renamed a column
+    m = mapping(tmp_path, """
+        [[files]]
+        match = "week*.csv"
+        [[files.tables]]
+        table = "surveys"
+        [files.tables.columns]
+        response_id = "id"
+        survey = { value = "csat" }
+        score = "score"
+        responded_at = "at"
+        """)
+    r = run(ws, "import", str(d), "--source", "csv", "--mapping", str(m))
+    assert r.exit_code == 1  # said, after week1 went in
+    assert said(r.stderr, "Error: week2.csv: column 'score' named by m.toml files[0].tables[0].columns.score.column "
+                          "is not in the header (the header has: id, rating, at)")
+    assert said(r.stdout, "imported 1, replaced 0, unchanged 0, rejected 0 rows")
+    assert rows(ws, "SELECT response_id FROM surveys") == [("w1",)]

@@ -124,23 +124,27 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
         raise ConnectorError("--source asterisk reads a queue_log file or folder: give its PATH (no --dsn)")
     if mapping:
         raise ConnectorError("--source asterisk takes no --mapping (the queue_log layout is fixed)")
-    files = _files(Path(path))
+    files, skipped = _files(Path(path))
     state = Reader()
+    state.skipped = skipped
     for f in files:
         for ev in _events(f):
             state.feed(ev)
     return state.finish()
 
 
-def _files(path: Path) -> list[Path]:
+def _files(path: Path) -> tuple[list[Path], list[str]]:
+    """The files to read, in log order, and the empty ones of a folder (a freshly rotated log)."""
     if not path.exists():
         raise ConnectorError(f"{path}: no such file or folder")
     if path.is_file():
-        return [path]
+        return [path], []
     files = [p for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    empty = [p.name for p in files if p.stat().st_size == 0]
+    files = [p for p in files if p.stat().st_size > 0]
     if not files:
-        raise ConnectorError(f"{path}: no queue_log files here")
-    return sorted(files, key=lambda p: (_first_secs(p), p.name))
+        raise ConnectorError(f"{path}: no queue_log files here" + (" (only empty ones)" if empty else ""))
+    return sorted(files, key=lambda p: (_first_secs(p), p.name)), empty
 
 
 def _first_secs(path: Path) -> float:
@@ -283,6 +287,7 @@ class Reader:
         self.counts: Counter = Counter()
         self.unknown: dict[str, list] = {}
         self.problems: dict[str, list[str]] = {}
+        self.skipped: list[str] = []
 
     def problem(self, kind: str, text: str) -> None:
         self.problems.setdefault(kind, []).append(text)
@@ -437,7 +442,7 @@ class Reader:
 
     # ---- end of the log ---------------------------------------------------------------------
     def finish(self) -> Converted:
-        notes = []
+        notes = [f"{name}: empty file (0 bytes), skipped" for name in self.skipped]
         for s in list(self.sessions.values()):
             self.session_row(s, None)
         if self.sessions:

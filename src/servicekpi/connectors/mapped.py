@@ -61,7 +61,7 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
         raise ConnectorError(f"{path}: no file to import" + (f" ({notes[0]})" if notes else ""))
     run = Run(m)
     readers = []
-    errors = []
+    errors = []  # file-level problems: that file is rejected whole, the other files still go in
     for f, spec in plan:
         try:
             rows = _read(f, spec)
@@ -69,14 +69,23 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
         except ConnectorError as e:
             errors.append(str(e))
             continue
-        errors += run.check(f, spec, header)
+        problems = run.check(f, spec, header)
+        if problems:
+            errors += problems
+            rows.close()
+            continue
         readers.append((f, spec, header, rows))
-    if errors:
-        raise ConnectorError("\n".join(errors))
     for f, spec, header, rows in readers:
-        run.file(f, spec, header, rows)
+        try:
+            run.file(f, spec, header, rows)
+        except ConnectorError as e:  # e.g. undecodable bytes half-way: none of the file's rows are kept
+            run.drop(str(f))
+            errors.append(str(e) + " (the file is not imported)")
+    batches = run.batches()
+    if errors and not batches:
+        raise ConnectorError("\n".join(errors))
     tz = m.timezone or "UTC"
-    return Converted(batches=run.batches(), notes=notes + run.notes(), source_tz=tz)
+    return Converted(batches=batches, notes=[f"Error: {e}" for e in errors] + notes + run.notes(), source_tz=tz)
 
 
 def _pick(m: Mapping, f: Path) -> FileSpec | None:
@@ -288,6 +297,11 @@ class Run:
         self.done.setdefault(key, []).append(
             (pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}), pa.array(lines, pa.int64()),
              kind, table))
+
+    def drop(self, source: str) -> None:
+        for store in (self.pending, self.done):
+            for key in [k for k in store if k[0] == source]:
+                del store[key]
 
     def batches(self) -> list[Batch]:
         for key in list(self.pending):
