@@ -415,7 +415,7 @@ from .scorecard_cli import scorecard_command  # noqa: E402 - it imports this mod
 app.command("scorecard")(scorecard_command)
 
 # feature modules add their own commands: each exposes register(app)
-for _name in ("report_cli", "check_cli", "server_cli"):
+for _name in ("report_cli", "check_cli", "server_cli", "sync_cli"):
     try:
         __import__(f"{__package__}.{_name}", fromlist=["register"]).register(app)
     except ModuleNotFoundError as _e:  # TODO(integration): import directly once all three have landed
