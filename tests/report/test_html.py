@@ -348,3 +348,9 @@ def test_infinite_and_nan_values_render():
     page = html.render(report)
     assert row(page, "csat")[-1] == NO_DATA and row(page, "nps")[-1] == "∞"
     assert "no data" in card(page, "csat")
+
+
+def test_chinese_period_heads_break_after_the_year():
+    assert html.period_head("2026年第32周") == "2026年<wbr>第32周"
+    assert html.period_head("Oct 2026 <b>") == "Oct 2026 &lt;b&gt;"
+    assert '<th class="p">2026年<wbr>10月</th>' in html.render(sample_report("zh"))

@@ -114,6 +114,7 @@ th, td { padding: 3px 6px; border-bottom: 1px solid var(--line); text-align: rig
 th { background: var(--soft); font-weight: 600; }
 th:first-child, td:first-child { text-align: left; }
 .tgt, .nw { white-space: nowrap; }
+th.p { word-break: keep-all; }
 td.kpi { min-width: 150px; }
 table.pivot td:not(.kpi), table.pivot th:not(:first-child) { width: 10%; }
 td.kpi small { display: block; color: var(--muted); font-size: 10.5px; }
@@ -187,6 +188,11 @@ def css_string(s: str) -> str:
 
 def esc(s: object) -> str:
     return escape(str(s), quote=True)
+
+
+def period_head(label: str) -> str:
+    """A period label for a narrow column head: Chinese labels break after 年 ("2026年 / 第32周")."""
+    return esc(label).replace("年", "年<wbr>")
 
 
 def nodata(c: Ctx) -> str:
@@ -334,7 +340,7 @@ def _trends(c: Ctx) -> str:
 def _series_table(c: Ctx, series: Iterable[Series], grouped: bool = True) -> str:
     """KPI rows x period columns, under a heading row per scorecard perspective (in the given order)."""
     r, _ = c.report, c._
-    head = "".join(f"<th>{esc(p.label)}</th>" for p in r.periods)
+    head = "".join(f'<th class="p">{period_head(p.label)}</th>' for p in r.periods)
     series = list(series)
     if grouped:  # one block per perspective, in order of first appearance; the order within is kept
         first = {}
@@ -396,7 +402,7 @@ def _volume(c: Ctx) -> str:
                            zero=True, width=900, height=260)
     spike, total, category = _("spike"), _("Total"), _("Category")
     ring = f'<li><i class="ring"></i>{esc(spike)}</li>' if vol.spikes else ""
-    head = "".join(f"<th>{esc(p)}</th>" for p in labels)
+    head = "".join(f'<th class="p">{period_head(p)}</th>' for p in labels)
     rows = []
     for n in names:
         cells = []
