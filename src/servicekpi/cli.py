@@ -160,8 +160,9 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
 
 
 def batches_with_progress(con, batches, **kw):
+    """Connector output with a progress bar: over the batches, or open-ended for a stream of chunks."""
     with progress() as bar:
-        task = bar.add_task("importing", total=len(batches))
+        task = bar.add_task("importing", total=len(batches) if isinstance(batches, list) else None)
         return load.run_batches(con, batches, progress=lambda s: bar.update(task, advance=1, description=Path(s).name),
                                 **kw)
 

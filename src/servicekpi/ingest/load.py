@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import pyarrow as pa
 
@@ -92,22 +92,34 @@ class Batch:
         return readers.Loaded(self.data, lines, self.line_kind)
 
 
-def run_batches(con, batches: list[Batch], strict: bool = False, tz: str = "UTC",
+def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "UTC",
                 progress: Callable[[str], None] | None = None) -> ImportResult:
-    """Import connector output with the same validation, quarantine and upsert as files."""
-    order = list(TABLES)
-    items = [(b.source, b.table, None if b.table in TABLES else f"unknown table '{b.table}'", b.loaded)
-             for b in sorted(batches, key=lambda b: order.index(b.table) if b.table in TABLES else -1)]
-    return transaction(con, items, strict, tz, progress)
+    """Import connector output with the same validation, quarantine and upsert as files.
+
+    A list is imported in table order; an iterator (a streaming connector) is consumed as it
+    comes, one chunk in memory at a time, with duplicates checked across all its chunks."""
+    def item(b: Batch):
+        return b.source, b.table, None if b.table in TABLES else f"unknown table '{b.table}'", b.loaded
+    if isinstance(batches, list):
+        order = list(TABLES)
+        items = [item(b) for b in sorted(batches, key=lambda b: order.index(b.table) if b.table in TABLES else -1)]
+        return transaction(con, items, strict, tz, progress)
+    return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True)
 
 
-def transaction(con, items, strict: bool, tz: str, progress: Callable[[str], None] | None) -> ImportResult:
-    """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction."""
+def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
+                track_all: bool = False) -> ImportResult:
+    """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction.
+    A table fed by several items is checked for keys repeated across them (track_all: every table)."""
     result = ImportResult()
     # bounded memory: DuckDB spills big sorts and joins to disk instead of growing
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
+    if track_all:
+        several = set(TABLES)
+    else:
+        items = list(items)
+        several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
         touched: set[str] = set()
