@@ -294,3 +294,44 @@ def test_report_with_tickets_only(ws):
     assert [c.value for c in row[1:13]] == [0] * 9 + [1, 1, 2]
     assert row[13].value == "=SUM(B12:M12)".replace("12", str(row[0].row))
     assert "unavailable: table calls was never imported" in r.stderr
+
+
+# -- languages --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ro", "th"])
+def test_workbook_in_each_language(ws, lang):
+    """Sheet names and headings through gettext, KPI labels from the catalog, months from CLDR."""
+    from servicekpi.catalog import text
+    from servicekpi.report.i18n import period_label, translator
+    ws.write("tickets", [{"ticket_id": "t1", "created_at": "2026-10-10T10:00:00Z", "channel": "email",
+                          "team": "billing"}])
+    ws.write("surveys", [{"response_id": "s1", "survey": "nps", "score": 10, "responded_at": "2026-10-11T10:00:00Z"}])
+    ws.load()
+    path = ws.root / f"{lang}.xlsx"
+    r = ws.cli("report", "--month", "2026-10", "--lang", lang, "--as-of", "2026-11-01T00:00:00Z", "--out", str(path))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    _ = translator(lang)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [_("tracker"), _("ticket volume"), _("formulas"), _("by channel"), _("by team")]
+    tracker = wb[_("tracker")]
+    head = next(row for row in tracker.iter_rows() if row[0].value == _("KPI"))
+    assert head[6].value == period_label(dt.date(2025, 11, 1), "month", lang)
+    labels = [row[0].value for row in tracker.iter_rows(min_row=head[0].row + 1)]
+    assert text("kpi", "nps", "label", lang) in labels
+    if lang != "en":
+        assert _("tracker") != "tracker" and text("kpi", "nps", "label", lang) != text("kpi", "nps", "label", "en")
+
+
+def test_translations_keep_the_placeholders():
+    """A translated heading with a missing or renamed {placeholder} would break str.format."""
+    import string
+    from servicekpi.report.i18n import translator
+    source = (Path(__file__).parents[2] / "src" / "servicekpi" / "report" / "xlsx.py").read_text(encoding="utf-8")
+    messages = set(re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', source))
+    with_fields = [m for m in messages if "{" in m]
+    assert len(with_fields) >= 4
+    names = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+    for lang in ("zh", "ro", "th"):
+        _ = translator(lang)
+        for m in with_fields:
+            assert names(_(m)) == names(m), (lang, m, _(m))
