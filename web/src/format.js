@@ -1,7 +1,8 @@
 // Numbers, periods and the state of a KPI value, in the dashboard's language.
 // No KPI arithmetic happens here: values come from the API as they are.
 
-const LOCALES = { en: "en-GB", zh: "zh-CN", ro: "ro-RO", th: "th-TH" };
+// Thai dates in the Gregorian calendar, as the date pickers, the API and the reports write them.
+const LOCALES = { en: "en-GB", zh: "zh-CN", ro: "ro-RO", th: "th-TH-u-ca-gregory" };
 export const locale = (lang) => LOCALES[lang] || "en-GB";
 
 // Digits after the decimal point, per unit of the catalog.

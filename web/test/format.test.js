@@ -74,6 +74,7 @@ describe("periods and names", () => {
     expect(formatPeriod("2026-10-01", "month", "en")).toBe("Oct 2026");
     expect(formatPeriod("2026-10-05", "week", "en")).toBe("5 Oct 2026");
     expect(formatPeriod("2026-10-01", "month", "zh")).toBe("2026年10月");
+    expect(formatPeriod("2026-10-01", "month", "th")).toMatch(/2026/); // Gregorian, like the date pickers
   });
 
   it("weekdays start on Monday", () => {

@@ -198,7 +198,11 @@ export function CategoryVolume({ catalog }) {
           )}
         </div>
       )}
-      {spikesRes.error && spikesRes.error.status !== 404 && <p class="state error">{t("state.error", { error: spikesRes.error.message })}</p>}
+      {spikesRes.error && (
+        <p class={`state ${spikesRes.error.status === 403 ? "" : "error"}`}>
+          {t("category.spikes")}: {spikesRes.error.status === 403 ? t("state.forbidden") : t("state.error", { error: spikesRes.error.message })}
+        </p>
+      )}
     </section>
   );
 }

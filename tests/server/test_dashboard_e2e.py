@@ -1,0 +1,263 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven through Selenium against the real
+server (create_app under uvicorn on a free loopback port) over a generated sample store.
+
+The steps run in order on one signed-in browser: sign in, compare the cards with the API, filter, drill
+down, switch language, reload, sign out. Screenshots go to $SERVICEKPI_SCREENSHOTS when it is set.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is needed for the browser tests (test extra)")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+import uvicorn  # noqa: E402
+
+from servicekpi.server.app import STATIC, create_app  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip("Debian's chromium and chromium-driver are needed (make sysdeps)", allow_module_level=True)
+
+WAIT = 180  # seconds: the sample store answers fast, a busy CI machine may not
+NPS_ZH = "净推荐值"
+COOKIE = "sk_session"
+
+
+def cli(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "servicekpi", *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"servicekpi {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A sample store, a manager and an agent token (made before the server holds the store), the server."""
+    assert (STATIC / "index.html").is_file(), "the dashboard is not built: run web/build.sh"
+    root = tmp_path_factory.mktemp("dashboard")
+    db = root / "s.duckdb"
+    cli("generate", str(root / "data"), "--tickets", "800", "--calls", "200", "--surveys", "400", "--months", "4")
+    cli("import", str(root / "data"), "--db", str(db))
+    manager = cli("token", "create", "--role", "manager", "--name", "e2e", "--db", str(db)).strip().splitlines()[-1]
+    agent = cli("token", "create", "--role", "agent", "--agent-id", "A01", "--db", str(db)).strip().splitlines()[-1]
+
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=0, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (srv.started and srv.servers):
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.1)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    yield {"base": f"http://127.0.0.1:{port}", "manager": manager, "agent": agent}
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,2300", "--lang=en-US"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def api(server, path: str, **params):
+    r = httpx.get(server["base"] + path, params=params, timeout=120,
+                  headers={"Authorization": f"Bearer {server['manager']}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def view(driver) -> dict:
+    """The dashboard's state as its URL says."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(driver.current_url).query).items()}
+
+
+def wait(driver, what, timeout=WAIT):
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(what)
+
+
+def cards_loaded(driver) -> bool:
+    cards = driver.find_elements(By.CSS_SELECTOR, "article.card")
+    return bool(cards) and not driver.find_elements(By.CSS_SELECTOR, "article.card[data-kind=loading], .sc-loading")
+
+
+def shown(api_rows: list[dict]) -> dict | None:
+    """The row a card shows: the latest finished period with a value (else the latest with a value)."""
+    with_value = [r for r in sorted(api_rows, key=lambda r: r["period_start"]) if r["value"] is not None]
+    finished = [r for r in with_value if not r.get("partial")]
+    return (finished or with_value or [None])[-1]
+
+
+def card_values(driver) -> dict[str, tuple[float, str]]:
+    """{kpi: (value, period)} of the cards showing a number, read in one go (the page re-renders)."""
+    found = driver.execute_script(
+        "return [...document.querySelectorAll('article.card button.value')]"
+        ".map(b => [b.dataset.kpi, b.dataset.value, b.dataset.period])")
+    return {kpi: (float(value), period) for kpi, value, period in found}
+
+
+def screenshot(driver, name: str) -> None:
+    folder = os.environ.get("SERVICEKPI_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+def test_sign_in_with_a_token(server, browser):
+    browser.get(server["base"] + "/?lang=en")
+    field = wait(browser, lambda d: d.find_elements(By.ID, "token"))[0]
+    assert browser.execute_script("return document.cookie") == ""
+    screenshot(browser, "signin-en")
+    browser.find_element(By.ID, "token").send_keys("skt_not-a-token")
+    browser.find_element(By.ID, "signin").click()
+    assert "not accepted" in wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".signin .error"))[0].text
+    field.clear()
+    field.send_keys(server["manager"])
+    browser.find_element(By.ID, "signin").click()
+    wait(browser, cards_loaded)
+    assert "manager" in browser.find_element(By.ID, "me").text
+    assert not browser.find_elements(By.ID, "agent-banner")
+    # the view is in the URL from the start, so it can be shared as it is
+    assert {"from", "to", "by", "lang"} <= set(view(browser))
+
+
+def test_cards_show_the_api_values(server, browser):
+    state = view(browser)
+    values = card_values(browser)
+    assert {"ticket_volume", "csat", "nps"} <= set(values)
+    for kpi, (value, period) in values.items():
+        row = shown(api(server, f"/api/kpis/{kpi}", by=state["by"], **{"from": state["from"], "to": state["to"]}))
+        assert row is not None, kpi
+        assert (value, period) == (pytest.approx(row["value"], rel=1e-12), row["period_start"]), kpi
+    screenshot(browser, "dashboard-en")
+
+
+def test_the_session_is_invisible_to_scripts(server, browser):
+    assert COOKIE not in browser.execute_script("return document.cookie")
+    session = [c for c in browser.get_cookies() if c["name"] == COOKIE]
+    assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
+    stored = browser.execute_script(
+        "return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert server["manager"] not in stored and session[0]["value"] not in stored
+    assert json.loads(stored) == [[], []]
+
+
+def test_a_filter_goes_into_the_url_and_changes_the_numbers(server, browser):
+    before = card_values(browser)["ticket_volume"][0]
+    # the options come from /api/dims; a user picks them by their text (Preact sets value as a property,
+    # so there is no value attribute for select_by_value to find)
+    wait(browser, lambda d: "email" in [o.text for o in Select(d.find_element(By.ID, "f-channel")).options])
+    Select(browser.find_element(By.ID, "f-channel")).select_by_visible_text("email")
+    wait(browser, lambda d: view(d).get("channel") == "email")
+    wait(browser, lambda d: cards_loaded(d) and card_values(d).get("ticket_volume", (before,))[0] != before)
+    state = view(browser)
+    row = shown(api(server, "/api/kpis/ticket_volume", by="month", where="channel=email",
+                    **{"from": state["from"], "to": state["to"]}))
+    assert card_values(browser)["ticket_volume"] == (row["value"], row["period_start"])
+
+
+
+def test_clicking_a_number_shows_the_rows_behind_it(server, browser):
+    wait(browser, cards_loaded)
+    button = browser.find_element(By.CSS_SELECTOR, "article.card[data-kpi=ticket_volume] button.value")
+    value = int(float(button.get_attribute("data-value")))
+    button.click()
+    drawer = wait(browser, lambda d: d.find_elements(By.ID, "drawer"))[0]
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#drawer table.rows tbody tr"))
+    rows = drawer.find_elements(By.CSS_SELECTOR, "table.rows tbody tr")
+    assert len(rows) == min(value, 25)
+    # the count behind the number is the number itself: every ticket of the month, by email
+    assert re.search(rf"of {value:,}$", browser.find_element(By.ID, "drawer-count").text)
+    headers = [th.text for th in drawer.find_elements(By.CSS_SELECTOR, "table.rows thead th")]
+    assert "ticket_id" in headers
+    channel = headers.index("channel")
+    assert {r.find_elements(By.TAG_NAME, "td")[channel].text for r in rows} == {"email"}
+    if value > 25:
+        browser.find_element(By.ID, "drawer-next").click()
+        wait(browser, lambda d: d.find_element(By.ID, "drawer-count").text.startswith("26–"))
+    screenshot(browser, "drawer-en")
+    browser.find_element(By.CSS_SELECTOR, "#drawer .close").click()
+    wait(browser, lambda d: not d.find_elements(By.ID, "drawer"))
+
+
+def test_the_grain_goes_into_the_url_beside_the_filters(server, browser):
+    Select(browser.find_element(By.ID, "f-by")).select_by_visible_text("Week")
+    wait(browser, lambda d: view(d).get("by") == "week")
+    assert view(browser)["channel"] == "email"
+    wait(browser, cards_loaded)
+    state = view(browser)
+    row = shown(api(server, "/api/kpis/csat", by="week", where="channel=email",
+                    **{"from": state["from"], "to": state["to"]}))
+    assert card_values(browser)["csat"] == (pytest.approx(row["value"], rel=1e-12), row["period_start"])
+
+
+def test_switching_to_chinese_uses_the_catalog_labels(server, browser):
+    Select(browser.find_element(By.ID, "lang")).select_by_visible_text("中文")
+    wait(browser, lambda d: view(d).get("lang") == "zh")
+    nps = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "article.card[data-kpi=nps] h3"))[0]
+    assert NPS_ZH in nps.text
+    assert browser.execute_script("return document.documentElement.lang") == "zh"
+    assert browser.find_element(By.ID, "signout").text == "退出登录"
+    wait(browser, cards_loaded)
+    screenshot(browser, "dashboard-zh")
+
+
+def test_a_reload_restores_the_view(server, browser):
+    before = view(browser)
+    browser.refresh()
+    wait(browser, cards_loaded)
+    assert view(browser) == before
+    assert browser.execute_script("return document.getElementById('f-channel').value") == "email"
+    assert NPS_ZH in browser.find_element(By.CSS_SELECTOR, "article.card[data-kpi=nps] h3").text
+
+
+def test_sign_out_ends_the_session(server, browser):
+    browser.find_element(By.ID, "signout").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "token"))
+    status = browser.execute_script("return fetch('/api/me').then(r => r.status)")
+    assert status == 401
+
+
+def test_an_agent_sees_the_banner_and_only_its_own_numbers(server, browser):
+    browser.get(server["base"] + "/?lang=en")
+    wait(browser, lambda d: d.find_elements(By.ID, "token"))[0].send_keys(server["agent"])
+    browser.find_element(By.ID, "signin").click()
+    banner = wait(browser, lambda d: d.find_elements(By.ID, "agent-banner"))[0]
+    assert "A01" in banner.text
+    wait(browser, cards_loaded)
+    agents = Select(browser.find_element(By.ID, "f-agent")).options
+    assert [o.text for o in agents][1:] == ["A01"]
+    screenshot(browser, "dashboard-agent-en")
+    browser.find_element(By.ID, "signout").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "token"))
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="node and npm are needed for the dashboard's unit tests")
+def test_dashboard_unit_tests():
+    """The Vitest suite of web/ (URL state, formatting, dictionaries): npm ci, then vitest run."""
+    web = Path(__file__).resolve().parents[2] / "web"
+    for cmd in (["npm", "ci", "--no-audit", "--no-fund"], ["npx", "vitest", "run"]):
+        done = subprocess.run(cmd, cwd=web, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
