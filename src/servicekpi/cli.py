@@ -136,7 +136,7 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
             converted = connectors.convert(source, path, mapping=mapping, dsn=dsn)
         except (connectors.ConnectorError, FileError) as e:
             fail(str(e), 2 if str(e).startswith("--source") else 1)
-    tz = source_tz or (converted.source_tz if converted else cfg.timezone)
+    tz = source_tz or (converted and converted.source_tz) or cfg.timezone
     try:
         cfg_mod.check_zone(tz, "--source-tz")
     except cfg_mod.ConfigError as e:
@@ -144,9 +144,10 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
     con = connect(path_db)
     try:
         if converted is not None:
-            for note in converted.notes:
+            unread = lambda: [n for n in converted.notes if n.startswith("Error:")]  # noqa: E731
+            result = batches_with_progress(con, converted.batches, strict=strict, tz=tz, unread=unread)
+            for note in converted.notes:  # after the stream: a streaming connector notes as it reads
                 err.print(f"{source}: {note}", markup=False)
-            result = batches_with_progress(con, converted.batches, strict=strict, tz=tz)
         else:
             result = import_with_progress(con, path, table=table, strict=strict, encoding=encoding, tz=tz)
     except FileError as e:
@@ -181,6 +182,8 @@ def report_import(result, strict: bool) -> None:
         for f in result.files:
             for line in ([f"{f.source}: {f.error}"] if f.error else []) + f.reasons:
                 err.print(f"  {line}", markup=False)
+        for line in result.unread:
+            err.print(f"  {line}", markup=False)
         raise typer.Exit(1)
     out.print(result.summary(), markup=False)
     if result.file_errors:

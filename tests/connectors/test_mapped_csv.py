@@ -204,6 +204,25 @@ def test_naive_times_without_a_zone_follow_source_tz(ws, tmp_path):
     assert str(rows(ws, "SELECT responded_at FROM surveys")[0][0]) == "2026-10-05 05:00:00"
 
 
+def test_naive_times_without_any_zone_follow_the_workspace_time_zone(ws, tmp_path):
+    (tmp_path / "s.csv").write_text("id,when,score\nr1,05/10/2026 14:00,9\n")
+    m = mapping(tmp_path, """
+        [[files]]
+        date_format = "%d/%m/%Y %H:%M"
+        [[files.tables]]
+        table = "surveys"
+        [files.tables.columns]
+        response_id = "id"
+        survey = { value = "nps" }
+        score = "score"
+        responded_at = "when"
+        """)
+    (ws.root / "servicekpi.toml").write_text('timezone = "Europe/Bucharest"\n')  # found beside the store
+    imp(ws, tmp_path / "s.csv", m)
+    # 14:00 in Bucharest (EEST, UTC+3 on 5 October) -> 11:00 UTC
+    assert str(rows(ws, "SELECT responded_at FROM surveys")[0][0]) == "2026-10-05 11:00:00"
+
+
 @pytest.mark.parametrize("value, fmt, expected", [
     ("10/05/2026 02:30 PM", "%m/%d/%Y %I:%M %p", "2026-10-05 14:30:00"),  # US
     ("05.10.2026 14:30", "%d.%m.%Y %H:%M", "2026-10-05 14:30:00"),        # German

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from ..ingest.load import Batch
 
@@ -27,10 +28,13 @@ class ConnectorError(Exception):
 
 @dataclass
 class Converted:
-    batches: list[Batch] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # facts to report: excluded tickets, open calls left out, ...
+    # a list, or an iterator of chunks (a streaming connector: one chunk in memory at a time)
+    batches: list[Batch] | Iterator[Batch] = field(default_factory=list)
+    # facts to report: excluded tickets, open calls left out, ...; "Error: ..." = a file not read.
+    # A streaming connector may append while its batches are consumed: they are printed afterwards.
+    notes: list[str] = field(default_factory=list)
     calendars: dict | None = None  # business-hours calendars found in the source (config TOML shape)
-    source_tz: str = "UTC"  # how the connector reads times without an offset
+    source_tz: str | None = None  # zone of times without an offset; None = --source-tz or the workspace's
 
 
 def convert(source: str, path: Path | None, mapping: Path | None = None, dsn: str | None = None) -> Converted:

@@ -480,7 +480,7 @@ class Reader:
         }
         for kind, items in self.problems.items():
             notes.append(f"{len(items)} {text[kind]}: {_list(items)}")
-        return Converted(batches=self.rows.batches(), notes=notes, source_tz="UTC")
+        return Converted(batches=self.rows.batches(), notes=notes)  # epochs carry Z; naive: workspace zone
 
 
 def _out_like(ev: Event, secs: float) -> str:

@@ -84,7 +84,7 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
     batches = run.batches()
     if errors and not batches:
         raise ConnectorError("\n".join(errors))
-    tz = m.timezone or "UTC"
+    tz = m.timezone  # None: --source-tz or the workspace time zone
     return Converted(batches=batches, notes=[f"Error: {e}" for e in errors] + notes + run.notes(), source_tz=tz)
 
 

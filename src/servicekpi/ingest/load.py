@@ -35,6 +35,7 @@ class FileResult:
 class ImportResult:
     files: list[FileResult] = field(default_factory=list)
     committed: bool = False
+    unread: list[str] = field(default_factory=list)  # source files a connector could not read
 
     def total(self, what: str) -> int:
         return sum(getattr(f, what) for f in self.files)
@@ -93,22 +94,24 @@ class Batch:
 
 
 def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "UTC",
-                progress: Callable[[str], None] | None = None) -> ImportResult:
+                progress: Callable[[str], None] | None = None,
+                unread: Callable[[], list[str]] | None = None) -> ImportResult:
     """Import connector output with the same validation, quarantine and upsert as files.
 
     A list is imported in table order; an iterator (a streaming connector) is consumed as it
-    comes, one chunk in memory at a time, with duplicates checked across all its chunks."""
+    comes, one chunk in memory at a time, with duplicates checked across all its chunks.
+    unread: the source files the connector could not read; with strict, any rolls back."""
     def item(b: Batch):
         return b.source, b.table, None if b.table in TABLES else f"unknown table '{b.table}'", b.loaded
     if isinstance(batches, list):
         order = list(TABLES)
         items = [item(b) for b in sorted(batches, key=lambda b: order.index(b.table) if b.table in TABLES else -1)]
-        return transaction(con, items, strict, tz, progress)
-    return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True)
+        return transaction(con, items, strict, tz, progress, unread=unread)
+    return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True, unread=unread)
 
 
 def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
-                track_all: bool = False) -> ImportResult:
+                track_all: bool = False, unread: Callable[[], list[str]] | None = None) -> ImportResult:
     """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction.
     A table fed by several items is checked for keys repeated across them (track_all: every table)."""
     result = ImportResult()
@@ -140,7 +143,9 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
-        if strict and (result.total("rejected") or result.file_errors):
+        if unread:
+            result.unread = unread()
+        if strict and (result.total("rejected") or result.file_errors or result.unread):
             con.execute("ROLLBACK")
             return result
         con.execute("COMMIT")
