@@ -413,6 +413,20 @@ def test_subdomain_must_be_the_first_part_of_the_address(ws, token):
                           "of the address: acme for https://acme.zendesk.com)")
 
 
+def test_a_comment_whose_author_has_no_role_is_quarantined_with_its_endpoint(ws, stub, slept, token, monkeypatch):
+    # user 999 is in no user export and show_many does not know it: its comment cannot be attributed
+    monkeypatch.setitem(AUDITS, 5, AUDITS[5] + [audit(502, 5, Z(6, "08:10"), 999, [comment(5002, 999, True)])])
+    r = sync(ws, stub)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert stub.requests("/api/v2/users/show_many.json")[-1] == {"ids": "999"}
+    assert said(r.stderr, "zendesk: 1 comment author(s) not in users and not the ticket's requester")
+    rows = ws.quarantine()
+    assert [(q["table"], q["source"], q["line"], q["column"]) for q in rows] == [
+        ("messages", f"{stub.url}/api/v2/tickets/5/audits.json", 2, "author")]
+    assert stored(ws, "SELECT count(*) FROM messages") == [(11,)]  # the 11 others
+    assert said(r.stdout, "rejected 1 rows")
+
+
 # -- the client on its own ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, seconds", [("7", 7), ("0", 0), ("2.5", 2.5), (None, 60), ("soon", 60),

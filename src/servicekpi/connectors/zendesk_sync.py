@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -303,7 +303,7 @@ def sync(con, client: Client, account: str, since: int | None = None,
 
 
 def _cursor_pages(client: Client, path: str, key: str, params: dict, extra: dict | None = None):
-    """(records, document, cursor to store) per page of a cursor-based incremental export."""
+    """(records, document, cursor to store, the request's parameters) per page of a cursor-based export."""
     while True:
         doc = client.get(path, {**params, **(extra or {})})
         after = doc.get("after_cursor")
@@ -311,14 +311,14 @@ def _cursor_pages(client: Client, path: str, key: str, params: dict, extra: dict
         end = bool(doc.get("end_of_stream"))
         if not after and not end:
             raise SyncError(f"GET {path}: a page without after_cursor before the end of the stream")
-        yield records, doc, after or params.get("cursor")
+        yield records, doc, after or params.get("cursor"), {**params, **(extra or {})}
         if end:
             return
         params = {"cursor": after}
 
 
 def _users(con, client, account, since, out: Outcome, progress) -> None:
-    for records, _, cursor in _cursor_pages(client, USERS, "users", start_params(con, account, "users", since)):
+    for records, _, cursor, _ in _cursor_pages(client, USERS, "users", start_params(con, account, "users", since)):
         roles = {zendesk.s(u.get("id")): (zendesk.s(u.get("role")) or "").lower()
                  for u in records if zendesk.s(u.get("id"))}
         con.execute("BEGIN")
@@ -336,10 +336,10 @@ def _users(con, client, account, since, out: Outcome, progress) -> None:
 
 def _tickets(con, client, account, since, groups: list, out: Outcome, progress, say) -> None:
     params = start_params(con, account, "tickets", since)
-    for tickets, doc, cursor in _cursor_pages(client, TICKETS, "tickets", params, {"include": "metric_sets"}):
+    for tickets, doc, cursor, asked in _cursor_pages(client, TICKETS, "tickets", params, {"include": "metric_sets"}):
         page = _fetch_page(con, client, account, tickets, doc)
         with tempfile.TemporaryDirectory(prefix="servicekpi-zendesk-") as tmp:
-            files, labels = _write_page(Path(tmp), page, groups, client.base_url, cursor)
+            files, labels = _write_page(Path(tmp), page, groups, client.base_url, urlencode(asked))
             converted = zendesk.build(zendesk_api.read(files))
         for b in converted.batches:
             b.source = labels.get(b.source, b.source)
@@ -402,7 +402,7 @@ def _fetch_page(con, client: Client, account: str, tickets: list[dict], doc: dic
             "audits": audits, "ratings": ratings, "roles": {**roles, **new_roles}, "new_roles": new_roles}
 
 
-def _write_page(folder: Path, page: dict, groups: list, base: str, cursor: str | None):
+def _write_page(folder: Path, page: dict, groups: list, base: str, query: str):
     """The page as the Support API files zendesk_api reads; labels name each file by its endpoint."""
     files, labels = [], {}
 
@@ -412,8 +412,8 @@ def _write_page(folder: Path, page: dict, groups: list, base: str, cursor: str |
         files.append(path)
         labels[str(path)] = label
 
-    write("tickets.json", "tickets", page["tickets"], f"{base}{TICKETS} (page before cursor {cursor})")
-    write("ticket_metrics.json", "ticket_metrics", page["metrics"], f"{base}{TICKETS} metric_sets")
+    write("tickets.json", "tickets", page["tickets"], f"{base}{TICKETS}?{query}")
+    write("ticket_metrics.json", "ticket_metrics", page["metrics"], f"{base}{TICKETS}?{query} metric_sets")
     for tid, audits in page["audits"].items():
         write(f"audits_{tid}.json", "audits", audits, f"{base}/api/v2/tickets/{tid}/audits.json")
     write("satisfaction_ratings.json", "satisfaction_ratings", page["ratings"], f"{base}/api/v2/satisfaction_ratings")
