@@ -437,3 +437,19 @@ def test_project_importer_rejects_nothing(which, parquet_dir, csv_dir, tmp_path)
     assert not result.file_errors, [(f.source, f.error) for f in result.file_errors]
     assert result.total("rejected") == 0, [(f.source, f.reasons) for f in result.files if f.rejected]
     assert result.total("imported") == sum(parquet_dir[1].values())
+
+
+def test_generate_end_option_fixes_the_data_window(tmp_path):
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+    from conftest import Workspace, run
+    ws = Workspace(tmp_path)
+    r = run(ws, "generate", str(tmp_path / "g"), "--tickets", "300", "--months", "2", "--end", "2025-03-01")
+    assert r.exit_code == 0, r.stderr
+    created = pq.read_table(tmp_path / "g" / "tickets.parquet", columns=["created_at"]).column(0).to_pylist()
+    # two months before 2025-03-01: January and February 2025 (UTC instants may start a few hours early)
+    assert min(created).date() >= dt.date(2024, 12, 31)
+    assert max(created).date() < dt.date(2025, 3, 1)
+    bad = run(ws, "generate", str(tmp_path / "h"), "--end", "March")
+    assert bad.exit_code == 2 and "--end 'March' is not a date" in bad.stderr

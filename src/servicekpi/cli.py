@@ -161,11 +161,23 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
 
 
 def batches_with_progress(con, batches, **kw):
-    """Connector output with a progress bar: over the batches, or open-ended for a stream of chunks."""
+    """Connector output with a progress bar: over the batches; for a stream of chunks, over the bytes of
+    the input read when the chunks say so (Batch.done_bytes/total_bytes), else open-ended."""
     with progress() as bar:
-        task = bar.add_task("importing", total=len(batches) if isinstance(batches, list) else None)
-        return load.run_batches(con, batches, progress=lambda s: bar.update(task, advance=1, description=Path(s).name),
-                                **kw)
+        if isinstance(batches, list):
+            task = bar.add_task("importing", total=len(batches))
+            return load.run_batches(con, batches, progress=lambda s: bar.update(task, advance=1,
+                                                                                  description=Path(s).name), **kw)
+        task = bar.add_task("importing", total=None)
+
+        def stream():
+            for b in batches:
+                if b.total_bytes:
+                    bar.update(task, total=b.total_bytes, completed=b.done_bytes or 0)
+                else:
+                    bar.update(task, advance=1)
+                yield b
+        return load.run_batches(con, stream(), progress=lambda s: bar.update(task, description=Path(s).name), **kw)
 
 
 def report_import(result, strict: bool) -> None:
@@ -344,13 +356,16 @@ def generate(out_dir: Path = typer.Argument(..., metavar="OUT"),
              months: int = typer.Option(6, "--months"),
              calls: Optional[int] = typer.Option(None, "--calls"),
              surveys: Optional[int] = typer.Option(None, "--surveys"),
+             end: Optional[str] = typer.Option(None, "--end", help="first day after the data (default: this "
+                                                                   "month's first day), e.g. 2026-11-01"),
              db: Optional[Path] = typer.Option(None, "--db", help="accepted for symmetry; generate writes files")):
     """Write a realistic sample operation (every table of the format)."""
     from .generate import generate as gen
+    until = parse_date(end, "--end")
     with progress() as bar:
         task = bar.add_task("generating", total=None)
         counts = gen(out_dir, tickets=tickets, seed=seed, fmt=fmt, months=months, calls=calls, surveys=surveys,
-                     progress=lambda table, n: bar.update(task, advance=n, description=table))
+                     end=until, progress=lambda table, n: bar.update(task, advance=n, description=table))
     out.print(", ".join(f"{t} {n}" for t, n in counts.items()), markup=False)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 from dataclasses import dataclass, field
 
 import ibis
@@ -249,11 +250,14 @@ def _plain(v):
 
 
 def _clean(v, unit: str):
+    """A plain number. Rounded to 12 significant digits: DuckDB sums floats in parallel in no fixed
+    order, and the last bits must not make the same query (or an --as-of report) read differently."""
     if v is None:
         return None
     if unit == "count" and float(v).is_integer():
         return int(v)
-    return float(v)
+    v = float(v)
+    return float(f"{v:.12g}") if math.isfinite(v) else v
 
 
 def _row_dims(row: dict, dims: list[str]) -> list[str]:
