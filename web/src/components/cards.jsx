@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath, periodEnd, periodRange } from "../state.js";
-import { classify, formatChange, formatPeriod, formatValue, pick } from "../format.js";
+import { classify, formatChange, formatPeriod, formatValue, locale, pick } from "../format.js";
 import { CARD_KPIS, kpiRequest, totals } from "../kpis.js";
 
 /**
@@ -46,6 +46,7 @@ function Card({ item }) {
   const sc = scRow && scRow.value !== null && Math.abs(scRow.value - row.value) < 1e-9 ? scRow : null;
   const target = scRow?.target;
   const fmt = (v) => formatValue(v, item.unit, lang, units);
+  const plain = (v) => (v === null || v === undefined ? "—" : new Intl.NumberFormat(locale(lang), { maximumFractionDigits: 2 }).format(v));
   const drill = () => {
     const range = periodRange(row.period_start, state.by, state);
     openDrill({ kpi: item.id, ...range, where: req.where });
@@ -110,9 +111,9 @@ function Card({ item }) {
         {row && row.value !== null && (
           <dl>
             <dt>{t("card.numerator")}</dt>
-            <dd class="numerator">{row.numerator ?? "—"}</dd>
+            <dd class="numerator">{plain(row.numerator)}</dd>
             <dt>{t("card.denominator")}</dt>
-            <dd class="denominator">{row.denominator ?? "—"}</dd>
+            <dd class="denominator">{plain(row.denominator)}</dd>
           </dl>
         )}
       </div>
