@@ -82,7 +82,8 @@ def zendesk_command(
         client.close()
     for note in outcome.notes:
         err.print(f"zendesk: {note}", markup=False)
-    out.print(f"synced {account}: {outcome.summary()}", markup=False)
+    waited = f", waited {client.waited:g} s (rate limits, retries)" if client.waited else ""
+    out.print(f"synced {account}: {outcome.summary()}; {client.requests} request(s){waited}", markup=False)
     if outcome.error:
         fail(f"{outcome.error}. The sync stopped there; everything before it is stored with its cursor: run the "
              "same command again to resume.")

@@ -72,7 +72,7 @@ VERSIONS = [
     ticket(4, Z(5, "10:00"), Z(5, "10:05"), "solved", 200, "chat", rating={"id": 9002, "score": "good"}),
     ticket(5, Z(6, "08:00"), Z(6, "08:00"), "new", 202, rating={"score": "offered"}),
     ticket(2, Z(3, "09:00"), Z(6, "09:00"), "solved", 201, "web", assignee=101),
-    {**ticket(6, Z(1, "08:00"), Z(6, "10:00"), "deleted", 201)},
+    ticket(6, Z(1, "08:00"), Z(6, "10:00"), "deleted", 201),
 ]
 AUDITS = {  # the audits as they are when fetched (a ticket's full history so far)
     1: [audit(101, 1, Z(2, "09:00"), 200, [comment(1001, 200, True), status(1101, "new", "Create")]),
@@ -116,6 +116,7 @@ class Stub:
         self.faults: dict[str, list] = {}
         self.broken: set[str] = set()
         self.log: list[tuple[str, dict]] = []
+        self.final_cursor = True  # False: the last page of a stream has after_cursor null
         self.auth = "Basic " + base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode()
         stub = self
 
@@ -166,7 +167,8 @@ class Stub:
             start = next((i for i, x in enumerate(items) if epoch(x["updated_at"]) >= int(query["start_time"])),
                          len(items))
         end = min(start + size, len(items))
-        return {key: items[start:end], "after_cursor": f"{key[0]}{end}", "before_cursor": None,
+        after = f"{key[0]}{end}" if self.final_cursor or end < len(items) else None
+        return {key: items[start:end], "after_cursor": after, "before_cursor": None,
                 "after_url": f"{self.url}/api/v2/incremental/{key}/cursor.json?cursor={key[0]}{end}",
                 "end_of_stream": end >= len(items)}
 
@@ -191,8 +193,9 @@ class Stub:
             size = 2  # small pages, so that links.next is followed
             start = int(q.get("page[after]", 0))
             more = start + size < len(audits)
-            return {"audits": audits[start:start + size], "meta": {"has_more": more, "after_cursor": str(start + size)},
-                    "links": {"next": f"{self.url}{path}?page[size]={size}&page[after]={start + size}" if more else None}}
+            nxt = f"{self.url}{path}?page[size]={size}&page[after]={start + size}" if more else None
+            return {"audits": audits[start:start + size], "links": {"next": nxt},
+                    "meta": {"has_more": more, "after_cursor": str(start + size)}}
         if parts[:3] == ["api", "v2", "satisfaction_ratings"]:
             r = RATINGS.get(int(parts[3].removesuffix(".json")))
             return None if r is None else {"satisfaction_rating": r}
@@ -375,6 +378,18 @@ def test_since_restarts_a_stream_that_has_a_cursor(ws, stub, slept, token):
     assert said(again.stdout, "1 ticket page(s), 2 ticket version(s)")
     assert said(again.stdout, "imported 0, replaced 0, unchanged")
     assert stored(ws, "SELECT count(*) FROM tickets") == [(6,)]
+
+
+def test_a_stream_without_a_final_cursor_resumes_from_its_start_time(ws, stub, slept, token):
+    stub.final_cursor = False
+    assert sync(ws, stub, "--since", "2026-03-06T08:30:00Z").exit_code == 0
+    # 2026-03-06T08:30Z = 1772668800 (03-05) + 86400 + 8.5 * 3600 = 1772785800
+    assert cursor(ws, "tickets") == "start_time:1772785800"
+    again = sync(ws, stub)
+    assert again.exit_code == 0, again.stderr
+    assert stub.requests("/api/v2/incremental/tickets/cursor.json")[-1] == {"start_time": "1772785800",
+                                                                             "include": "metric_sets"}
+    assert said(again.stdout, "imported 0, replaced 0")
 
 
 def test_refused_credentials_stop_at_once_without_the_token(ws, stub, slept, monkeypatch):

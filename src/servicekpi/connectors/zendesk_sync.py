@@ -109,7 +109,7 @@ class Client:
             problem = None
             try:
                 r = self._http.get(url, params=params)
-            except httpx.TransportError as e:
+            except httpx.RequestError as e:  # connection refused or dropped, timeout, bad encoding
                 problem = f"{type(e).__name__}: {self.redact(str(e)).rstrip('.') or 'no response'}"
             else:
                 if r.status_code == 429 or (r.status_code == 503 and "retry-after" in r.headers):
@@ -278,6 +278,8 @@ def start_params(con, account: str, stream: str, since: int | None) -> dict:
     """--since restarts a stream at that time; otherwise its stored cursor; a first sync starts at 0 (all)."""
     stored = cursor_of(con, account, stream)
     if since is None and stored:
+        if stored.startswith("start_time:"):  # Zendesk gave no cursor yet: ask again from that time
+            return {"start_time": int(stored.split(":", 1)[1])}
         return {"cursor": stored}
     return {"start_time": since or 0}
 
@@ -311,7 +313,8 @@ def _cursor_pages(client: Client, path: str, key: str, params: dict, extra: dict
         end = bool(doc.get("end_of_stream"))
         if not after and not end:
             raise SyncError(f"GET {path}: a page without after_cursor before the end of the stream")
-        yield records, doc, after or params.get("cursor"), {**params, **(extra or {})}
+        resume = after or params.get("cursor") or f"start_time:{params.get('start_time', 0)}"
+        yield records, doc, resume, {**params, **(extra or {})}
         if end:
             return
         params = {"cursor": after}
@@ -371,7 +374,7 @@ def _fetch_page(con, client: Client, account: str, tickets: list[dict], doc: dic
     ratings: list[dict] = []
     for t in tickets:
         tid = zendesk.s(t.get("id"))
-        if tid is None or (zendesk.s(t.get("status")) or "").lower() == "deleted":
+        if tid is None or tid in audits or (zendesk.s(t.get("status")) or "").lower() == "deleted":
             continue  # a deleted ticket has no audits to read; it is kept excluded
         try:
             audits[tid] = client.pages(f"/api/v2/tickets/{tid}/audits.json", "audits", {"page[size]": 100})
