@@ -399,7 +399,24 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
     out.print(scorecard(engine, MAIN_KPIS, start, end - dt.timedelta(days=1), asof))
     from .scorecard import balanced_table, build
     out.print(balanced_table(build(engine, asof=asof)))
+    demo_reports(engine, end - dt.timedelta(days=1), asof, out_dir)
     out.print(f"store: {path_db} (try: servicekpi kpi nps --by month --db {path_db})", markup=False)
+
+
+def demo_reports(engine: Engine, last_day: dt.date, asof: dt.datetime, out_dir: Path) -> None:
+    """The demo's monthly report of the last complete month, as XLSX, HTML and PDF."""
+    from .report import data, html, pdf, xlsx
+    with progress() as bar:
+        task = bar.add_task("writing the report", total=4)
+        report = data.build(engine, *data.month_range(last_day), "month", "en", asof)
+        bar.update(task, advance=1)
+        for name, writer in (("report.xlsx", xlsx.write), ("report.html", html.write), ("report.pdf", pdf.write)):
+            try:
+                writer(report, out_dir / name)
+                out.print(f"report: {out_dir / name}", markup=False)
+            except pdf.PdfError as e:  # Chromium missing: the other formats are still written
+                err.print(f"report: {name} not written: {e}", markup=False)
+            bar.update(task, advance=1)
 
 
 @app.command("list")
