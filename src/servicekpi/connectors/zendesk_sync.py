@@ -392,7 +392,7 @@ def _fetch_page(con, client: Client, account: str, tickets: list[dict], doc: dic
     people = {zendesk.s(e.get("author_id", a.get("author_id")))
               for pages in audits.values() for a in pages if isinstance(a, dict)
               for e in a.get("events") or [] if isinstance(e, dict) and e.get("type") in ("Comment", "VoiceComment")}
-    people |= {zendesk.s(t.get("requester_id")) for t in tickets}
+    # a requester needs no role: the connector reads their comments as the customer's
     people = {p for p in people if p and p.isdigit()}  # -1 is Zendesk's system user
     roles = known_roles(con, account, people)
     new_roles: dict[str, str] = {}
