@@ -90,47 +90,72 @@ class Session:
 
 
 class Rows:
-    """Canonical rows per (table, source file), turned into Arrow in chunks (bounded memory)."""
+    """Canonical rows per (table, source file); a full chunk is taken out as soon as it is complete."""
 
-    def __init__(self):
+    def __init__(self, chunk: int | None = None):
+        self.chunk = chunk or CHUNK
         self.pending: dict[tuple[str, str], tuple[dict[str, list], list[int]]] = {}
-        self.done: dict[tuple[str, str], list[tuple[pa.Table, pa.Array]]] = {}
+        self.full: list[Batch] = []  # chunks ready to hand to the import
 
     def add(self, table: str, source: str, line: int, row: dict, cols: list[str]) -> None:
         cols_, lines = self.pending.setdefault((table, source), ({c: [] for c in cols}, []))
         for c in cols:
             cols_[c].append(row.get(c))
         lines.append(line)
-        if len(lines) >= CHUNK:
+        if len(lines) >= self.chunk:
             self._flush((table, source))
 
     def _flush(self, key) -> None:
         cols, lines = self.pending.pop(key)
-        self.done.setdefault(key, []).append((pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}),
-                                              pa.array(lines, pa.int64())))
+        self.full.append(Batch(key[0], key[1], pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}),
+                               pa.array(lines, pa.int64()), "line"))
 
-    def batches(self) -> list[Batch]:
-        for key in list(self.pending):
-            self._flush(key)
-        out = []
-        for (table, source), parts in self.done.items():
-            data = pa.concat_tables([p for p, _ in parts])
-            out.append(Batch(table, source, data, pa.concat_arrays([ls for _, ls in parts]), "line"))
+    def take(self, last: bool = False) -> list[Batch]:
+        """The complete chunks (last: everything left, calls before agent_sessions)."""
+        if last:
+            for key in sorted(self.pending, key=lambda k: k[0] != "calls"):
+                self._flush(key)
+        out, self.full = self.full, []
         return out
 
 
-def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None) -> Converted:
+def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None,
+            chunk: int | None = None) -> Converted:
+    """Checks the path now; the log is read as the returned batches are consumed (a stream of chunks of
+    `chunk` rows): only the calls and sessions still open are kept in memory. The notes are complete
+    once the stream is exhausted."""
     if path is None or dsn:
         raise ConnectorError("--source asterisk reads a queue_log file or folder: give its PATH (no --dsn)")
     if mapping:
         raise ConnectorError("--source asterisk takes no --mapping (the queue_log layout is fixed)")
     files, skipped = _files(Path(path))
-    state = Reader()
+    total = sum(f.stat().st_size for f in files)
+    notes: list[str] = []
+    # epochs carry Z; naive table-export times: --source-tz, else the workspace zone
+    return Converted(batches=_stream(files, skipped, notes, chunk, total), notes=notes)
+
+
+def _stream(files: list[Path], skipped: list[str], notes: list[str], chunk: int | None,
+            total: int) -> Iterator[Batch]:
+    state = Reader(chunk)
     state.skipped = skipped
+    done = 0
     for f in files:
+        size = f.stat().st_size
         for ev in _events(f):
             state.feed(ev)
-    return state.finish()
+            state.read += len(ev.text) + 1
+            if state.rows.full:
+                # progress: the characters read so far (bytes for ASCII logs), capped at the file's size
+                for b in state.rows.take():
+                    b.done_bytes, b.total_bytes = done + min(state.read, size), total
+                    yield b
+        done += size
+        state.read = 0
+    notes += state.finish()
+    for b in state.rows.take(last=True):
+        b.done_bytes, b.total_bytes = done, total
+        yield b
 
 
 def _files(path: Path) -> tuple[list[Path], list[str]]:
@@ -279,11 +304,12 @@ def _fmt(x: float) -> str:
 
 
 class Reader:
-    def __init__(self):
+    def __init__(self, chunk: int | None = None):
         self.open: dict[str, Call] = {}
         self.visits: Counter = Counter()
         self.sessions: dict[str, Session] = {}
-        self.rows = Rows()
+        self.rows = Rows(chunk)
+        self.read = 0  # characters of the current file read so far (for the progress bar)
         self.counts: Counter = Counter()
         self.unknown: dict[str, list] = {}
         self.problems: dict[str, list[str]] = {}
@@ -441,7 +467,7 @@ class Reader:
         self.rows.add("agent_sessions", line[0], line[1], row, SESSION_COLS)
 
     # ---- end of the log ---------------------------------------------------------------------
-    def finish(self) -> Converted:
+    def finish(self) -> list[str]:
         notes = [f"{name}: empty file (0 bytes), skipped" for name in self.skipped]
         for s in list(self.sessions.values()):
             self.session_row(s, None)
@@ -480,7 +506,7 @@ class Reader:
         }
         for kind, items in self.problems.items():
             notes.append(f"{len(items)} {text[kind]}: {_list(items)}")
-        return Converted(batches=self.rows.batches(), notes=notes)  # epochs carry Z; naive: workspace zone
+        return notes
 
 
 def _out_like(ev: Event, secs: float) -> str:

@@ -14,6 +14,7 @@ import reads it in --source-tz (default UTC).
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import fnmatch
@@ -25,6 +26,7 @@ from typing import Iterator
 import pyarrow as pa
 
 from ..ingest.load import Batch
+from ..model import TABLES
 from . import ConnectorError, Converted
 from .mapping_config import ColumnSpec, FileSpec, Mapping, TableSpec, load
 from .mapping_values import (Invalid, evaluate, localize, number_text, parse_clock, parse_duration, parse_time,
@@ -34,9 +36,14 @@ DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 CHUNK = 100_000
 SHOW = 5
+UNSET = object()
 
 
-def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None) -> Converted:
+def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None,
+            chunk: int | None = None) -> Converted:
+    """Checks the mapping, and each file's header and encoding, now; the rows are read and converted as the
+    returned batches are consumed (chunks of `chunk` rows per table). The notes are complete once the
+    stream is exhausted."""
     if mapping is None:
         raise ConnectorError("--source csv needs --mapping FILE (TOML or YAML; see docs/connectors/csv-mapping.md)")
     if path is None or dsn:
@@ -59,12 +66,15 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
             plan.append((f, spec))
     if not plan:
         raise ConnectorError(f"{path}: no file to import" + (f" ({notes[0]})" if notes else ""))
-    run = Run(m)
+    # files feeding tickets before those feeding messages (the tables' dependency order), else by name
+    order = list(TABLES)
+    plan.sort(key=lambda p: min(order.index(t.table) if t.table in TABLES else len(order) for t in p[1].tables))
+    run = Run(m, chunk)
     readers = []
     errors = []  # file-level problems: that file is rejected whole, the other files still go in
     for f, spec in plan:
         try:
-            rows = _read(f, spec)
+            rows = _read(f, spec)  # a CSV is decoded whole first: an undecodable file is rejected before any row
             header = next(rows)
         except ConnectorError as e:
             errors.append(str(e))
@@ -75,17 +85,32 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
             rows.close()
             continue
         readers.append((f, spec, header, rows))
-    for f, spec, header, rows in readers:
-        try:
-            run.file(f, spec, header, rows)
-        except ConnectorError as e:  # e.g. undecodable bytes half-way: none of the file's rows are kept
-            run.drop(str(f))
-            errors.append(str(e) + " (the file is not imported)")
-    batches = run.batches()
-    if errors and not batches:
+    if errors and not readers:
         raise ConnectorError("\n".join(errors))
+    out = [f"Error: {e}" for e in errors] + notes
     tz = m.timezone  # None: --source-tz or the workspace time zone
-    return Converted(batches=batches, notes=[f"Error: {e}" for e in errors] + notes + run.notes(), source_tz=tz)
+    total = sum(f.stat().st_size for f, _, _, _ in readers)
+    return Converted(batches=_stream(run, readers, out, total), notes=out, source_tz=tz)
+
+
+def _stream(run: Run, readers: list, notes: list[str], total: int) -> Iterator[Batch]:
+    done = 0
+    for f, spec, header, rows in readers:
+        size = f.stat().st_size
+        try:
+            for _ in run.file(f, spec, header, rows):
+                for b in run.take():
+                    b.done_bytes, b.total_bytes = done + min(run.read, size), total
+                    yield b
+        except ConnectorError as e:
+            # found half-way (a CSV syntax error): the chunks already imported cannot be recalled; the rows
+            # read so far go in, the rest of the file does not, and the Error note makes --strict roll back
+            notes.append(f"Error: {e} (the rows before it are imported, the rest of the file is not)")
+        for b in run.take(last=True):
+            b.done_bytes, b.total_bytes = done + size, total
+            yield b
+        done += size
+    notes += run.notes()
 
 
 def _pick(m: Mapping, f: Path) -> FileSpec | None:
@@ -104,19 +129,54 @@ def _read(f: Path, spec: FileSpec) -> Iterator:
     return _read_csv(f, spec)
 
 
+def _position(rows: Iterator) -> int:
+    """Bytes of the file read so far by a reader of _read (0 when unknown: XLSX)."""
+    fh = POSITION.get(id(rows))
+    try:
+        return fh.buffer.tell() if fh is not None and not fh.closed else 0
+    except (OSError, ValueError):
+        return 0
+
+
+POSITION: dict[int, object] = {}
+
+
 def _read_csv(f: Path, spec: FileSpec) -> Iterator:
+    _check_decodable(f, spec)
     try:
         fh = open(f, encoding=spec.encoding, newline="")
-        fh.read(1 << 16)
-        fh.seek(0)
-    except LookupError:
-        raise ConnectorError(f"{f}: unknown encoding '{spec.encoding}' ({spec.where}.encoding)") from None
-    except UnicodeDecodeError as e:
-        raise ConnectorError(f"{f}: not valid {spec.encoding} at byte {e.start}; set `encoding` in {spec.where} "
-                             f"(e.g. encoding = \"cp1252\")") from None
     except OSError as e:
         raise ConnectorError(f"{f}: cannot read the file ({e.strerror})") from None
-    return _csv_rows(f, fh, spec)
+    rows = _csv_rows(f, fh, spec)
+    POSITION[id(rows)] = fh
+    return rows
+
+
+def _check_decodable(f: Path, spec: FileSpec) -> None:
+    """Decodes the whole file once before any row is converted (about 1 s per GB): rows already streamed
+    into the import cannot be recalled, so an undecodable file must be found out before, and rejected whole."""
+    try:
+        dec = codecs.getincrementaldecoder(spec.encoding)()
+    except LookupError:
+        raise ConnectorError(f"{f}: unknown encoding '{spec.encoding}' ({spec.where}.encoding)") from None
+    offset = 0
+    try:
+        with open(f, "rb") as fh:
+            while block := fh.read(1 << 20):
+                try:
+                    dec.decode(block)
+                except UnicodeDecodeError as e:
+                    at = max(offset + e.start, 0)
+                    raise ConnectorError(f"{f}: not valid {spec.encoding} at byte {at}; set `encoding` in "
+                                         f"{spec.where} (e.g. encoding = \"cp1252\")") from None
+                offset += len(block)
+            try:
+                dec.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise ConnectorError(f"{f}: not valid {spec.encoding} at byte {offset} (the file ends inside a "
+                                     f"character); set `encoding` in {spec.where}") from None
+    except OSError as e:
+        raise ConnectorError(f"{f}: cannot read the file ({e.strerror})") from None
 
 
 def _csv_rows(f: Path, fh, spec: FileSpec) -> Iterator:
@@ -209,10 +269,12 @@ def _norm(name: str) -> str:
 # ---- converting ------------------------------------------------------------------------------
 
 class Run:
-    def __init__(self, m: Mapping):
+    def __init__(self, m: Mapping, chunk: int | None = None):
         self.m = m
-        self.pending: dict[tuple, tuple[dict[str, list], list[int], str]] = {}
-        self.done: dict[tuple, list] = {}
+        self.chunk = chunk or CHUNK
+        self.pending: dict[tuple, tuple[dict[str, list], list[int], str, str]] = {}
+        self.ready = False  # a table's chunk is full
+        self.read = 0  # bytes of the current file read (progress)
         self.problems: dict[tuple, list] = {}  # (file, where, reason) -> [count, examples]
         self.skipped: Counter = Counter()
         self.count: Counter = Counter()
@@ -258,7 +320,8 @@ class Run:
         if example and len(entry[1]) < SHOW:
             entry[1].append(example)
 
-    def file(self, f: Path, spec: FileSpec, header: list[str], rows: Iterator) -> None:
+    def file(self, f: Path, spec: FileSpec, header: list[str], rows: Iterator) -> Iterator[None]:
+        """Converts the file's rows; yields whenever chunks are ready (run.take())."""
         index: dict[str, int] = {}
         for i, h in enumerate(header):
             index.setdefault(h, i)
@@ -266,21 +329,32 @@ class Run:
         for i, h in enumerate(header):
             by_norm.setdefault(_norm(h), i)
         tz = spec.timezone or self.m.timezone
-        for line, kind, cells in rows:
-            self.count[f.name] += 1
+        tables = [(n, t, [index.get(w) for w in t.when_present], Maker(self, f.name, spec, tz, t))
+                  for n, t in enumerate(spec.tables)]
+        keys = [(str(f), n) for n in range(len(spec.tables))]
+        count = 0
+        try:
+            for line, kind, cells in rows:
+                count += 1
 
-            def get(name: str, bare: bool = False) -> str | None:
-                i = index.get(name)
-                if i is None and bare:
-                    i = by_norm.get(_norm(name))
-                v = cells[i].strip() if i is not None and i < len(cells) else ""
-                return v or None
-            for n, t in enumerate(spec.tables):
-                if any(get(w) is None for w in t.when_present):
-                    self.skipped[(f.name, t.table, tuple(t.when_present))] += 1
-                    continue
-                row = Row(self, f.name, line, spec, tz, get)
-                self.add((str(f), n), t, line, kind, row.make(t))
+                def get(name: str, bare: bool = False) -> str | None:
+                    i = index.get(name)
+                    if i is None and bare:
+                        i = by_norm.get(_norm(name))
+                    v = cells[i].strip() if i is not None and i < len(cells) else ""
+                    return v or None
+                for n, t, present, maker in tables:
+                    if any(i is None or i >= len(cells) or not cells[i].strip() for i in present):
+                        self.skipped[(f.name, t.table, tuple(t.when_present))] += 1
+                        continue
+                    self.add(keys[n], t, line, kind, maker.make(line, get))
+                if self.ready:
+                    self.read = _position(rows)
+                    yield
+        finally:
+            self.count[f.name] += count
+            POSITION.pop(id(rows), None)
+        self.read = _position(rows)
 
     def add(self, key: tuple, t: TableSpec, line: int, kind: str, values: dict) -> None:
         if key not in self.pending:
@@ -289,27 +363,22 @@ class Run:
         for c, vals in cols.items():
             vals.append(values.get(c))
         lines.append(line)
-        if len(lines) >= CHUNK:
-            self._flush(key)
+        if len(lines) >= self.chunk:
+            self.ready = True
 
-    def _flush(self, key) -> None:
-        cols, lines, kind, table = self.pending.pop(key)
-        self.done.setdefault(key, []).append(
-            (pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}), pa.array(lines, pa.int64()),
-             kind, table))
-
-    def drop(self, source: str) -> None:
-        for store in (self.pending, self.done):
-            for key in [k for k in store if k[0] == source]:
-                del store[key]
-
-    def batches(self) -> list[Batch]:
-        for key in list(self.pending):
-            self._flush(key)
+    def take(self, last: bool = False) -> list[Batch]:
+        """The chunks to import now: when one table's chunk is full, every pending table's rows, in the tables'
+        dependency order (a message never goes in before the ticket of its file; last: the rest)."""
+        if not (self.ready or last):
+            return []
+        order = list(TABLES)
         out = []
-        for (source, _), parts in self.done.items():
-            data = pa.concat_tables([p[0] for p in parts])
-            out.append(Batch(parts[0][3], source, data, pa.concat_arrays([p[1] for p in parts]), parts[0][2]))
+        for key in sorted(self.pending, key=lambda k: order.index(self.pending[k][3])
+                          if self.pending[k][3] in TABLES else -1):
+            cols, lines, kind, table = self.pending.pop(key)
+            out.append(Batch(table, key[0], pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}),
+                             pa.array(lines, pa.int64()), kind))
+        self.ready = False
         return out
 
     def notes(self) -> list[str]:
@@ -324,16 +393,33 @@ class Run:
         return out
 
 
+class Maker:
+    """Makes the rows of one table from one file: the column order and a cache of converted values, shared
+    by the rows (a value map, a duration or a date format gives the same result for the same text)."""
+
+    def __init__(self, run: Run, file: str, spec: FileSpec, tz: str | None, t: TableSpec):
+        self.run, self.file, self.spec, self.tz, self.t = run, file, spec, tz, t
+        self.columns = sorted(t.columns, key=lambda c: c.kind == "expr")  # expressions after what they use
+        self.cache: dict[tuple[str, str], tuple] = {}
+
+    def make(self, line: int, get) -> dict:
+        if len(self.cache) > 200_000:  # bounded: a column of unique values (ids) gains nothing from it
+            self.cache.clear()
+        return Row(self.run, self.file, line, self.spec, self.tz, get, self.cache).make(self.columns)
+
+
 class Row:
     """One source row made into one canonical row of one table."""
 
-    def __init__(self, run: Run, file: str, line: int, spec: FileSpec, tz: str | None, get):
+    def __init__(self, run: Run, file: str, line: int, spec: FileSpec, tz: str | None, get,
+                 cache: dict | None = None):
         self.run, self.file, self.line, self.spec, self.tz, self.get = run, file, line, spec, tz, get
         self.internal: dict[str, object] = {}
+        self.cache = {} if cache is None else cache
 
-    def make(self, t: TableSpec) -> dict:
+    def make(self, columns: list[ColumnSpec]) -> dict:
         out = {}
-        for c in sorted(t.columns, key=lambda c: c.kind == "expr"):  # expressions after the columns they use
+        for c in columns:
             try:
                 out[c.target] = self.value(c)
             except Invalid as e:
@@ -401,6 +487,22 @@ class Row:
         return self.typed(c, raw)
 
     def typed(self, c: ColumnSpec, raw: str) -> str:
+        key = (c.target, raw)
+        hit = self.cache.get(key)
+        if hit is None:
+            try:
+                text = self._typed(c, raw)
+                hit = self.cache[key] = (text, self.internal.get(c.target, UNSET), None)
+            except Invalid as e:
+                hit = self.cache[key] = (None, UNSET, str(e))
+        if hit[2] is not None:
+            raise Invalid(hit[2])
+        if hit[1] is not UNSET:
+            self.internal[c.target] = hit[1]
+        return hit[0]
+
+    def _typed(self, c: ColumnSpec, raw: str) -> str:
+        self.internal.pop(c.target, None)
         if c.type in ("timestamp", "date"):
             formats = c.formats or self.spec.date_format
             try:
