@@ -87,6 +87,9 @@ class Batch:
     data: pa.Table  # canonical column names; values as strings or typed
     lines: list[int] | pa.Array  # line, row or item number of each row in the source
     line_kind: str = "item"
+    # a streaming connector's progress: bytes of its input read when this chunk was made, of total_bytes
+    done_bytes: int | None = None
+    total_bytes: int | None = None
 
     def loaded(self) -> readers.Loaded:
         lines = self.lines if isinstance(self.lines, pa.Array) else pa.array(self.lines, pa.int64())
