@@ -109,8 +109,8 @@ def epoch(text: str) -> int:
 
 class Stub:
     """Zendesk's API on 127.0.0.1. faults: path -> actions taken by the next requests, in order:
-    ("status", code, headers), "drop" or None (served normally); broken: paths whose every
-    request drops the connection."""
+    ("status", code, headers), ("raw", body bytes), "drop" or None (served normally); broken: paths
+    whose every request drops the connection."""
 
     def __init__(self):
         self.faults: dict[str, list] = {}
@@ -141,6 +141,12 @@ class Stub:
             import socket
             h.connection.shutdown(socket.SHUT_RDWR)  # no response at all
             h.close_connection = True
+            return
+        if action is not None and action[0] == "raw":  # a body cut short
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.end_headers()
+            h.wfile.write(action[1])
             return
         if action is not None:
             _, code, headers = action
@@ -448,6 +454,16 @@ def test_a_comment_whose_author_has_no_role_is_quarantined_with_its_endpoint(ws,
                                             ("Thu, 01 Jan 1970 00:00:00 GMT", 0)])
 def test_retry_after(value, seconds):
     assert zs.retry_after(value) == seconds
+
+
+@pytest.mark.parametrize("fault", [("status", 500, {}), ("status", 502, {}), "drop", ("raw", b'{"groups": [{"id"'),
+                                   ("status", 503, {"Retry-After": "1"})])
+def test_a_passing_fault_is_retried_once(stub, fault):
+    waits = []
+    stub.faults["/api/v2/groups.json"] = [fault]
+    client = zs.Client(stub.url, EMAIL, TOKEN, sleep=waits.append)
+    assert client.get("/api/v2/groups.json")["groups"] == [{"id": 10, "name": "Support"}]
+    assert waits == [1] and client.requests == 2
 
 
 def test_rate_limit_has_a_bound(stub):
