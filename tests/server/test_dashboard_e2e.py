@@ -48,9 +48,17 @@ def cli(*args: str) -> str:
     return done.stdout
 
 
+def require_browser() -> None:
+    if webdriver is None:
+        pytest.skip("selenium is needed for the browser tests (pip install selenium; the test extra)")
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian's chromium and chromium-driver are needed (make sysdeps)")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A sample store, a manager and an agent token (made before the server holds the store), the server."""
+    require_browser()  # before the minute it takes to generate the store
     assert (STATIC / "index.html").is_file(), "the dashboard is not built: run web/build.sh"
     root = tmp_path_factory.mktemp("dashboard")
     db = root / "s.duckdb"
@@ -75,10 +83,6 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    if webdriver is None:
-        pytest.skip("selenium is needed for the browser tests (pip install selenium; the test extra)")
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Debian's chromium and chromium-driver are needed (make sysdeps)")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
