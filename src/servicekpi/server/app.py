@@ -118,6 +118,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
 
     @asynccontextmanager
     async def lifespan(_app):
+        state.open()
         yield
         state.close()
 

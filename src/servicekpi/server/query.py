@@ -57,11 +57,28 @@ def zone(tz: str | None, default: str) -> str:
         raise ApiError(400, str(e)) from None
 
 
+MAX_PERIODS = 5000  # a query's periods are compiled into its SQL: bound them
+DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 89, "year": 365}
+
+
+def check_span(start: dt.date | None, end: dt.date | None, by: str | None) -> None:
+    if start and end and by in DAYS and ((end - start).days // DAYS[by]) + 1 > MAX_PERIODS:
+        raise ApiError(400, f"from {start} to {end} by {by} is more than {MAX_PERIODS} periods; "
+                            f"choose a larger grain or a shorter range")
+
+
 def build(ids: list[str], by, dim, from_, to, where, option, tz, as_of, default_tz: str) -> Query:
     z = zone(tz, default_tz)
     options = {k: v[-1] for k, v in pairs(option, "option").items()}
-    return Query(kpis=list(ids), by=by or None, dims=list(dim or []), start=date(from_, "from"), end=date(to, "to"),
-                 where=pairs(where, "where"), options=options, tz=z, asof=instant(as_of, z))
+    start, end = date(from_, "from"), date(to, "to")
+    asof = instant(as_of, z)
+    today = (asof or dt.datetime.now()).date()
+    if end is not None and end > today + dt.timedelta(days=3660):
+        raise ApiError(400, f"to {end} is more than 10 years after the as-of date {today}")
+    if start is not None:  # without it the range starts at the first record
+        check_span(start, end or today, by)
+    return Query(kpis=list(ids), by=by or None, dims=list(dim or []), start=start, end=end,
+                 where=pairs(where, "where"), options=options, tz=z, asof=asof)
 
 
 def check_ids(engine: Engine, ids: list[str]) -> None:

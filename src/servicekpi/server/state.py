@@ -24,16 +24,25 @@ class State:
         self.db_path = Path(db_path)
         self.cfg = cfg
         self.max_body = max_body
-        self.con = store.connect(self.db_path)  # migrates; holds the file lock while the server runs
-        tokens.ensure(self.con)
+        self.pool_size = pool_size
         self._root = threading.Lock()  # guards cursor creation on the root connection
         self.write_lock = threading.Lock()
+        self._tokens: list | None = None
+        self._generation = 0  # bumped by every write: a cache filled before it is not kept
+        self.closed = True
+        self.open()
+
+    def open(self) -> None:
+        """Open the store (again, after close(): an app may run several lifespans, as tests do)."""
+        if not self.closed:
+            return
+        self.con = store.connect(self.db_path)  # migrates; holds the file lock while the server runs
+        tokens.ensure(self.con)
         self._writer = self.cursor()
         self._pool: queue.LifoQueue = queue.LifoQueue()
         self._made = 0
-        self.pool_size = pool_size
-        self._tokens: list | None = None
-        self._generation = 0  # bumped by every write: a cache filled before it is not kept
+        self._tokens = None
+        self.closed = False
 
     def cursor(self):
         with self._root:
@@ -103,6 +112,9 @@ class State:
         return cached
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         with self.write_lock:
             while not self._pool.empty():
                 try:

@@ -102,6 +102,7 @@ def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: O
     start = qry.date(from_, "from") or P.add_months(end.replace(day=1), -11)
     if end < start:
         raise ApiError(400, f"the period ends ({end}) before it starts ({start})")
+    qry.check_span(start, end, by)
     with state.engine() as eng:
         try:
             found = mod.spikes(eng, start, end, by, dim, k, window, asof, qry.pairs(where, "where") or None)
