@@ -115,10 +115,10 @@ def cards_loaded(driver) -> bool:
 
 
 def shown(api_rows: list[dict]) -> dict | None:
-    """The row a card shows: the latest finished period with a value (else the latest with a value)."""
+    """The row a card shows: the latest whole period with a value (else the latest partial one)."""
     with_value = [r for r in sorted(api_rows, key=lambda r: r["period_start"]) if r["value"] is not None]
-    finished = [r for r in with_value if not r.get("partial")]
-    return (finished or with_value or [None])[-1]
+    whole = [r for r in with_value if not r.get("partial")]
+    return (whole or with_value or [None])[-1]
 
 
 def card_values(driver) -> dict[str, tuple[float, str]]:

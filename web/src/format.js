@@ -53,8 +53,8 @@ export function formatChange(change, unit, lang) {
  *   nodata       no rows, or value null (no denominator, nothing counted)
  *   zero         the value is a real 0
  *   value        any other number
- * `row` is the one a card shows: the latest finished period with a value, else the latest
- * unfinished one with a value (partial: true), else the latest row.
+ * `row` is the one a card shows: the latest whole period with a value, else the latest partial
+ * one with a value (partial: true: not finished yet, or cut by the range), else the latest row.
  */
 export function classify(rows) {
   if (!Array.isArray(rows) || rows.length === 0) return { kind: "nodata", row: null, note: "" };
@@ -62,8 +62,8 @@ export function classify(rows) {
   if (unavailable && rows.every((r) => r.value === null || r.value === undefined))
     return { kind: "unavailable", row: unavailable, note: unavailable.note };
   const withValue = rows.filter((r) => r.value !== null && r.value !== undefined);
-  const finished = withValue.filter((r) => !r.partial);
-  const row = finished.at(-1) || withValue.at(-1) || rows.at(-1);
+  const whole = withValue.filter((r) => !r.partial);
+  const row = whole.at(-1) || withValue.at(-1) || rows.at(-1);
   if (!withValue.length) return { kind: "nodata", row, note: row.note || "" };
   return { kind: row.value === 0 ? "zero" : "value", row, note: row.note || "" };
 }

@@ -58,13 +58,13 @@ describe("classify", () => {
 
   it("a real 0 is zero", () => expect(classify([r("2026-10-01", 0)]).kind).toBe("zero"));
 
-  it("shows the latest finished period, skipping an unfinished one and periods without a value", () => {
+  it("shows the latest whole period, skipping a partial one and periods without a value", () => {
     const c = classify([r("2026-09-01", 60), r("2026-10-01", 70), r("2026-11-01", null, { partial: true })]);
     expect(c).toMatchObject({ kind: "value", row: { period_start: "2026-10-01", value: 70 } });
     expect(classify([r("2026-10-01", 70), r("2026-11-01", 0, { partial: true })]).row.value).toBe(70);
   });
 
-  it("falls back to the unfinished period when it is the only one with a value", () => {
+  it("falls back to the partial period when it is the only one with a value", () => {
     expect(classify([r("2026-11-01", 5, { partial: true })]).row.value).toBe(5);
   });
 });

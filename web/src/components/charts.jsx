@@ -88,7 +88,7 @@ function Trend({ item }) {
           {
             label, data: rows.map((r) => r.value), borderColor: PALETTE[0], backgroundColor: "rgba(37,99,235,.12)",
             fill: true, tension: 0.25, spanGaps: false, pointRadius: 3,
-            // the line into an unfinished period is dashed: its number is still growing
+            // the line into a partial period (unfinished, or cut by the range) is dashed
             segment: { borderDash: (c) => (rows[c.p1DataIndex]?.partial ? [5, 4] : undefined) },
           },
           ...(target !== undefined
