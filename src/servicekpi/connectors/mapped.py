@@ -29,14 +29,12 @@ from ..ingest.load import Batch
 from ..model import TABLES
 from . import ConnectorError, Converted
 from .mapping_config import ColumnSpec, FileSpec, Mapping, TableSpec, load
-from .mapping_values import (Invalid, evaluate, localize, number_text, parse_clock, parse_duration, parse_time,
-                             refs, show_time)
+from .mapping_rows import TEMPLATE, Maker
+from .mapping_values import refs
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
-TEMPLATE = re.compile(r"\{([^{}]+)\}")
 CHUNK = 100_000
 SHOW = 5
-UNSET = object()
 
 
 def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None,
@@ -98,17 +96,13 @@ def _stream(run: Run, readers: list, notes: list[str], total: int) -> Iterator[B
     for f, spec, header, rows in readers:
         size = f.stat().st_size
         try:
-            for _ in run.file(f, spec, header, rows):
-                for b in run.take():
-                    b.done_bytes, b.total_bytes = done + min(run.read, size), total
-                    yield b
+            for b in run.file(f, spec, header, rows):
+                b.done_bytes, b.total_bytes = done + min(run.read, size), total
+                yield b
         except ConnectorError as e:
             # found half-way (a CSV syntax error): the chunks already imported cannot be recalled; the rows
             # read so far go in, the rest of the file does not, and the Error note makes --strict roll back
             notes.append(f"Error: {e} (the rows before it are imported, the rest of the file is not)")
-        for b in run.take(last=True):
-            b.done_bytes, b.total_bytes = done + size, total
-            yield b
         done += size
     notes += run.notes()
 
@@ -272,8 +266,6 @@ class Run:
     def __init__(self, m: Mapping, chunk: int | None = None):
         self.m = m
         self.chunk = chunk or CHUNK
-        self.pending: dict[tuple, tuple[dict[str, list], list[int], str, str]] = {}
-        self.ready = False  # a table's chunk is full
         self.read = 0  # bytes of the current file read (progress)
         self.problems: dict[tuple, list] = {}  # (file, where, reason) -> [count, examples]
         self.skipped: Counter = Counter()
@@ -320,8 +312,9 @@ class Run:
         if example and len(entry[1]) < SHOW:
             entry[1].append(example)
 
-    def file(self, f: Path, spec: FileSpec, header: list[str], rows: Iterator) -> Iterator[None]:
-        """Converts the file's rows; yields whenever chunks are ready (run.take())."""
+    def file(self, f: Path, spec: FileSpec, header: list[str], rows: Iterator) -> Iterator[Batch]:
+        """Converts the file's rows a block of `chunk` rows at a time: one Batch per table and block, in the
+        tables' dependency order (a message never goes in before the ticket made from the same row)."""
         index: dict[str, int] = {}
         for i, h in enumerate(header):
             index.setdefault(h, i)
@@ -329,57 +322,25 @@ class Run:
         for i, h in enumerate(header):
             by_norm.setdefault(_norm(h), i)
         tz = spec.timezone or self.m.timezone
-        tables = [(n, t, [index.get(w) for w in t.when_present], Maker(self, f.name, spec, tz, t))
-                  for n, t in enumerate(spec.tables)]
-        keys = [(str(f), n) for n in range(len(spec.tables))]
-        count = 0
-        try:
-            for line, kind, cells in rows:
-                count += 1
-
-                def get(name: str, bare: bool = False) -> str | None:
-                    i = index.get(name)
-                    if i is None and bare:
-                        i = by_norm.get(_norm(name))
-                    v = cells[i].strip() if i is not None and i < len(cells) else ""
-                    return v or None
-                for n, t, present, maker in tables:
-                    if any(i is None or i >= len(cells) or not cells[i].strip() for i in present):
-                        self.skipped[(f.name, t.table, tuple(t.when_present))] += 1
-                        continue
-                    self.add(keys[n], t, line, kind, maker.make(line, get))
-                if self.ready:
-                    self.read = _position(rows)
-                    yield
-        finally:
-            self.count[f.name] += count
-            POSITION.pop(id(rows), None)
-        self.read = _position(rows)
-
-    def add(self, key: tuple, t: TableSpec, line: int, kind: str, values: dict) -> None:
-        if key not in self.pending:
-            self.pending[key] = ({c.target: [] for c in t.columns}, [], kind, t.table)
-        cols, lines, _, _ = self.pending[key]
-        for c, vals in cols.items():
-            vals.append(values.get(c))
-        lines.append(line)
-        if len(lines) >= self.chunk:
-            self.ready = True
-
-    def take(self, last: bool = False) -> list[Batch]:
-        """The chunks to import now: when one table's chunk is full, every pending table's rows, in the tables'
-        dependency order (a message never goes in before the ticket of its file; last: the rest)."""
-        if not (self.ready or last):
-            return []
         order = list(TABLES)
-        out = []
-        for key in sorted(self.pending, key=lambda k: order.index(self.pending[k][3])
-                          if self.pending[k][3] in TABLES else -1):
-            cols, lines, kind, table = self.pending.pop(key)
-            out.append(Batch(table, key[0], pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()}),
-                             pa.array(lines, pa.int64()), kind))
-        self.ready = False
-        return out
+        makers = sorted((Maker(self, f, spec, tz, t, index, by_norm) for t in spec.tables),
+                        key=lambda mk: order.index(mk.t.table) if mk.t.table in TABLES else -1)
+        block: list = []
+        try:
+            for item in rows:
+                block.append(item)
+                if len(block) >= self.chunk:
+                    self.read = _position(rows)
+                    self.count[f.name] += len(block)
+                    for mk in makers:
+                        yield from mk.block(block)
+                    block = []
+        finally:
+            POSITION.pop(id(rows), None)
+        if block:
+            self.count[f.name] += len(block)
+            for mk in makers:
+                yield from mk.block(block)
 
     def notes(self) -> list[str]:
         out = []
@@ -391,183 +352,3 @@ class Run:
                 if examples else ""
             out.append(f"{file}: {where}: {reason} -- {n} value(s){ex}" if examples else f"{file}: {reason}")
         return out
-
-
-class Maker:
-    """Makes the rows of one table from one file: the column order and a cache of converted values, shared
-    by the rows (a value map, a duration or a date format gives the same result for the same text)."""
-
-    def __init__(self, run: Run, file: str, spec: FileSpec, tz: str | None, t: TableSpec):
-        self.run, self.file, self.spec, self.tz, self.t = run, file, spec, tz, t
-        self.columns = sorted(t.columns, key=lambda c: c.kind == "expr")  # expressions after what they use
-        self.cache: dict[tuple[str, str], tuple] = {}
-
-    def make(self, line: int, get) -> dict:
-        if len(self.cache) > 200_000:  # bounded: a column of unique values (ids) gains nothing from it
-            self.cache.clear()
-        return Row(self.run, self.file, line, self.spec, self.tz, get, self.cache).make(self.columns)
-
-
-class Row:
-    """One source row made into one canonical row of one table."""
-
-    def __init__(self, run: Run, file: str, line: int, spec: FileSpec, tz: str | None, get,
-                 cache: dict | None = None):
-        self.run, self.file, self.line, self.spec, self.tz, self.get = run, file, line, spec, tz, get
-        self.internal: dict[str, object] = {}
-        self.cache = {} if cache is None else cache
-
-    def make(self, columns: list[ColumnSpec]) -> dict:
-        out = {}
-        for c in columns:
-            try:
-                out[c.target] = self.value(c)
-            except Invalid as e:
-                raw = self.raw_of(c)
-                self.note(c, str(e), raw)
-                # passed on as it is: the import quarantines the row, located, with this value
-                out[c.target] = raw if raw is not None else f"({c.source}: {e})"
-                self.internal[c.target] = e
-        return out
-
-    def note(self, c: ColumnSpec, reason: str, raw: str | None) -> None:
-        self.run.problem(self.file, c.where, reason,
-                         f"line {self.line} '{raw}'" if raw is not None else f"line {self.line}")
-
-    def raw_of(self, c: ColumnSpec) -> str | None:
-        if c.kind == "column":
-            return self.get(c.source)
-        if c.kind == "date":
-            d, t = self.get(c.source), (self.get(c.time) if c.time else None)
-            return f"{d} {t}" if d and t else d
-        return None
-
-    def when_ok(self, c: ColumnSpec) -> bool:
-        w = c.when
-        v = self.get(w.column)
-        if w.values is None:
-            hit = v is not None
-        else:
-            hit = (v or "").casefold() in w.values
-        return hit != w.negate
-
-    def value(self, c: ColumnSpec) -> str | None:
-        if c.when and not self.when_ok(c):
-            self.internal[c.target] = None
-            return None
-        if c.kind == "expr":
-            return self.expr(c)
-        if c.kind == "date":
-            return self.date(c)
-        if c.kind == "value":
-            raw = c.value
-        elif c.kind == "template":
-            parts = {name: str(self.line) if name == "_line" else self.get(name)
-                     for name in TEMPLATE.findall(c.source)}
-            raw = None if any(v is None for v in parts.values()) else \
-                TEMPLATE.sub(lambda m: parts[m.group(1)], c.source)
-        else:
-            raw = self.get(c.source)
-        if raw is None:
-            raw = c.default
-            if raw is None:
-                self.internal[c.target] = None
-                return None
-        elif c.map is not None:
-            key = raw.strip().casefold()
-            if key in c.map:
-                raw = c.map[key]
-            elif c.other is not None:
-                raw = c.other
-            else:
-                self.note(c, "not in the map (passed on as they are)", raw)
-            if raw is None:
-                self.internal[c.target] = None
-                return None
-        return self.typed(c, raw)
-
-    def typed(self, c: ColumnSpec, raw: str) -> str:
-        key = (c.target, raw)
-        hit = self.cache.get(key)
-        if hit is None:
-            try:
-                text = self._typed(c, raw)
-                hit = self.cache[key] = (text, self.internal.get(c.target, UNSET), None)
-            except Invalid as e:
-                hit = self.cache[key] = (None, UNSET, str(e))
-        if hit[2] is not None:
-            raise Invalid(hit[2])
-        if hit[1] is not UNSET:
-            self.internal[c.target] = hit[1]
-        return hit[0]
-
-    def _typed(self, c: ColumnSpec, raw: str) -> str:
-        self.internal.pop(c.target, None)
-        if c.type in ("timestamp", "date"):
-            formats = c.formats or self.spec.date_format
-            try:
-                t = localize(parse_time(raw, formats), self.tz)
-            except Invalid:
-                if formats or self.tz:
-                    raise
-                self.internal[c.target] = None  # left to the import's own ISO 8601 reading
-                return raw
-            self.internal[c.target] = t
-            return show_time(t, date_only=c.type == "date")
-        if c.duration:
-            secs = parse_duration(raw, c.duration)
-            self.internal[c.target] = secs
-            return number_text(secs)
-        if c.type in ("number", "integer"):
-            try:
-                self.internal[c.target] = float(raw)
-            except ValueError:
-                self.internal[c.target] = None
-        return raw
-
-    def date(self, c: ColumnSpec) -> str | None:
-        d = self.get(c.source)
-        clock = self.get(c.time) if c.time else None
-        if d is None:
-            self.internal[c.target] = None
-            return None
-        formats = c.formats or self.spec.date_format
-        t = parse_time(d, formats)
-        if clock is not None:
-            t = t.replace(hour=0, minute=0, second=0, microsecond=0) + parse_clock(clock, c.time_format)
-        t = localize(t, self.tz)
-        self.internal[c.target] = t
-        return show_time(t, date_only=c.type == "date")
-
-    def lookup(self, name: str, bracket: bool):
-        if not bracket and name in self.internal:
-            v = self.internal[name]
-            if isinstance(v, Invalid):
-                raise Invalid(f"uses {name}, which is invalid on this line")
-            return v
-        raw = self.get(name, bare=not bracket)
-        if raw is None:
-            return None
-        try:
-            return float(raw)
-        except ValueError:
-            pass
-        try:
-            return localize(parse_time(raw, self.spec.date_format), self.tz)
-        except Invalid:
-            raise Invalid(f"[{name}] '{raw}' is neither a number nor a time") from None
-
-    def expr(self, c: ColumnSpec) -> str | None:
-        v = evaluate(c.expr, self.lookup)
-        self.internal[c.target] = v
-        if v is None:
-            return None
-        if c.type in ("timestamp", "date"):
-            if not isinstance(v, dt.datetime):
-                raise Invalid("gives a number, not a time")
-            return show_time(v, date_only=c.type == "date")
-        if isinstance(v, dt.datetime):
-            if c.type in ("number", "integer"):
-                raise Invalid("gives a time, not a number")
-            return show_time(v)
-        return number_text(v)
