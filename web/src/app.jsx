@@ -103,7 +103,9 @@ function SignIn({ onDone }) {
           <LangSwitch />
         </header>
         <h2>{t("signin.title")}</h2>
-        <p>{t("signin.intro")}</p>
+        <p>
+          {t("signin.intro")} <code>servicekpi token create --role manager</code>
+        </p>
         <label>
           {t("signin.token")}
           <input id="token" type="password" value={token} onInput={(e) => setToken(e.currentTarget.value)} required />
