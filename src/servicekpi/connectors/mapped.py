@@ -326,6 +326,7 @@ class Run:
         makers = sorted((Maker(self, f, spec, tz, t, index, by_norm) for t in spec.tables),
                         key=lambda mk: order.index(mk.t.table) if mk.t.table in TABLES else -1)
         block: list = []
+        stop = None
         try:
             for item in rows:
                 block.append(item)
@@ -335,12 +336,16 @@ class Run:
                     for mk in makers:
                         yield from mk.block(block)
                     block = []
+        except ConnectorError as e:  # a CSV syntax error half-way: the rows before it still go in
+            stop = e
         finally:
             POSITION.pop(id(rows), None)
         if block:
             self.count[f.name] += len(block)
             for mk in makers:
                 yield from mk.block(block)
+        if stop is not None:
+            raise stop
 
     def notes(self) -> list[str]:
         out = []
