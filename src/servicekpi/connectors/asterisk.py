@@ -8,9 +8,15 @@ Two inputs, detected from the first line of each file:
 PATH is one file or a folder (rotated logs: queue_log, queue_log.1, ...); the files of a folder are read
 as one log, in the order of their first event.
 
+Streaming: convert() returns at once; the log is read as the import consumes the batches, and each call
+(or session) is emitted once, in a chunk of CHUNK rows, when its ending event is read. Only the calls and
+sessions still open are held in memory. The table export is the exception: its rows may come in any order,
+so it is read whole and sorted first (memory grows with its size).
+
 Times: an epoch (the raw log, or a numeric `time` column) is UTC by definition and is written with `Z`.
 A datetime string without an offset (the table export, e.g. `2026-10-01 09:15:02.123456`) is passed on
-as it is, so the import reads it in --source-tz (default UTC); one with an offset is absolute.
+as it is, so the import reads it in --source-tz, else the workspace time zone; one with an offset is
+absolute.
 
 Event data layouts (Asterisk's queue_log documentation and app_queue.c):
   ENTERQUEUE(url|callerid)               CONNECT(holdtime|bridgedchanneluniqueid|ringtime)

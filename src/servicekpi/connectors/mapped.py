@@ -10,7 +10,13 @@ out on purpose (`when_present`) is counted in the notes.
 
 Times: a format with an offset (%z, epoch, ISO with Z/+hh:mm) is absolute. A naive time is read in the
 file's `timezone`, else the mapping's `timezone` (written out as UTC); with neither it stays naive and the
-import reads it in --source-tz (default UTC).
+import reads it in --source-tz, else the workspace time zone.
+
+Streaming: convert() checks the mapping, each file's header and (for a CSV) that the whole file decodes,
+then returns; rows are read and converted a block of CHUNK rows at a time as the import consumes the
+batches (mapping_rows.py). An undecodable file is thus still rejected whole, before any of its rows; a
+CSV syntax error found half-way (a field over the csv module's limit) cannot recall the chunks already
+imported: the rows before it go in and an Error note says where the file stopped (--strict rolls back).
 """
 from __future__ import annotations
 
