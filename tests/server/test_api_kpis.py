@@ -213,7 +213,7 @@ def test_spikes_answer(srv):
     assert r.json()["spikes"] == [] and r.json()["dim"] == "category"
 
 
-@pytest.mark.parametrize("fmt,magic", [("html", b"<!"), ("xlsx", b"PK")])
+@pytest.mark.parametrize("fmt,magic", [("html", b"<!"), ("xlsx", b"PK"), ("pdf", b"%P")])
 def test_viewer_downloads_reports(srv, fmt, magic):
     r = get(srv, f"/api/reports/2026-11.{fmt}", lang="ro")
     assert r.status_code == 200, r.text[:300]

@@ -101,3 +101,26 @@ def test_security_headers(srv):
     r = srv.client.get("/api/kpis", headers=bearer(srv.tokens["viewer"]))
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+
+
+def test_dashboard_serves_the_built_app_and_its_client_side_paths(tmp_path):
+    from api_support import build_store
+    from servicekpi.server.app import create_app
+    static = tmp_path / "static"
+    (static / "assets").mkdir(parents=True)
+    (static / "index.html").write_text("<!doctype html><title>servicekpi</title>", encoding="utf-8")
+    (static / "assets" / "app.js").write_text("console.log(1)", encoding="utf-8")
+    ws = build_store(tmp_path)
+    with TestClient(create_app(ws.db, static_dir=static)) as client:
+        check_dashboard(client)
+
+
+def check_dashboard(client):
+    home = client.get("/")
+    assert home.status_code == 200 and "<title>servicekpi</title>" in home.text
+    assert "default-src 'self'" in home.headers["content-security-policy"]
+    assert client.get("/assets/app.js").text == "console.log(1)"
+    assert "<title>servicekpi</title>" in client.get("/view/kpis").text  # a client-side route
+    shaped(client.get("/assets/missing.js"), 404)
+    shaped(client.post("/"), 405)
+    shaped(client.get("/api/kpis/x/y/z"), 404)
