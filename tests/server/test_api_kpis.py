@@ -22,6 +22,8 @@ CLI_QUERIES = [
     ["resolution_rate", "--by", "month", "--dim", "team", "--dim", "channel"],
     ["ticket_volume", "csat", "--by", "quarter", "--where", "channel=EMAIL"],
     ["backlog", "--by", "day", "--from", "2026-10-30", "--to", "2026-11-02"],
+    ["first_response_time", "--option", "hours=business", "--by", "month"],
+    ["sla_first_response_met", "--dim", "agent_id"],
 ]
 FLAGS = {"--by": "by", "--dim": "dim", "--where": "where", "--from": "from", "--to": "to", "--option": "option",
          "--tz": "tz", "--as-of": "as_of"}
@@ -51,9 +53,10 @@ def pair(tmp_path_factory):
 def test_kpi_rows_equal_the_cli_json(pair, i):
     client, secrets, expected = pair
     ids, params = api_params(CLI_QUERIES[i])
-    r = client.get(f"/api/kpis/{ids}", params=params, headers=bearer(secrets["viewer"]))
-    assert r.status_code == 200, r.text
-    assert r.json() == expected[i]
+    for _ in range(2):  # the second time through a pooled engine's compiled-SQL cache
+        r = client.get(f"/api/kpis/{ids}", params=params, headers=bearer(secrets["viewer"]))
+        assert r.status_code == 200, r.text
+        assert r.json() == expected[i]
     assert expected[i], "the CLI answered rows"
 
 
