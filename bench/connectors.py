@@ -163,13 +163,47 @@ def measure(label: str, args: list[str], rows: int) -> dict:
     return info
 
 
+CONSUME = """
+import sys
+from pathlib import Path
+from servicekpi.connectors import convert
+c = convert(sys.argv[1], Path(sys.argv[2]), mapping=Path(sys.argv[3]) if len(sys.argv) > 3 else None)
+n = sum(b.data.num_rows for b in c.batches)
+print(f"converted {n} rows")
+"""
+
+
+def convert_only(label: str, args: list[str], rows: int) -> dict:
+    """The connector alone (its batches consumed and dropped, no store): its own memory."""
+    r = subprocess.run([sys.executable, "-c", WRAP, sys.executable, "-c", CONSUME, *args],
+                       capture_output=True, text=True)
+    info = json.loads(r.stdout.strip().splitlines()[-1])
+    if info["rc"]:
+        sys.stderr.write(info["stderr"])
+        raise SystemExit(f"{label}: convert failed (exit {info['rc']})")
+    info.update(label=label, rows=rows, rows_per_s=rows / info["seconds"])
+    print(f"{label:28s} {rows:>11,} rows {info['seconds']:8.1f} s {info['rows_per_s']:>10,.0f} rows/s "
+          f"peak RSS {info['peak_rss_mb']:7.0f} MB  (connector only, no store)", flush=True)
+    return info
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of 1 GB / 5M rows (0.25 on a busy machine)")
     ap.add_argument("--steps", default="", help="smaller fractions of --scale to show memory growth, e.g. 0.25")
+    ap.add_argument("--only", default="", help="convert-only runs of the files already generated: asterisk, csv")
     a = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     fractions = [float(x) for x in a.steps.split(",") if x] + [1.0]
+    if a.only:
+        for frac in fractions:
+            scale = a.scale * frac
+            if a.only == "asterisk":
+                convert_only(f"asterisk convert x{scale:g}", ["asterisk", str(OUT / f"queue_log_{scale:g}")], 0)
+            else:
+                n = int(scale * 5_000_000)
+                convert_only(f"csv convert x{scale:g}", ["csv", str(OUT / f"call_center_{n}.csv"), str(MAPPING)], n)
+        return
     results = []
     for frac in fractions:
         scale = a.scale * frac
@@ -184,6 +218,8 @@ def main() -> None:
         mb = log.stat().st_size / 1e6
         base = measure(f"canonical calls x{scale:g}", [str(canon), "--table", "calls"], calls)
         ast = measure(f"asterisk x{scale:g}", [str(log), "--source", "asterisk"], calls)
+        results.append(dict(convert_only(f"asterisk convert x{scale:g}", ["asterisk", str(log)], calls),
+                            scale=scale))
         print(f"  queue_log {mb:,.0f} MB, {lines:,} lines: {lines / ast['seconds']:,.0f} lines/s, "
               f"{mb / ast['seconds']:.1f} MB/s; asterisk / canonical time = {ast['seconds'] / base['seconds']:.2f}",
               flush=True)
@@ -195,6 +231,7 @@ def main() -> None:
             print(f"generated {cc.name}: {cc.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - t:.0f} s",
                   flush=True)
         m = measure(f"csv mapping x{scale:g}", [str(cc), "--source", "csv", "--mapping", str(MAPPING)], n)
+        results.append(dict(convert_only(f"csv convert x{scale:g}", ["csv", str(cc), str(MAPPING)], n), scale=scale))
         print(f"  csv mapping / canonical time per row = "
               f"{(m['seconds'] / n) / (base['seconds'] / calls):.2f}", flush=True)
         results += [dict(r, scale=scale) for r in (base, ast, m)]

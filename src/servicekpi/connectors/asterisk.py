@@ -57,6 +57,7 @@ RANK = {"ENTERQUEUE": 0, "RINGNOANSWER": 1, "CONNECT": 2}
 WAIT_TOLERANCE = 1  # seconds: the log's second-resolution timestamps vs Asterisk's own holdtime
 SHOW = 10  # how many located examples a note lists
 CHUNK = 100_000
+VISIT_WINDOW = 86_400  # seconds of log time a finished call's visit count is kept (to number a re-entry)
 
 CALL_COLS = ["call_id", "entered_at", "answered_at", "ended_at", "outcome", "queue", "agent_id", "talk_seconds"]
 SESSION_COLS = ["agent_id", "login_at", "logout_at", "queue"]
@@ -312,17 +313,24 @@ def _fmt(x: float) -> str:
 class Reader:
     def __init__(self, chunk: int | None = None):
         self.open: dict[str, Call] = {}
+        # visits per callid:queue (a re-entry is #2, ...), in two generations of VISIT_WINDOW seconds of log
+        # time: a caller that left a queue more than a window or two ago is forgotten (bounded memory)
         self.visits: Counter = Counter()
+        self.old_visits: Counter = Counter()
+        self.generation: float | None = None
         self.sessions: dict[str, Session] = {}
         self.rows = Rows(chunk)
         self.read = 0  # characters of the current file read so far (for the progress bar)
         self.counts: Counter = Counter()
         self.unknown: dict[str, list] = {}
-        self.problems: dict[str, list[str]] = {}
+        self.problems: dict[str, list] = {}  # kind -> [count, the first SHOW texts]
         self.skipped: list[str] = []
 
     def problem(self, kind: str, text: str) -> None:
-        self.problems.setdefault(kind, []).append(text)
+        entry = self.problems.setdefault(kind, [0, []])
+        entry[0] += 1
+        if len(entry[1]) < SHOW:
+            entry[1].append(text)
 
     # ---- events ------------------------------------------------------------------------
     def feed(self, ev: Event) -> None:
@@ -356,11 +364,15 @@ class Reader:
 
     def key(self, ev: Event) -> str:
         base = f"{ev.callid}:{ev.queue}"
-        n = self.visits[base]
+        n = self.visits.get(base) or self.old_visits.get(base, 0)
         return base if n <= 1 else f"{base}#{n}"
 
     def enter(self, ev: Event) -> None:
         base = f"{ev.callid}:{ev.queue}"
+        if ev.secs is not None and (self.generation is None or ev.secs - self.generation > VISIT_WINDOW):
+            self.new_generation(ev.secs)
+        if base not in self.visits and base in self.old_visits:
+            self.visits[base] = self.old_visits.pop(base)
         if base in self.open or f"{base}#{self.visits[base]}" in self.open:
             old = self.open.pop(self.key(ev))
             self.problem("reentered", f"{old.key} (line {old.entered.line}) entered again at line {ev.line} "
@@ -371,6 +383,14 @@ class Reader:
         if ev.secs is None:
             call.bad_line = (ev.source, ev.line)
         self.open[k] = call
+
+    def new_generation(self, secs: float) -> None:
+        """Forget the visits of the generation before last, keeping those of the calls still open."""
+        keep = {f"{c.first.callid}:{c.first.queue}" for c in self.open.values()}
+        self.old_visits = Counter({b: n for b, n in self.old_visits.items() if b in keep})
+        self.old_visits.update(self.visits)
+        self.visits = Counter()
+        self.generation = secs
 
     def find(self, ev: Event) -> Call | None:
         call = self.open.get(self.key(ev))
@@ -510,8 +530,9 @@ class Reader:
             "odd": "unanswered ending(s) after CONNECT (kept as answered)",
             "fields": "event(s) missing fields",
         }
-        for kind, items in self.problems.items():
-            notes.append(f"{len(items)} {text[kind]}: {_list(items)}")
+        for kind, (n, shown) in self.problems.items():
+            more = f" (+{n - len(shown)} more)" if n > len(shown) else ""
+            notes.append(f"{n} {text[kind]}: {'; '.join(shown)}{more}")
         return notes
 
 
