@@ -236,3 +236,25 @@ def test_csv_syntax_error_half_way_keeps_the_rows_before_it(ws, tmp_path, monkey
     r = run(strict, "import", str(f), "--source", "csv", "--mapping", str(m), "--strict")
     assert r.exit_code == 1
     assert said(r.stderr, "--strict: nothing was stored")
+
+
+def test_asterisk_re_entry_counts_kept_for_a_window_of_log_time(tmp_path, monkeypatch):
+    """Re-entries are numbered from visit counts kept for one to two VISIT_WINDOWs of log time (bounded
+    memory); here the window is 100 s. A re-enters 150 s after its first visit: #2. Y is open across
+    two windows and keeps its count."""
+    monkeypatch.setattr(asterisk, "VISIT_WINDOW", 100)
+    log = tmp_path / "queue_log"
+    log.write_text(
+        "1790845800|A|sales|NONE|ENTERQUEUE||5550001|1\n"
+        "1790845810|A|sales|NONE|ABANDON|1|1|10\n"
+        "1790845820|Y|sales|NONE|ENTERQUEUE||5550009|1\n"
+        "1790845950|X|sales|NONE|ENTERQUEUE||5550002|1\n"   # a new window
+        "1790845960|A|sales|NONE|ENTERQUEUE||5550001|1\n"   # A again, 150 s later: the second offer
+        "1790845970|A|sales|NONE|ABANDON|1|1|10\n"
+        "1790846100|Z|sales|NONE|ENTERQUEUE||5550003|1\n"   # another window
+        "1790846250|W|sales|NONE|ENTERQUEUE||5550004|1\n"   # and another
+        "1790846260|Y|sales|Agent/1001|CONNECT|440|Y1|3\n"
+        "1790846300|Y|sales|Agent/1001|COMPLETEAGENT|440|40|1\n")
+    conv = asterisk.convert(log, chunk=1)
+    got = [dict(r[2])["call_id"] for r in table_rows(conv.batches)["calls"]]
+    assert got == ["A:sales", "Y:sales", "A:sales#2"]  # by first line
