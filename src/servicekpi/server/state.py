@@ -3,7 +3,8 @@
 DuckDB lets one process hold a store file for writing. The server opens it once; every write
 (ingest, tokens, sessions) runs on one writer cursor under a lock, inside a transaction, and
 queries run concurrently on their own cursors (con.cursor()), each inside a read transaction,
-so a query sees each batch whole or not at all. There is no result cache; the engine's compiled
+so a query sees each batch whole or not at all. KPI answers are kept in a result cache (cache.py)
+keyed by the write generation, which every write bumps (and clears the cache); the engine's compiled
 SQL cache is keyed by the import stamps, which every ingest changes."""
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from .. import store
 from ..config import Config
 from ..engine import Engine
 from . import tokens
+from .cache import ResultCache
 from .errors import ApiError
 
 
 class State:
-    def __init__(self, db_path: Path, cfg: Config, pool_size: int = 4, max_body: int = 10 * 1024 * 1024):
+    def __init__(self, db_path: Path, cfg: Config, pool_size: int = 4, max_body: int = 10 * 1024 * 1024,
+                 cache_entries: int = 512):
         self.db_path = Path(db_path)
         self.cfg = cfg
         self.max_body = max_body
@@ -29,6 +32,7 @@ class State:
         self.write_lock = threading.Lock()
         self._tokens: list | None = None
         self._generation = 0  # bumped by every write: a cache filled before it is not kept
+        self.results = ResultCache(cache_entries)
         self.closed = True
         self.open()
 
@@ -42,6 +46,8 @@ class State:
         self._pool: queue.LifoQueue = queue.LifoQueue()
         self._made = 0
         self._tokens = None
+        self._generation += 1  # a store opened again may have changed meanwhile
+        self.results.clear()
         self.closed = False
 
     def cursor(self):
@@ -65,6 +71,7 @@ class State:
             finally:
                 self._generation += 1
                 self._tokens = None
+                self.results.clear()
             return result
 
     # -- reads -------------------------------------------------------------------
@@ -95,6 +102,11 @@ class State:
                 eng.con.execute("ROLLBACK")  # read-only: nothing to keep
             finally:
                 self._pool.put(eng)
+
+    def cached(self, key: tuple, compute) -> bytes:
+        """compute() (JSON bytes) through the result cache; key from cache.key (who asks included)."""
+        generation = self._generation  # read before compute() opens its snapshot
+        return self.results.get((generation, *key), compute, lambda: self._generation)
 
     @contextmanager
     def reader(self):

@@ -4,13 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import List, Optional
 
-from fastapi import APIRouter, Query as Q, Request
+from fastapi import APIRouter, Query as Q, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from ...catalog import LANGS, text
 from ...engine import UsageError
 from ...sources import Sources
 from ...store import imported_tables
-from .. import query as qry
+from .. import cache, query as qry
 from ..auth import allow, roles_extra
 from ..errors import ApiError
 from ..tokens import Identity
@@ -72,13 +74,22 @@ def kpi(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] 
         ident: Identity = allow("read")):
     """Exactly the rows `servicekpi kpi ID --format json` prints for the same query (a JSON array)."""
     q = _query(request, _ids(kpi_id), by, dim, from_, to, where, option, tz, as_of)
-    with request.app.state.sk.engine() as eng:
-        qry.check_ids(eng, q.kpis)
-        qry.restrict(eng, q, ident)
-        try:
-            return eng.evaluate(q)
-        except (UsageError, ValueError) as e:
-            raise qry.usage(e) from None
+    sk = request.app.state.sk
+
+    def compute() -> bytes:
+        with sk.engine() as eng:
+            qry.check_ids(eng, q.kpis)
+            qry.restrict(eng, q, ident)
+            try:
+                return _json(eng.evaluate(q))
+            except (UsageError, ValueError) as e:
+                raise qry.usage(e) from None
+    return Response(sk.cached(cache.key("kpi", q, ident), compute), media_type="application/json")
+
+
+def _json(value) -> bytes:
+    """The bytes FastAPI would send for value (what the result cache keeps)."""
+    return JSONResponse(jsonable_encoder(value)).body
 
 
 @router.get("/kpis/{kpi_id}/rows", openapi_extra=roles_extra("read"), summary="The records behind a KPI",
@@ -92,14 +103,18 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
     q = _query(request, [kpi_id], by, dim, from_, to, where, option, tz, as_of)
     if within is not None:
         q.options["within"] = within
-    with request.app.state.sk.engine() as eng:
-        qry.check_ids(eng, q.kpis)
-        qry.restrict(eng, q, ident)
-        try:
-            records, total = eng.rows(q, limit, offset)
-        except (UsageError, ValueError) as e:
-            raise qry.usage(e) from None
-    return {"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records}
+    sk = request.app.state.sk
+
+    def compute() -> bytes:
+        with sk.engine() as eng:
+            qry.check_ids(eng, q.kpis)
+            qry.restrict(eng, q, ident)
+            try:
+                records, total = eng.rows(q, limit, offset)
+            except (UsageError, ValueError) as e:
+                raise qry.usage(e) from None
+        return _json({"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records})
+    return Response(sk.cached(cache.key("rows", q, ident, limit, offset), compute), media_type="application/json")
 
 
 @router.get("/dims", openapi_extra=roles_extra("read"), summary="Filter values for the dashboard")
