@@ -29,12 +29,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-import pyarrow as pa
-
 from ..ingest.load import Batch
 from ..model import TABLES
 from . import ConnectorError, Converted
-from .mapping_config import ColumnSpec, FileSpec, Mapping, TableSpec, load
+from .mapping_config import FileSpec, Mapping, load
 from .mapping_rows import TEMPLATE, Maker
 from .mapping_values import refs
 

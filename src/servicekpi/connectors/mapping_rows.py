@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -82,10 +83,12 @@ class Maker:
             lists = [lines if n == "_line" else got.setdefault(n, self.cells(block, n)) for n in names]
             memo: dict[tuple, tuple] = {}
             out, ins = [], []
+            fast = self.date_parts(c) if c.kind == "date" and not c.when and c.time != c.source else None
             for r, key in enumerate(zip(*lists) if lists else [()] * len(block)):
                 hit = memo.get(key)
                 if hit is None:
-                    hit = memo[key] = self.probe(c, dict(zip(names, key)), lines[r])
+                    hit = memo[key] = (fast and self.fast_date(c, fast, key)) or \
+                        self.probe(c, dict(zip(names, key)), lines[r])
                 out.append(hit[0])
                 ins.append(hit[1])
                 for reason, raw in hit[2]:
@@ -106,6 +109,40 @@ class Maker:
                     columns[c.target].append(vals[c.target])
         data = pa.table({c.target: pa.array(columns[c.target], pa.string()) for c in self.t.columns})
         yield Batch(self.t.table, str(self.f), data, pa.array(lines, pa.int64()), block[0][1])
+
+    def date_parts(self, c: ColumnSpec) -> tuple[dict, dict, ZoneInfo | None]:
+        """Caches of a date column for the block: date text -> datetime, clock text -> timedelta."""
+        return {}, {}, ZoneInfo(self.tz) if self.tz else None
+
+    def fast_date(self, c: ColumnSpec, parts: tuple, key: tuple) -> tuple | None:
+        """Row.date without its per-row overhead; None (-> Row.date, with its notes) for an empty or unreadable
+        date or clock, an aware date, or a wall time skipped by a DST change."""
+        dates, clocks, zone = parts
+        d, clock = key[0], key[1] if c.time else None
+        if d is None:
+            return None
+        t = dates.get(d)
+        if t is None:
+            try:
+                t = dates[d] = parse_time(d, c.formats or self.spec.date_format)
+            except Invalid:
+                return None
+        if t.tzinfo is not None:
+            return None
+        if clock is not None:
+            step = clocks.get(clock)
+            if step is None:
+                try:
+                    step = clocks[clock] = parse_clock(clock, c.time_format)
+                except Invalid:
+                    return None
+            t = t.replace(hour=0, minute=0, second=0, microsecond=0) + step
+        if zone is not None:  # localize(), without its cache: these wall times are mostly distinct
+            aware = t.replace(tzinfo=zone, fold=0)
+            if aware.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) != t:
+                return None
+            t = aware
+        return show_time(t, date_only=c.type == "date"), t, []
 
     def getter(self, cells: list):
         index, by_norm = self.index, self.by_norm
