@@ -2,10 +2,17 @@
 
 Per ticket: first reply, number of replies, agents among replies, message counts.
 Per reply: the instant its wait started (avg_response_time), or NULL for a follow-up.
+
+Every fact of a ticket depends on that ticket's row and messages only, so an import recomputes
+only the tickets it touched: it collects their ids in the temp table TOUCHED, which refresh(con)
+reads; without that table (after a migration, or refresh(con, ALL)) every ticket is rebuilt.
 """
 from __future__ import annotations
 
 from .store import REPLY_TICKET_COLUMNS
+
+TOUCHED = "touched_tickets"  # the import's touched ticket ids (ingest/load.py fills it)
+ALL = ""  # refresh(con, ALL): every ticket, whatever was collected
 
 ORDERED = """
 CREATE OR REPLACE TEMP TABLE msg_ordered AS
@@ -17,7 +24,7 @@ FROM (
     SELECT ticket_id, sent_at, author, agent_id, coalesce(public, TRUE) AS public,
            row_number() OVER (PARTITION BY ticket_id
                               ORDER BY sent_at, CASE author WHEN 'customer' THEN 0 ELSE 1 END, message_id) AS pos
-    FROM messages))
+    FROM messages{only}))
 """
 
 REPLIES = """
@@ -58,7 +65,7 @@ WHERE tickets.ticket_id = f.ticket_id
 CLEAR = """
 UPDATE tickets SET has_messages = FALSE, msg_first_response_at = NULL, msg_agent_replies = NULL,
        msg_agents_involved = NULL, msg_customer = NULL, msg_all = NULL
-WHERE has_messages IS DISTINCT FROM FALSE
+WHERE has_messages IS DISTINCT FROM FALSE{only}
   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.ticket_id)
 """
 
@@ -74,10 +81,24 @@ def _has_waits(con) -> bool:
                 .fetchall()[0][0])
 
 
-def refresh(con) -> None:
-    """Recompute every derived fact from the stored messages (inside the caller's transaction)."""
-    con.execute(ORDERED)
-    con.execute("DELETE FROM replies")
+def _exists(con, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                            [table]).fetchall()[0][0])
+
+
+def refresh(con, tickets: str | None = None) -> None:
+    """Recompute the derived facts (inside the caller's transaction): replies, waits, msg_* facts.
+
+    tickets: a table with a ticket_id column: only those tickets are recomputed; ALL: every
+    ticket; None: the tickets in TOUCHED when an import collected them in this connection (those
+    of the rows it inserted or replaced, with the old ticket of a message moved to another), else
+    every ticket (the set is unknown: a migration). The result is the same either way."""
+    if tickets is None:
+        tickets = TOUCHED if _exists(con, TOUCHED) else ALL
+    subset = f"SELECT DISTINCT ticket_id FROM {tickets}" if tickets else None
+    only = f" WHERE ticket_id IN ({subset})" if subset else ""
+    con.execute(ORDERED.format(only=only))
+    con.execute(f"DELETE FROM replies{only}")
     copied = list(REPLY_TICKET_COLUMNS)
     if _has_column(con, "tickets", "queue"):  # an extra column that picks a business calendar
         copied.append("queue")
@@ -88,9 +109,9 @@ def refresh(con) -> None:
     con.execute(REPLIES.replace("INSERT INTO replies", f"INSERT INTO replies (ticket_id, sent_at, start_at, "
                                 f"reply_agent_id, ordinal, {', '.join(copied)})").format(ticket_columns=columns))
     if _has_waits(con):
-        con.execute("DELETE FROM waits")
+        con.execute(f"DELETE FROM waits{only}")
         con.execute(WAITS.replace("INSERT INTO waits", f"INSERT INTO waits (ticket_id, start_at, replied_at, "
                                   f"{', '.join(copied)})").format(ticket_columns=columns))
     con.execute(FACTS)
-    con.execute(CLEAR)
+    con.execute(CLEAR.format(only=f"\n  AND ticket_id IN ({subset})" if subset else ""))
     con.execute("DROP TABLE msg_ordered")

@@ -16,6 +16,10 @@ from .readers import FileError
 
 
 MEMORY_LIMIT = "3GB"
+# tables whose rows the derived facts are made of, and the temp table of the tickets an import
+# touched in them (derive.refresh recomputes those only)
+DERIVED_FROM = ("tickets", "messages")
+TOUCHED = derive.TOUCHED
 
 
 @dataclass
@@ -128,6 +132,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
         touched: set[str] = set()
         for source, name, error, read in items:
             if progress:
@@ -141,8 +146,9 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
-        if touched & {"tickets", "messages"}:
-            derive.refresh(con)
+        if touched & set(DERIVED_FROM):
+            derive.refresh(con)  # the tickets in TOUCHED
+        con.execute(f"DROP TABLE {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
@@ -268,7 +274,10 @@ def _upsert(con, table: Table, extras: list[str], fr: FileResult) -> None:
     n_valid = con.execute(f"SELECT count(*) FROM {valid}").fetchall()[0][0]
     if not n_valid:
         return
+    touch = table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
     if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
+        if touch:
+            con.execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}")
         con.execute(f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}")
         fr.imported = n_valid
         return
@@ -278,6 +287,11 @@ def _upsert(con, table: Table, extras: list[str], fr: FileResult) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP TABLE matched AS SELECT {keys}, ({same}) AS same
         FROM {valid} v JOIN {table.name} s ON {_key_match('v', 's', table.key)}""")
     existing, unchanged = con.execute("SELECT count(*), count(*) FILTER (WHERE same) FROM matched").fetchall()[0]
+    if touch:  # the tickets of the rows replaced (a message may move to another ticket) and inserted
+        con.execute(f"""INSERT INTO {TOUCHED} SELECT DISTINCT s.ticket_id FROM {table.name} s
+            JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same""")
+        con.execute(f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
+            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""")
     con.execute(f"""DELETE FROM {table.name} s WHERE EXISTS (
         SELECT 1 FROM matched m WHERE NOT m.same AND {_key_match('m', 's', table.key)})""")
     con.execute(f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
@@ -290,8 +304,10 @@ def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "U
     """Import rows already in memory (API ingest, connectors), in the caller's transaction."""
     fr = FileResult(source, table_name)
     lines = pa.array(range(1, data.num_rows + 1), pa.int64())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
     _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz)
-    if table_name in ("tickets", "messages"):
-        derive.refresh(con)
+    if table_name in DERIVED_FROM:
+        derive.refresh(con)  # the tickets in TOUCHED
+    con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     con.execute("DROP TABLE IF EXISTS chk")
     return fr
