@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import pyarrow as pa
+
 from ..ingest.load import Batch
 
 # --source names are part of the contract
@@ -35,6 +37,20 @@ class Converted:
     notes: list[str] = field(default_factory=list)
     calendars: dict | None = None  # business-hours calendars found in the source (config TOML shape)
     source_tz: str | None = None  # zone of times without an offset; None = --source-tz or the workspace's
+
+
+def s(v) -> str | None:
+    """A JSON value as the canonical string (ids stay strings; None/'' stay missing)."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def table(rows: list[dict], columns: list[str]) -> pa.Table:
+    """Rows of canonical strings as an Arrow table with exactly `columns`."""
+    return pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns})
 
 
 def convert(source: str, path: Path | None, mapping: Path | None = None, dsn: str | None = None) -> Converted:

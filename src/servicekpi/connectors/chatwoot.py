@@ -19,10 +19,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
 
 from ..ingest.load import Batch
-from . import ConnectorError, Converted
+from . import ConnectorError, Converted, s, table
 
 # app/models/conversation.rb: enum status { open: 0, resolved: 1, pending: 2, snoozed: 3 }
 STATUS_ENUM = {0: "open", 1: "resolved", 2: "pending", 3: "snoozed"}
@@ -81,16 +80,6 @@ def iso(v) -> str | None:
     return str(v)  # passed through: the engine parses it or quarantines it
 
 
-def s(v) -> str | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
-def table(rows: list[dict], columns: list[str]) -> pa.Table:
-    return pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns})
 
 
 def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None) -> Converted:

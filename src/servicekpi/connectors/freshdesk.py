@@ -19,10 +19,9 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
-import pyarrow as pa
 
 from ..ingest.load import Batch
-from . import ConnectorError, Converted
+from . import ConnectorError, Converted, s, table
 
 # Ticket status codes (Freshdesk API v2, "Ticket properties": 2 Open, 3 Pending, 4 Resolved, 5 Closed).
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
@@ -46,14 +45,6 @@ SURVEY_COLUMNS = ["response_id", "survey", "score", "scale_min", "scale_max", "r
                   "customer_id", "agent_id", "comment"]
 
 
-def s(v) -> str | None:
-    """A JSON value as the canonical string (ids stay strings; None/'' stay missing)."""
-    if v is None or v == "":
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
 
 def read_items(path: Path) -> list[dict]:
     """A saved API answer: an array, pages of arrays, or an object wrapping the array."""
@@ -76,9 +67,6 @@ def flatten(data, path: Path) -> list:
         return [item for page in data for item in page]
     return data
 
-
-def table(rows: list[dict], columns: list[str]) -> pa.Table:
-    return pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in columns})
 
 
 def load_mapping(mapping: Path | None, section: str) -> dict:

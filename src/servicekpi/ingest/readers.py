@@ -154,7 +154,8 @@ def _csv_lines(table: pa.Table) -> pa.Array:
     return pa.array(np.arange(n, dtype=np.int64) + 2 + before)
 
 
-def _cell(v: object) -> str | None:
+def cell(v: object) -> str | None:
+    """A JSON or spreadsheet value as the string the validator parses."""
     if v is None:
         return None
     if isinstance(v, bool):
@@ -177,7 +178,7 @@ def _records(records: list[dict], lines: list[int], kind: str) -> Loaded:
     for r in records:
         clean = {str(k).strip(): v for k, v in r.items()}
         for k in names:
-            cols[k].append(_cell(clean.get(k)))
+            cols[k].append(cell(clean.get(k)))
     table = pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
     return Loaded(table, pa.array(lines, pa.int64()), kind)
 

@@ -8,7 +8,7 @@ import json
 import pyarrow as pa
 
 from ..ingest.load import arrow_ingest
-from ..ingest.readers import FileError
+from ..ingest.readers import FileError, cell
 from ..model import TABLES
 from .errors import ApiError
 from .tokens import Identity
@@ -50,20 +50,10 @@ def parse(body: bytes) -> list[dict]:
     return items
 
 
-def _cell(v):
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)
-    return str(v)
-
-
 def to_arrow(items: list[dict]) -> pa.Table:
     """Every value as text, as a CSV file would give it: the import's validation types it."""
     names = list(dict.fromkeys(k for item in items for k in item))
-    return pa.table({n: pa.array([_cell(item.get(n)) for item in items], pa.string()) for n in names})
+    return pa.table({n: pa.array([cell(item.get(n)) for item in items], pa.string()) for n in names})
 
 
 def check_table(table: str) -> None:
