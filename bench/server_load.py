@@ -8,6 +8,8 @@ loopback port, and for --seconds runs --readers threads asking a month x channel
 batches of new tickets (POST /api/ingest/tickets). It prints p50/p95/p99 latency of each, the
 errors, and checks at the end that every pushed ticket is counted (rows lost = 0). The client
 talks to 127.0.0.1 only. Target (issue 6): p95 <= 300 ms for the query, 0 errors, 0 rows lost.
+It prints the ratio of the read p95 to that target and, with --baseline (an earlier run's --out
+JSON), the ratios baseline / this run of the read and write p50/p95 (above 1: faster now).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from pathlib import Path
 import httpx
 
 ASOF = "2100-01-01T00:00:00Z"
+TARGET_P95_MS = 300
 
 
 def cli(*args: str) -> str:
@@ -58,6 +61,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100, help="tickets per ingest request")
     ap.add_argument("--store", type=Path, help="reuse this store (else generated in a temp folder)")
     ap.add_argument("--engines", type=int, default=4, help="[server] query_engines")
+    ap.add_argument("--out", type=Path, help="also write the result JSON here")
+    ap.add_argument("--server-log", type=Path, help="the server's output (else discarded)")
+    ap.add_argument("--baseline", type=Path, help="an earlier run's --out JSON: print the speed-up ratios")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="servicekpi-load-"))
@@ -75,7 +81,8 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "servicekpi", "serve", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL,
+                              stderr=args.server_log.open("w") if args.server_log else subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while True:
@@ -117,15 +124,17 @@ def main() -> None:
                         (lat["read"].append(time.perf_counter() - t0) if ok
                          else errors.append(f"read: {getattr(r, 'status_code', r)}"))
 
+        run = f"{time.time():.0f}"  # a reused store keeps earlier runs' tickets: new ids each run
+
         def writer_thread(w):
             n = 0
             with httpx.Client(base_url=base, headers=h_write, timeout=60) as c:
                 while time.monotonic() < stop:
-                    rows = [{"ticket_id": f"LOAD-{w}-{n}-{i}", "created_at": f"{last.isoformat()}T12:00:00Z",
+                    rows = [{"ticket_id": f"LOAD-{run}-{w}-{n}-{i}", "created_at": f"{last.isoformat()}T12:00:00Z",
                              "channel": "chat"} for i in range(args.batch)]
                     t0 = time.perf_counter()
                     try:
-                        r = c.post("/api/ingest/tickets", json=rows, headers={"Idempotency-Key": f"load-{w}-{n}"})
+                        r = c.post("/api/ingest/tickets", json=rows, headers={"Idempotency-Key": f"load-{run}-{w}-{n}"})
                         ok = r.status_code == 200 and r.json()["imported"] == args.batch
                     except httpx.HTTPError as e:
                         ok, r = False, e
@@ -134,7 +143,7 @@ def main() -> None:
                             lat["write"].append(time.perf_counter() - t0)
                             pushed[0] += args.batch
                         else:
-                            errors.append(f"write: {getattr(r, 'status_code', r)}")
+                            errors.append(f"write: {getattr(r, 'status_code', r)} {getattr(r, 'text', '')[:200]}")
                     n += 1
 
         threads = [threading.Thread(target=reader) for _ in range(args.readers)]
@@ -154,7 +163,18 @@ def main() -> None:
             "rows_pushed": pushed[0], "rows_lost": before + pushed[0] - after,
             "cpus": os.cpu_count(),
         }
+        p95 = result["read_ms"]["p95"]
+        result["read_p95_vs_target"] = round(p95 / TARGET_P95_MS, 2) if p95 is not None else None
+        if args.baseline:
+            base = json.loads(args.baseline.read_text(encoding="utf-8"))
+            result["baseline"] = str(args.baseline)
+            result["speedup_vs_baseline"] = {
+                f"{kind}_{p}": (round(base[f"{kind}_ms"][p] / result[f"{kind}_ms"][p], 1)
+                                if base[f"{kind}_ms"][p] and result[f"{kind}_ms"][p] else None)
+                for kind in ("read", "write") for p in ("p50", "p95")}
         print(json.dumps(result, indent=2))
+        if args.out:
+            args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     finally:
         server.send_signal(signal.SIGINT)
         try:
