@@ -36,7 +36,7 @@ def test_a_cached_answer_is_served_until_a_write(fresh):
     assert cache.hits == hits + 1
 
 
-def test_a_rejected_or_failed_write_also_invalidates(fresh):
+def test_a_write_of_rejected_rows_also_invalidates(fresh):
     get(fresh, "viewer")
     assert len(fresh.app.state.sk.results) == 1
     r = fresh.client.post("/api/ingest/tickets", headers=bearer(fresh.tokens["ingest"]),
