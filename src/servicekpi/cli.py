@@ -451,12 +451,10 @@ from .scorecard_cli import scorecard_command  # noqa: E402 - it imports this mod
 app.command("scorecard")(scorecard_command)
 
 # feature modules add their own commands: each exposes register(app)
-for _name in ("report_cli", "check_cli", "server_cli", "sync_cli"):
-    try:
-        __import__(f"{__package__}.{_name}", fromlist=["register"]).register(app)
-    except ModuleNotFoundError as _e:  # TODO(integration): import directly once all three have landed
-        if _e.name != f"{__package__}.{_name}":
-            raise
+from . import check_cli, report_cli, server_cli, sync_cli  # noqa: E402 - they import this module's helpers lazily
+
+for _module in (report_cli, check_cli, server_cli, sync_cli):
+    _module.register(app)
 
 
 def main() -> None:
