@@ -33,12 +33,17 @@ from ..ingest.load import Batch
 from ..model import TABLES
 from . import ConnectorError, Converted
 from .mapping_config import FileSpec, Mapping, load
-from .mapping_rows import TEMPLATE, Maker
+from .mapping_rows import TEMPLATE, Cols, Maker
 from .mapping_values import refs
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 CHUNK = 100_000
 SHOW = 5
+VECTOR = True  # False: the row-by-row reference (csv module reader, Maker.block); bench/mapped_csv.py compares
+FAST_MIN_BYTES = 1 << 20  # CSV files from this size are parsed by pyarrow (_fast_rows), smaller ones by csv
+BLOCK_BYTES = 8 << 20  # bytes per pyarrow parse
+MAX_LINE = 131_072  # the csv module's field size limit: a longer line is left to it (it raises)
+ARROW_ENCODINGS = re.compile(r"utf-8(-sig)?|ascii|iso8859-\d+|cp125\d")  # \n, \r, quote, delimiter are bytes
 
 
 def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None,
@@ -131,7 +136,7 @@ def _position(rows: Iterator) -> int:
     """Bytes of the file read so far by a reader of _read (0 when unknown: XLSX)."""
     fh = POSITION.get(id(rows))
     try:
-        return fh.buffer.tell() if fh is not None and not fh.closed else 0
+        return getattr(fh, "buffer", fh).tell() if fh is not None and not fh.closed else 0
     except (OSError, ValueError):
         return 0
 
@@ -140,7 +145,16 @@ POSITION: dict[int, object] = {}
 
 
 def _read_csv(f: Path, spec: FileSpec) -> Iterator:
-    _check_decodable(f, spec)
+    lone_cr = _check_decodable(f, spec)
+    if VECTOR and not lone_cr and f.stat().st_size >= FAST_MIN_BYTES and spec.delimiter.isascii() and \
+            spec.delimiter not in '"\r\n' and ARROW_ENCODINGS.fullmatch(codecs.lookup(spec.encoding).name):
+        try:
+            fh = open(f, "rb")
+        except OSError as e:
+            raise ConnectorError(f"{f}: cannot read the file ({e.strerror})") from None
+        rows = _fast_rows(f, fh, spec)
+        POSITION[id(rows)] = fh
+        return rows
     try:
         fh = open(f, encoding=spec.encoding, newline="")
     except OSError as e:
@@ -150,9 +164,13 @@ def _read_csv(f: Path, spec: FileSpec) -> Iterator:
     return rows
 
 
-def _check_decodable(f: Path, spec: FileSpec) -> None:
+def _check_decodable(f: Path, spec: FileSpec) -> bool:
     """Decodes the whole file once before any row is converted (about 1 s per GB): rows already streamed
-    into the import cannot be recalled, so an undecodable file must be found out before, and rejected whole."""
+    into the import cannot be recalled, so an undecodable file must be found out before, and rejected whole.
+    Returns whether the file has a carriage return that is not part of a CRLF (a line break for the csv
+    module, not for _fast_rows' line count: such a file is read by the csv module)."""
+    lone = 0
+    cr = False
     try:
         dec = codecs.getincrementaldecoder(spec.encoding)()
     except LookupError:
@@ -167,6 +185,8 @@ def _check_decodable(f: Path, spec: FileSpec) -> None:
                     at = max(offset + e.start, 0)
                     raise ConnectorError(f"{f}: not valid {spec.encoding} at byte {at}; set `encoding` in "
                                          f"{spec.where} (e.g. encoding = \"cp1252\")") from None
+                lone += block.count(b"\r") - block.count(b"\r\n") - (cr and block[:1] == b"\n")
+                cr = block[-1:] == b"\r"
                 offset += len(block)
             try:
                 dec.decode(b"", final=True)
@@ -175,6 +195,7 @@ def _check_decodable(f: Path, spec: FileSpec) -> None:
                                      f"character); set `encoding` in {spec.where}") from None
     except OSError as e:
         raise ConnectorError(f"{f}: cannot read the file ({e.strerror})") from None
+    return lone > 0
 
 
 def _csv_rows(f: Path, fh, spec: FileSpec) -> Iterator:
@@ -209,6 +230,144 @@ def _csv_rows(f: Path, fh, spec: FileSpec) -> Iterator:
             raise ConnectorError(f"{f} line {reader.line_num}: cannot parse as CSV ({e})") from None
         if header is None:
             raise ConnectorError(f"{f}: no header row")
+
+
+class _Feed:
+    """The decoded lines of a binary file from where it stands, for csv.reader (which reads no further than
+    the end of the record it returns: fh.tell() is then a record boundary)."""
+
+    def __init__(self, fh, encoding: str):
+        self.fh = fh
+        self.dec = codecs.getincrementaldecoder(encoding)()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        raw = self.fh.readline()
+        if not raw:
+            raise StopIteration
+        return self.dec.decode(raw)
+
+
+def _fast_rows(f: Path, fh, spec: FileSpec) -> Iterator:
+    """As _csv_rows, but the rows after the header come mostly as Cols blocks that pyarrow parsed, with the
+    csv module's line numbers: a block of BLOCK_BYTES (cut at a line end) is taken from pyarrow when each
+    of its non-empty lines is one record of the header's width (no quoted line break, no short or long
+    row, no line over the csv module's field limit); else the csv module reads it, up to the first record
+    boundary at or after its end, and the next block starts there."""
+    with fh:
+        reader = csv.reader(_Feed(fh, spec.encoding), delimiter=spec.delimiter)
+        header = None
+        skipped = last = 0
+        try:
+            for cells in reader:
+                last = reader.line_num
+                if header is None:
+                    if skipped < spec.skip_rows:
+                        skipped += 1
+                        continue
+                    if not any(c.strip() for c in cells):
+                        continue
+                    header = [c.strip() for c in cells]
+                    yield header
+                    skipped = 0
+                    if not spec.skip_after_header:
+                        break
+                    continue
+                if not cells or not any(c.strip() for c in cells):
+                    continue
+                skipped += 1
+                if skipped >= spec.skip_after_header:
+                    break
+        except csv.Error as e:
+            raise ConnectorError(f"{f} line {reader.line_num}: cannot parse as CSV ({e})") from None
+        if header is None:
+            raise ConnectorError(f"{f}: no header row")
+        line = last + 1  # the file's line number of the next byte
+        enc = codecs.lookup(spec.encoding).name
+        names = [f"c{i}" for i in range(len(header))]
+        while True:
+            offset = fh.tell()
+            buf = fh.read(BLOCK_BYTES)
+            if not buf:
+                break
+            if not buf.endswith(b"\n"):
+                buf += fh.readline()
+            cols = _arrow_block(buf, names, spec, enc, line)
+            if cols is not None:
+                if cols.n:
+                    yield cols
+                line += buf.count(b"\n")
+                continue
+            fh.seek(offset)
+            end = offset + len(buf)
+            reader = csv.reader(_Feed(fh, "utf-8" if enc == "utf-8-sig" else spec.encoding),
+                                delimiter=spec.delimiter)
+            last = 0
+            try:
+                for cells in reader:
+                    start, last = line + last, reader.line_num
+                    if cells and any(c.strip() for c in cells):
+                        yield start, "line", cells
+                    if fh.tell() >= end:
+                        break
+            except csv.Error as e:
+                raise ConnectorError(f"{f} line {line - 1 + reader.line_num}: cannot parse as CSV ({e})") from None
+            line += reader.line_num
+
+
+def _arrow_block(buf: bytes, names: list[str], spec: FileSpec, enc: str, line: int):
+    """buf (whole lines from `line`) parsed by pyarrow as Cols, or None when the csv module must read it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    data = np.frombuffer(buf, np.uint8)
+    nl = np.flatnonzero(data == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(data)]))
+    if buf.endswith(b"\n"):
+        starts, ends = starts[:-1], ends[:-1]
+    lengths = ends - starts
+    if lengths.size and lengths.max() > MAX_LINE:
+        return None
+    cr = np.zeros(len(ends), bool)
+    some = lengths > 0
+    cr[some] = data[ends[some] - 1] == 13
+    nonempty = (lengths - cr) > 0
+    text = buf if enc in ("utf-8", "utf-8-sig", "ascii") else buf.decode(enc).encode("utf-8")
+    invalid = []
+
+    def handler(row):
+        invalid.append(row)
+        return "skip"
+    try:
+        t = pcsv.read_csv(
+            pa.py_buffer(text),
+            read_options=pcsv.ReadOptions(column_names=names),
+            parse_options=pcsv.ParseOptions(delimiter=spec.delimiter, quote_char='"', double_quote=True,
+                                            escape_char=False, newlines_in_values=True, ignore_empty_lines=True,
+                                            invalid_row_handler=handler),
+            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    if invalid or t.num_rows != int(nonempty.sum()):
+        return None  # a record over several lines, or a row of another width: the csv module decides
+    if t.num_rows and pc.match_substring_regex(t.column(t.num_columns - 1)[-1:], "[\r\n]")[0].as_py():
+        return None  # a quoted value still open where the block ends (in the last column: a full-width row)
+    lines = line + np.flatnonzero(nonempty)
+    blank = np.ones(t.num_rows, bool)
+    for i in range(t.num_columns):  # every cell blank: the csv module's reader skips the row
+        blank &= pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(t.column(i))), 0).to_numpy(zero_copy_only=False)
+        if not blank.any():
+            break
+    if blank.any():
+        t = t.filter(pa.array(~blank))
+        lines = lines[~blank]
+    return Cols.table(lines.astype(np.int64), t)
 
 
 def _read_xlsx(f: Path, spec: FileSpec) -> Iterator:
@@ -329,27 +488,59 @@ class Run:
         order = list(TABLES)
         makers = sorted((Maker(self, f, spec, tz, t, index, by_norm) for t in spec.tables),
                         key=lambda mk: order.index(mk.t.table) if mk.t.table in TABLES else -1)
-        block: list = []
+        block: list = []  # rows (the csv module's, or openpyxl's)
+        pieces: list[Cols] = []  # Cols the arrow reader parsed, and rows before them
+        size = 0
         stop = None
         try:
             for item in rows:
-                block.append(item)
-                if len(block) >= self.chunk:
+                if isinstance(item, Cols):  # from _fast_rows (only when VECTOR)
+                    if block:
+                        pieces.append(Cols.rows(block))
+                        block = []
+                    pieces.append(item)
+                    size += item.n
+                else:
+                    block.append(item)
+                    size += 1
+                while size >= self.chunk:  # blocks of exactly `chunk` rows, whichever reader read them
                     self.read = _position(rows)
-                    self.count[f.name] += len(block)
-                    for mk in makers:
-                        yield from mk.block(block)
-                    block = []
+                    if pieces:
+                        if block:
+                            pieces.append(Cols.rows(block))
+                            block = []
+                        cols = Cols.concat(pieces)
+                        pieces = [cols.slice(self.chunk, cols.n)] if cols.n > self.chunk else []
+                        yield from self.convert(f, makers, cols.slice(0, self.chunk) if cols.n > self.chunk else cols)
+                    else:
+                        yield from self.convert(f, makers, block)
+                        block = []
+                    size -= self.chunk
         except ConnectorError as e:  # a CSV syntax error half-way: the rows before it still go in
             stop = e
         finally:
             POSITION.pop(id(rows), None)
         if block:
+            pieces.append(Cols.rows(block)) if pieces else None
+        if pieces:
+            yield from self.convert(f, makers, Cols.concat(pieces))
+        elif block:
+            yield from self.convert(f, makers, block)
+        if stop is not None:
+            raise stop
+
+    def convert(self, f: Path, makers: list, block) -> Iterator[Batch]:
+        """One block (a list of rows, or Cols) through every table's Maker: by column (Maker.vblock) unless
+        VECTOR is off (the row-by-row reference, Maker.block)."""
+        if VECTOR:
+            cols = block if isinstance(block, Cols) else Cols.rows(block)
+            self.count[f.name] += cols.n
+            for mk in makers:
+                yield from mk.vblock(cols)
+        else:
             self.count[f.name] += len(block)
             for mk in makers:
                 yield from mk.block(block)
-        if stop is not None:
-            raise stop
 
     def notes(self) -> list[str]:
         out = []

@@ -213,10 +213,13 @@ def evaluate(node, lookup):
         if op == "/" and b == 0:
             raise Invalid("divides by zero")
         return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else 0}[op]
-    if ta and not tb and op in "+-":
-        return a + dt.timedelta(seconds=b if op == "+" else -b)
-    if tb and not ta and op == "+":
-        return b + dt.timedelta(seconds=a)
+    try:
+        if ta and not tb and op in "+-":
+            return a + dt.timedelta(seconds=b if op == "+" else -b)
+        if tb and not ta and op == "+":
+            return b + dt.timedelta(seconds=a)
+    except (OverflowError, ValueError):  # beyond year 1..9999 (or an infinite or NaN number of seconds)
+        raise Invalid("gives a time out of range (before year 1 or after 9999)") from None
     if ta and tb and op == "-":
         if (a.tzinfo is None) != (b.tzinfo is None):
             raise Invalid("subtracts a time with an offset from one without")
