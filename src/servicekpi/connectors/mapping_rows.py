@@ -356,6 +356,25 @@ def _strptime_safe(f: str) -> bool:
         ("%I" in f) == ("%p" in f) and not ("%I" in f and "%H" in f)
 
 
+FIELDS = {"d": ("(0[1-9]|[12][0-9]|3[01])", 2), "m": ("(0[1-9]|1[0-2])", 2), "Y": ("[0-9]{4}", 4),
+          "H": ("([01][0-9]|2[0-3])", 2), "M": ("[0-5][0-9]", 2), "S": ("[0-5][0-9]", 2),
+          "I": ("(0[1-9]|1[0-2])", 2), "p": ("(AM|PM)", 2), "%": ("%", 1)}
+
+
+def _strict(fmt: str) -> tuple[str, int]:
+    """A regex of fmt's canonical texts (a _strptime_safe format), and where its day of month starts."""
+    rx, at, day_at, i = "^", 0, -1, 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            pat, width = FIELDS[fmt[i + 1]]
+            if fmt[i + 1] == "d":
+                day_at = at
+            rx, at, i = rx + pat, at + width, i + 2
+        else:
+            rx, at, i = rx + re.escape(fmt[i]), at + len(fmt[i].encode()), i + 1
+    return rx + "$", day_at
+
+
 def _match(a: pa.Array, pattern: str) -> np.ndarray:
     return pc.match_substring_regex(a, pattern).fill_null(False).to_numpy(zero_copy_only=False)
 
@@ -576,10 +595,17 @@ class Block:
 
     @staticmethod
     def _strptime(s: pa.Array, fmt: str):
-        """Texts that arrow parses with fmt and prints back the same (so Python reads them alike)."""
-        t = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
-        ok = pc.equal(pc.strftime(t, format=fmt), s).fill_null(False).to_numpy(zero_copy_only=False)
+        """Texts in fmt's canonical form (every field zero-padded, in range, nothing else), which arrow and
+        Python's strptime read alike, but for a day past the month's end (31/02): arrow rolls it over into
+        the next month, Python rejects it, so the parsed day must be the text's."""
+        rx, day_at = _strict(fmt)
+        ok = _match(s, rx)
+        t = pc.strptime(pc.if_else(pa.array(ok), s, NULL), format=fmt, unit="s", error_is_null=True)
+        ok &= _valid(t)
         secs = pc.cast(t, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        if ok.any():
+            day = pc.day(t).fill_null(0).to_numpy(zero_copy_only=False)
+            ok &= day == _ints(pc.if_else(pa.array(ok), s, "0" * (day_at + 2)), day_at, day_at + 2)
         ok &= secs * US >= MIN_US
         return ok, secs
 
@@ -630,16 +656,16 @@ class Block:
         good = np.isin(kind, TIMES) & ~bad
         if date_only:
             at = np.where(kind == UTC, utc, us)
-            text = pc.strftime(pa.array(np.where(good, at, 0) // US, pa.timestamp("s")), format="%Y-%m-%d")
+            text = pc.utf8_slice_codeunits(pc.cast(pa.array(np.where(good, at, 0) // US, pa.timestamp("s")),
+                                                   pa.string()), 0, 10)
         else:
             aware = np.isin(kind, (ZONED, UTC))
             at = np.where(aware, utc, us)
             at = np.where(good, at, 0)
             secs, frac = np.divmod(at, US)
-            ts = pa.array(secs, pa.timestamp("s"))
-            naive_t = pc.strftime(ts, format="%Y-%m-%d %H:%M:%S")
-            aware_t = pc.strftime(ts, format="%Y-%m-%dT%H:%M:%S")
-            text = pc.if_else(pa.array(aware), aware_t, naive_t)
+            naive_t = pc.cast(pa.array(secs, pa.timestamp("s")), pa.string())  # YYYY-MM-DD HH:MM:SS
+            text = pc.if_else(pa.array(aware), pc.utf8_replace_slice(naive_t, 10, 11, "T"), naive_t) \
+                if aware.any() else naive_t
             if frac.any():
                 f = pc.binary_join_element_wise(".", pc.utf8_lpad(pc.cast(pa.array(frac), pa.string()), 6, "0"), "")
                 text = pc.if_else(pa.array(frac != 0), pc.binary_join_element_wise(text, f, ""), text)
