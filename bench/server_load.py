@@ -10,33 +10,65 @@ errors, and checks at the end that every pushed ticket is counted (rows lost = 0
 talks to 127.0.0.1 only. Target (issue 6): p95 <= 300 ms for the query, 0 errors, 0 rows lost.
 It prints the ratio of the read p95 to that target and, with --baseline (an earlier run's --out
 JSON), the ratios baseline / this run of the read and write p50/p95 (above 1: faster now).
+
+The server and the CLI calls run a snapshot of the code (--code, default HEAD, extracted with
+git archive), not the working tree: edits made in the checkout while a run starts must not change
+what is measured (a run whose server started on a half-edited module answered every write with
+500). The server's log is always kept (--server-log, else server.log in the run's temp folder).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
 
 ASOF = "2100-01-01T00:00:00Z"
 TARGET_P95_MS = 300
+REPO = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ)  # the servicekpi processes' environment (PYTHONPATH: the code snapshot)
 
 
 def cli(*args: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "servicekpi", *args], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "servicekpi", *args], capture_output=True, text=True, env=ENV)
     if r.returncode:
         raise SystemExit(f"servicekpi {' '.join(args)} failed:\n{r.stderr}")
     return r.stdout
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def code(rev: str, work: Path) -> dict:
+    """Point ENV at the code to run: `rev`'s src/ extracted into work/code, or the working tree."""
+    if rev == "worktree":
+        try:
+            dirty = bool(git("status", "--porcelain", "--", "src"))
+            return {"code": "worktree", "commit": git("rev-parse", "HEAD"), "uncommitted_changes_in_src": dirty}
+        except (OSError, subprocess.CalledProcessError):
+            return {"code": "worktree", "commit": None}
+    commit = git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, "src"],
+                             capture_output=True, check=True).stdout
+    target = work / "code"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    ENV["PYTHONPATH"] = os.pathsep.join(p for p in (str(target / "src"), os.environ.get("PYTHONPATH")) if p)
+    return {"code": "snapshot", "commit": commit}
 
 
 def free_port() -> int:
@@ -62,11 +94,16 @@ def main() -> None:
     ap.add_argument("--store", type=Path, help="reuse this store (else generated in a temp folder)")
     ap.add_argument("--engines", type=int, default=4, help="[server] query_engines")
     ap.add_argument("--out", type=Path, help="also write the result JSON here")
-    ap.add_argument("--server-log", type=Path, help="the server's output (else discarded)")
+    ap.add_argument("--server-log", type=Path, help="the server's output, stderr and access log (default: "
+                                                    "server.log in the run's temp folder)")
+    ap.add_argument("--code", default="HEAD", help="git revision whose src/ the server and CLI run (default HEAD), "
+                                                   "or 'worktree' for the checkout as it is, uncommitted edits included")
     ap.add_argument("--baseline", type=Path, help="an earlier run's --out JSON: print the speed-up ratios")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="servicekpi-load-"))
+    ran = code(args.code, work)
+    server_log = args.server_log or work / "server.log"
     db = args.store or work / "store.duckdb"
     if not db.exists():
         t0 = time.monotonic()
@@ -81,8 +118,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "servicekpi", "serve", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.DEVNULL,
-                              stderr=args.server_log.open("w") if args.server_log else subprocess.DEVNULL)
+                              stdout=server_log.open("w"), stderr=subprocess.STDOUT, env=ENV)
     try:
         deadline = time.time() + 120
         while True:
@@ -146,6 +182,7 @@ def main() -> None:
                             errors.append(f"write: {getattr(r, 'status_code', r)} {getattr(r, 'text', '')[:200]}")
                     n += 1
 
+        load_start = os.getloadavg()
         threads = [threading.Thread(target=reader) for _ in range(args.readers)]
         threads += [threading.Thread(target=writer_thread, args=(w,)) for w in range(args.writers)]
         for t in threads:
@@ -160,8 +197,11 @@ def main() -> None:
             "read_ms": {"p50": pct(lat["read"], 50), "p95": pct(lat["read"], 95), "p99": pct(lat["read"], 99)},
             "write_ms": {"p50": pct(lat["write"], 50), "p95": pct(lat["write"], 95), "p99": pct(lat["write"], 99)},
             "errors": len(errors), "error_samples": errors[:5],
+            "error_kinds": dict(Counter(e.split(" {")[0][:80] for e in errors)),
             "rows_pushed": pushed[0], "rows_lost": before + pushed[0] - after,
-            "cpus": os.cpu_count(),
+            "cpus": os.cpu_count(), "load_average": {"start": [round(x, 2) for x in load_start],
+                                                  "end": [round(x, 2) for x in os.getloadavg()]},
+            **ran, "server_log": str(server_log),
         }
         p95 = result["read_ms"]["p95"]
         result["read_p95_vs_target"] = round(p95 / TARGET_P95_MS, 2) if p95 is not None else None

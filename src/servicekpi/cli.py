@@ -381,12 +381,14 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
     from .scorecard import scorecard
     data = out_dir / "data"
     path_db = db or out_dir / "servicekpi.duckdb"
+    check_free(path_db)
     end = dt.date.today().replace(day=1)
     with progress() as bar:
         task = bar.add_task("generating", total=None)
         gen(data, tickets=tickets, seed=7, months=6, end=end,
             progress=lambda table, n: bar.update(task, advance=n, description=f"generating {table}"))
     path_db.unlink(missing_ok=True)
+    path_db.with_name(path_db.name + ".wal").unlink(missing_ok=True)
     con = store.connect(path_db)
     result = import_with_progress(con, data)
     err.print(f"imported {data}: {result.summary()}", markup=False)
@@ -401,6 +403,22 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
     out.print(balanced_table(build(engine, asof=asof)))
     demo_reports(engine, end - dt.timedelta(days=1), asof, out_dir)
     out.print(f"store: {path_db} (try: servicekpi kpi nps --by month --db {path_db})", markup=False)
+
+
+def check_free(path: Path) -> None:
+    """Fail with a clear message when another process (a running server) holds the store: the demo
+    would otherwise delete the file from under it."""
+    import duckdb
+    if not path.exists():
+        return
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        from .server_cli import lock_message
+        fail(f"{lock_message(path)}. The demo recreates this store: stop that process, or give the demo "
+             f"another folder (servicekpi demo --out OTHER)")
 
 
 def demo_reports(engine: Engine, last_day: dt.date, asof: dt.datetime, out_dir: Path) -> None:

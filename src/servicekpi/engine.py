@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import ibis
@@ -46,13 +48,54 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+class SqlCache:
+    """Compiled SQL by query shape (Ibis compiling costs ~40 ms), LRU-bounded; engines on cursors
+    of one store may share one (the server's pool does). The shape holds the query and what the
+    SQL is built from (Engine._sql_inputs), not the data, so writes do not empty it."""
+
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, str] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, shape: tuple) -> str | None:
+        with self._lock:
+            sql = self._entries.get(shape)
+            if sql is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._entries.move_to_end(shape)
+            return sql
+
+    def put(self, shape: tuple, sql: str) -> None:
+        with self._lock:
+            self._entries[shape] = sql
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass
+class Records:
+    """The records behind one KPI (Engine.records): expr is None when its tables were never imported."""
+    kpi: Kpi
+    options: dict | None
+    expr: object | None
+    periods: list
+
+
 class Engine:
-    def __init__(self, con, config: Config | None = None):
+    def __init__(self, con, config: Config | None = None, sql_cache: SqlCache | None = None):
         self.con = con
         self.config = config or Config()
         self.ib = ibis.duckdb.from_connection(con)
         self.cat = catalog()
-        self._compiled: dict[tuple, str] = {}  # query shape -> SQL (Ibis compiling costs ~40 ms)
+        self._compiled = sql_cache if sql_cache is not None else SqlCache()
+        self._last_message: tuple | None = None  # (messages' import stamp, max(sent_at))
 
     # -- validation -------------------------------------------------------------
     def kpi(self, kid: str) -> Kpi:
@@ -130,7 +173,7 @@ class Engine:
             plan.setdefault(batch_key(k, o, tuple(dims)), []).append((k, o))
         measured: dict[str, tuple[list[str], dict, list]] = {}
         self.sql: list[tuple[list[str], str]] = []
-        version = tuple(sorted(imported_tables(self.con, stamped=True).items()))
+        version = self._sql_inputs(asof)
         for key, group in plan.items():
             dims = list(key[-1])
             ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
@@ -141,7 +184,8 @@ class Engine:
                 ctx.hour_view()  # registered per query, even when the SQL is cached
             sql = self._compiled.get(shape)
             if sql is None:
-                sql = self._compiled[shape] = ibis.to_sql(compile_group(ctx, group), dialect="duckdb")
+                sql = ibis.to_sql(compile_group(ctx, group), dialect="duckdb")
+                self._compiled.put(shape, sql)
             self.sql.append(([k.id for k, _ in group], sql))
         # one statement for every group, so DuckDB schedules them together
         union = " UNION ALL BY NAME ".join(f"SELECT {i} AS __group, * FROM ({sql})"
@@ -162,6 +206,23 @@ class Engine:
         out.sort(key=lambda r: (r["kpi"], r["period_start"] or "",
                                 *[_sortable(r.get(d)) for d in _row_dims(r, q.dims)]))
         return out
+
+    def _sql_inputs(self, asof: dt.datetime) -> tuple:
+        """What a query's SQL is built from besides the query: the imported tables, the stored
+        columns (an import may add one) and whether messages exist after the as-of instant (then
+        reply counts are recounted). Not the import stamps: a write that changes none of these
+        keeps the compiled SQL (the server's result cache is what writes invalidate)."""
+        stamps = imported_tables(self.con, stamped=True)
+        columns = tuple(self.con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND database_name = current_database() AND NOT internal ORDER BY table_name, column_index").fetchall())
+        after = None
+        if "messages" in stamps:
+            if self._last_message is None or self._last_message[0] != stamps["messages"]:
+                last = self.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]
+                self._last_message = (stamps["messages"], last)
+            after = self._last_message[1] is not None and self._last_message[1] > asof
+        return tuple(sorted(stamps)), columns, after
 
     def _unavailable(self, k: Kpi, q: Query, periods, imported) -> list[dict]:
         missing = [t for t in k.tables if t not in imported]
@@ -210,17 +271,27 @@ class Engine:
         return out
 
     # -- records behind a number ----------------------------------------------------
-    def rows(self, q: Query, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+    def records(self, q: Query, dims: list[str] | None = None) -> Records:
+        """The records behind one KPI as an Ibis expression, after the same checks as evaluate
+        (names against the catalog, filters bound, as-of rules, periods). dims: the columns to
+        slice by (default: the query's, with the KPI's forced one)."""
         kpis, available, sources, where, periods, asof = self._setup(q)
         if len(kpis) != 1:
             raise UsageError("rows takes exactly one KPI id")
         k = kpis[0]
         if not available:
-            raise UsageError(f"{k.id} is unavailable: table {', '.join(k.tables)} was never imported")
+            return Records(k, None, None, periods)
         o = self.options_for(k, q.options)
-        dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
+        if dims is None:
+            dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
         ctx = Ctx(sources, periods_table(self.ib, periods, q.tz), dims, where, self.config, o, periods)
-        expr = rows_expr(ctx, k, o)
+        return Records(k, o, rows_expr(ctx, k, o), periods)
+
+    def rows(self, q: Query, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+        found = self.records(q)
+        k, expr = found.kpi, found.expr
+        if expr is None:
+            raise UsageError(f"{k.id} is unavailable: table {', '.join(k.tables)} was never imported")
         total = self.ib.to_pyarrow(expr.count()).as_py()
         key = [c for c in (TABLES[k.source].key if k.source in TABLES else ("ticket_id", "sent_at")) if c in expr.columns]
         order = [k.rows_order] if k.rows_order else ["period_start", *key]

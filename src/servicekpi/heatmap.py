@@ -9,7 +9,6 @@ import datetime as dt
 
 import ibis
 
-from .compile import Ctx, periods_table, rows_expr
 from .engine import Engine, Query, UsageError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -24,15 +23,13 @@ def heatmap(engine: Engine, q: Query) -> dict:
         raise UsageError(f"{k.id} is not a count of events at an instant; the heatmap counts events "
                          f"such as ticket_volume")
     q.by, q.dims = None, []
-    # the engine's own setup: names checked against the catalog, filters normalised, periods built
-    kpis, available, sources, where, periods, asof = engine._setup(q)  # noqa: SLF001 - see module doc
+    # the engine's records: names checked against the catalog, filters bound, periods built
+    rec = engine.records(q, dims=[])
+    expr, o, periods = rec.expr, rec.options, rec.periods
     cells = [[0] * 24 for _ in WEEKDAYS]
-    if not available:
+    if expr is None:
         return {"kpi": k.id, "tz": q.tz, "weekdays": list(WEEKDAYS), "hours": list(range(24)), "cells": cells,
                 "total": None, "note": f"unavailable: table {', '.join(k.tables)} was never imported"}
-    o = engine.options_for(k, q.options)
-    ctx = Ctx(sources, periods_table(engine.ib, periods, q.tz), [], where, engine.config, o, periods)
-    expr = rows_expr(ctx, k, o)
     sql = ibis.to_sql(expr.select(__t=expr[k.time_col(o)]), dialect="duckdb")
     local = "timezone(?, __t AT TIME ZONE 'UTC')"
     found = engine.con.execute(f"SELECT isodow({local}) - 1, hour({local}), count(*) FROM ({sql}) "

@@ -127,6 +127,13 @@ def test_cli_import_into_a_served_store_fails_at_once(tmp_path):
         assert r.returncode == 1 and "held by a running servicekpi server" in r.stderr
         r, _ = cli("token", "list", "--db", str(ws.db))
         assert r.returncode == 1 and "held by a running servicekpi server" in r.stderr
+        # the demo recreates its store: it must not delete the file from under the server
+        inode = ws.db.stat().st_ino
+        r, _ = cli("demo", "--out", str(tmp_path / "demo"), "--db", str(ws.db), "--tickets", "50")
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert r.stderr.startswith(f"Error: the store {ws.db} is held by a running servicekpi server")
+        assert "servicekpi demo --out OTHER" in r.stderr.replace("\n", " ") and "Traceback" not in r.stderr
+        assert ws.db.stat().st_ino == inode and not (tmp_path / "demo" / "data").exists()
         # the server is unharmed and takes the data instead
         pushed = httpx.post(f"http://127.0.0.1:{port}/api/ingest/tickets", headers=bearer(secrets["ingest"]),
                             json=batch(0, 0), timeout=60)

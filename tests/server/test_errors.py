@@ -124,3 +124,55 @@ def check_dashboard(client):
     shaped(client.get("/assets/missing.js"), 404)
     shaped(client.post("/"), 405)
     shaped(client.get("/api/kpis/x/y/z"), 404)
+
+
+def test_a_crash_keeps_the_connection_usable(tmp_path, monkeypatch, caplog):
+    """Regression (load benchmark): every ingest crashed (a NameError in a half-edited module) and
+    the client saw 500s and "connection reset by peer": after a 500 the server closed the
+    connection the client then reused. Now the 500 is shaped, logged, and the connection stays."""
+    import json
+    import socket
+
+    from api_support import build_store, live_server, make_tokens
+    from servicekpi.server import ingest
+
+    def broken(items):
+        raise NameError("name 'cell' is not defined")
+    monkeypatch.setattr(ingest, "to_arrow", broken)
+    ws = build_store(tmp_path)
+    secret = make_tokens(ws.db)["ingest"]
+    body = json.dumps([{"ticket_id": "X1", "created_at": "2026-11-20T10:00:00Z"}]).encode()
+    request = (f"POST /api/ingest/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {secret}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    with live_server(ws.db) as base, caplog.at_level("ERROR", logger="servicekpi.server"):
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            answers = []
+            for _ in range(3):  # the same connection, request after request
+                sock.sendall(request)
+                answers.append(read_response(sock))
+    for status, headers, payload in answers:
+        assert status == 500 and headers.get("connection") != "close"
+        assert json.loads(payload) == {"ok": False, "error": "internal error (the server log has the details)",
+                                       "errors": [], "status": 500}
+        assert "nosniff" in headers.get("x-content-type-options", "")
+    crashes = [r for r in caplog.records if r.name == "servicekpi.server" and r.exc_info]
+    assert len(crashes) == 3 and "NameError" in caplog.text and "POST /api/ingest/tickets" in caplog.text
+
+
+def read_response(sock) -> tuple[int, dict, bytes]:
+    """One HTTP/1.1 response with a Content-Length from the socket (b"" from a closed one fails)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:])}
+    size = int(headers["content-length"])
+    while len(rest) < size:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        rest += chunk
+    return int(lines[0].split()[1]), headers, rest[:size]

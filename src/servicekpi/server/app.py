@@ -27,18 +27,22 @@ CSP = (b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsaf
 
 
 def settings(cfg) -> dict:
-    """[server] in the workspace config: max_body_mb (default 10), query_engines (default 4)."""
+    """[server] in the workspace config: max_body_mb (default 10), query_engines (default 4),
+    sign_in_failures (failed sign-ins per client address a minute before 429; default 5)."""
     raw = cfg.raw.get("server", {}) if isinstance(cfg.raw, dict) else {}
     where = f"{cfg.source}, key server" if cfg.source else "server"
     if not isinstance(raw, dict):
         raise cfg_mod.ConfigError(f"{where}: expected a table, e.g. [server] max_body_mb = 10")
     body = raw.get("max_body_mb", DEFAULT_MAX_BODY_MB)
     engines = raw.get("query_engines", 4)
+    failures = raw.get("sign_in_failures", 5)
     if not isinstance(body, (int, float)) or isinstance(body, bool) or body <= 0:
         raise cfg_mod.ConfigError(f"{where}.max_body_mb: expected a positive number of megabytes, e.g. 10")
     if not isinstance(engines, int) or isinstance(engines, bool) or not 1 <= engines <= 64:
         raise cfg_mod.ConfigError(f"{where}.query_engines: expected a whole number from 1 to 64, e.g. 4")
-    return {"max_body": int(body * MB), "pool_size": engines}
+    if not isinstance(failures, int) or isinstance(failures, bool) or not 1 <= failures <= 1000:
+        raise cfg_mod.ConfigError(f"{where}.sign_in_failures: expected a whole number from 1 to 1000, e.g. 5")
+    return {"max_body": int(body * MB), "pool_size": engines, "sign_in_failures": failures}
 
 
 class Dashboard:
@@ -114,7 +118,8 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
     path = store.db_path(db_path)
     cfg = cfg_mod.load(cfg_mod.find(config_path, path))
     opts = settings(cfg)
-    state = State(path, cfg, pool_size=opts["pool_size"], max_body=max_body or opts["max_body"])
+    state = State(path, cfg, pool_size=opts["pool_size"], max_body=max_body or opts["max_body"],
+                  sign_in_failures=opts["sign_in_failures"])
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -132,6 +137,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
         app.include_router(r)
 
     app.mount("/", Dashboard(app, static_dir or STATIC), name="dashboard")
+    app.add_middleware(errors.CatchCrashes)  # inside SecurityHeaders: a 500 gets the headers too
     app.add_middleware(SecurityHeaders)
     return app
 

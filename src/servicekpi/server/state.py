@@ -4,8 +4,9 @@ DuckDB lets one process hold a store file for writing. The server opens it once;
 (ingest, tokens, sessions) runs on one writer cursor under a lock, inside a transaction, and
 queries run concurrently on their own cursors (con.cursor()), each inside a read transaction,
 so a query sees each batch whole or not at all. KPI answers are kept in a result cache (cache.py)
-keyed by the write generation, which every write bumps (and clears the cache); the engine's compiled
-SQL cache is keyed by the import stamps, which every ingest changes."""
+keyed by the write generation, which every write bumps (and clears the cache). The pool's engines
+share one compiled-SQL cache (engine.SqlCache), keyed by the query and what its SQL is built from
+(imported tables, stored columns), not by the data: a write does not make a query compile again."""
 from __future__ import annotations
 
 import queue
@@ -15,15 +16,16 @@ from pathlib import Path
 
 from .. import store
 from ..config import Config
-from ..engine import Engine
+from ..engine import Engine, SqlCache
 from . import tokens
 from .cache import ResultCache
 from .errors import ApiError
+from .ratelimit import FailureLimit
 
 
 class State:
     def __init__(self, db_path: Path, cfg: Config, pool_size: int = 4, max_body: int = 10 * 1024 * 1024,
-                 cache_entries: int = 512):
+                 cache_entries: int = 512, sign_in_failures: int = 5):
         self.db_path = Path(db_path)
         self.cfg = cfg
         self.max_body = max_body
@@ -33,6 +35,8 @@ class State:
         self._tokens: list | None = None
         self._generation = 0  # bumped by every write: a cache filled before it is not kept
         self.results = ResultCache(cache_entries)
+        self.sql = SqlCache()  # compiled SQL, shared by the pool's engines; writes keep it
+        self.sign_in_limit = FailureLimit(sign_in_failures)  # failed sign-ins per client address a minute
         self.closed = True
         self.open()
 
@@ -87,7 +91,7 @@ class State:
                 if make:
                     self._made += 1
             if make:
-                eng = Engine(self.cursor(), self.cfg)
+                eng = Engine(self.cursor(), self.cfg, sql_cache=self.sql)
             else:
                 try:
                     eng = self._pool.get(timeout=60)

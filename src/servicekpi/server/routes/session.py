@@ -21,14 +21,24 @@ def _me(ident: Identity, csrf: str | None) -> dict:
             "token_id": ident.token_id, "csrf": csrf}
 
 
-@router.post("/session", openapi_extra=roles_extra("public"), summary="Sign in with a token")
+@router.post("/session", openapi_extra=roles_extra("public"), summary="Sign in with a token",
+             responses={429: {"description": "too many failed sign-ins from this address; retry after "
+                                              "the Retry-After header's seconds"}})
 def sign_in(request: Request, response: Response, body: SignIn):
     """Validates the token and sets the sk_session cookie (HttpOnly, SameSite=Strict, Path=/, Secure
     over https). The answer's csrf value must be sent as X-CSRF-Token on every POST/PUT/PATCH/DELETE
-    made with the cookie."""
+    made with the cookie. After [server] sign_in_failures failed sign-ins (default 5) from one client
+    address within a minute, the next ones get 429 with Retry-After, whatever token they carry."""
     state = request.app.state.sk
+    client = request.client.host if request.client else "unknown"
+    wait = state.sign_in_limit.retry_after(client)
+    if wait is not None:
+        limit = state.sign_in_limit.limit
+        raise ApiError(429, f"too many failed sign-ins from this address ({limit} within a minute); "
+                            f"try again in {wait} s", headers={"Retry-After": str(wait)})
     ident = tok.verify(body.token.strip(), state.tokens())
     if ident is None:
+        state.sign_in_limit.failed(client)
         raise ApiError(401, "this token is unknown or revoked")
     sid, csrf = state.write(lambda cur: tok.open_session(cur, ident))
     response.set_cookie(COOKIE, sid, max_age=tok.SESSION_HOURS * 3600, path="/", httponly=True,
