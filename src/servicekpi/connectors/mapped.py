@@ -488,15 +488,18 @@ class Run:
         order = list(TABLES)
         makers = sorted((Maker(self, f, spec, tz, t, index, by_norm) for t in spec.tables),
                         key=lambda mk: order.index(mk.t.table) if mk.t.table in TABLES else -1)
+        for mk in makers:
+            mk.width = len(header)
         block: list = []  # rows (the csv module's, or openpyxl's)
         pieces: list[Cols] = []  # Cols the arrow reader parsed, and rows before them
         size = 0
         stop = None
+        width = len(header)
         try:
             for item in rows:
                 if isinstance(item, Cols):  # from _fast_rows (only when VECTOR)
                     if block:
-                        pieces.append(Cols.rows(block))
+                        pieces.append(Cols.rows(block, width))
                         block = []
                     pieces.append(item)
                     size += item.n
@@ -507,10 +510,10 @@ class Run:
                     self.read = _position(rows)
                     if pieces:
                         if block:
-                            pieces.append(Cols.rows(block))
+                            pieces.append(Cols.rows(block, width))
                             block = []
                         cols = Cols.concat(pieces)
-                        pieces = [cols.slice(self.chunk, cols.n)] if cols.n > self.chunk else []
+                        pieces = [cols.slice(self.chunk, cols.n).materialize()] if cols.n > self.chunk else []
                         yield from self.convert(f, makers, cols.slice(0, self.chunk) if cols.n > self.chunk else cols)
                     else:
                         yield from self.convert(f, makers, block)
@@ -520,9 +523,9 @@ class Run:
             stop = e
         finally:
             POSITION.pop(id(rows), None)
-        if block:
-            pieces.append(Cols.rows(block)) if pieces else None
         if pieces:
+            if block:
+                pieces.append(Cols.rows(block, width))
             yield from self.convert(f, makers, Cols.concat(pieces))
         elif block:
             yield from self.convert(f, makers, block)
@@ -533,7 +536,7 @@ class Run:
         """One block (a list of rows, or Cols) through every table's Maker: by column (Maker.vblock) unless
         VECTOR is off (the row-by-row reference, Maker.block)."""
         if VECTOR:
-            cols = block if isinstance(block, Cols) else Cols.rows(block)
+            cols = block if isinstance(block, Cols) else Cols.rows(block, makers[0].width)
             self.count[f.name] += cols.n
             for mk in makers:
                 yield from mk.vblock(cols)

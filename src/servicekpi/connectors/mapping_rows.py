@@ -352,7 +352,7 @@ NULL = pa.scalar(None, pa.string())
 
 def _strptime_safe(f: str) -> bool:
     """A format whose canonical texts arrow parses as Python does (checked by printing them back)."""
-    return bool(STRPTIME_SAFE.fullmatch(f)) and all(d in f for d in ("%Y", "%m", "%d")) and \
+    return f.isascii() and bool(STRPTIME_SAFE.fullmatch(f)) and all(d in f for d in ("%Y", "%m", "%d")) and \
         ("%I" in f) == ("%p" in f) and not ("%I" in f and "%H" in f)
 
 
@@ -440,8 +440,8 @@ class IVec:
 class Cols:
     """A block of source rows held by column: lines (numpy int64) and each source column's raw cells."""
 
-    def __init__(self, lines: np.ndarray, kind: str, raw):
-        self.lines, self.kind, self.n = lines, kind, len(lines)
+    def __init__(self, lines: np.ndarray, kind: str, raw, width: int):
+        self.lines, self.kind, self.n, self.width = lines, kind, len(lines), width
         self._raw, self._cache = raw, {}
 
     def raw(self, i: int) -> pa.Array:
@@ -451,28 +451,34 @@ class Cols:
         return a
 
     @classmethod
-    def rows(cls, block: list) -> Cols:
-        """From (line, kind, cells) rows as the csv module reads them (a short row: missing cells empty)."""
+    def rows(cls, block: list, width: int) -> Cols:
+        """From (line, kind, cells) rows as the csv module reads them (a short row: missing cells empty);
+        width: the header's (no column past it is read)."""
         lines = np.fromiter((r[0] for r in block), np.int64, len(block))
         return cls(lines, block[0][1],
-                   lambda i: pa.array([c[i] if i < len(c) else "" for _, _, c in block], pa.string()))
+                   lambda i: pa.array([c[i] if i < len(c) else "" for _, _, c in block], pa.string()), width)
 
     @classmethod
     def table(cls, lines: np.ndarray, t: pa.Table, kind: str = "line") -> Cols:
         def raw(i: int) -> pa.Array:
             return t.column(i).combine_chunks() if i < t.num_columns else pa.array([""] * t.num_rows, pa.string())
-        return cls(lines, kind, raw)
+        return cls(lines, kind, raw, t.num_columns)
 
     @classmethod
     def concat(cls, pieces: list[Cols]) -> Cols:
         if len(pieces) == 1:
             return pieces[0]
         return cls(np.concatenate([p.lines for p in pieces]), pieces[0].kind,
-                   lambda i: pa.concat_arrays([p.raw(i) for p in pieces]))
+                   lambda i: pa.concat_arrays([p.raw(i) for p in pieces]), pieces[0].width)
 
     def take(self, idx: np.ndarray) -> Cols:
         ind = pa.array(idx, pa.int64())
-        return Cols(self.lines[idx], self.kind, lambda i: self.raw(i).take(ind))
+        return Cols(self.lines[idx], self.kind, lambda i: self.raw(i).take(ind), self.width)
+
+    def materialize(self) -> Cols:
+        """The same rows holding their own arrays (a lazy Cols keeps the blocks it was cut from alive)."""
+        arrays = [self.raw(i) for i in range(self.width)]
+        return Cols(self.lines.copy(), self.kind, lambda i: arrays[i], self.width)
 
     def slice(self, start: int, stop: int) -> Cols:
         return self.take(np.arange(start, min(stop, self.n)))
@@ -627,27 +633,32 @@ class Block:
             secs = np.where(m, h * 3600 + mi * 60 + sec, secs)
         return ok, secs
 
-    def localize(self, ok: np.ndarray, kind: np.ndarray, us: np.ndarray) -> np.ndarray:
-        """Naive wall times -> ZONED in the file's zone (ok False for a time a DST change skips)."""
+    def localize(self, ok: np.ndarray, kind: np.ndarray, us: np.ndarray):
+        """Naive wall times -> ZONED in the file's zone (ok False for a time a DST change skips); also the
+        instants (UTC microseconds) of the ZONED rows, for show()."""
         if self.zone is None:
-            return ok
+            return ok, None
         m = ok & (kind == NAIVE)
+        inst = None
         if m.any():
             wall = pa.array(np.where(m, us, 0), pa.timestamp("us"))
-            back = pc.local_timestamp(pc.assume_timezone(wall, timezone=self.mk.tz, ambiguous="earliest",
-                                                         nonexistent="earliest"))
-            same = pc.equal(back, wall).to_numpy(zero_copy_only=False)
+            at = pc.assume_timezone(wall, timezone=self.mk.tz, ambiguous="earliest", nonexistent="earliest")
+            same = pc.equal(pc.local_timestamp(at), wall).to_numpy(zero_copy_only=False)
             ok = ok & (~m | same)
             kind[m & same] = ZONED
-        return ok
+            inst = pc.cast(pc.cast(at, pa.timestamp("us")), pa.int64()).to_numpy(zero_copy_only=False)
+        return ok, inst
 
-    def show(self, kind: np.ndarray, us: np.ndarray, date_only: bool):
-        """show_time of times: (texts (null for other kinds), bad mask: a ZONED wall time in a DST gap)."""
+    def show(self, kind: np.ndarray, us: np.ndarray, date_only: bool, inst: np.ndarray | None = None):
+        """show_time of times: (texts (null for other kinds), bad mask: a ZONED wall time in a DST gap).
+        inst: the instants of the ZONED rows when localize() just made them (no gap then)."""
         n = len(kind)
         bad = np.zeros(n, bool)
         z = kind == ZONED
         utc = np.where(kind == UTC, us, 0)
-        if z.any() and not date_only:
+        if z.any() and not date_only and inst is not None:
+            utc = np.where(z, inst, utc)
+        elif z.any() and not date_only:
             wall = pa.array(np.where(z, us, 0), pa.timestamp("us"))
             inst = pc.assume_timezone(wall, timezone=self.mk.tz, ambiguous="earliest", nonexistent="earliest")
             bad = z & ~pc.equal(pc.local_timestamp(inst), wall).to_numpy(zero_copy_only=False)
@@ -737,8 +748,8 @@ class Block:
                 cok, secs = self.clocks(t, c.time_format)
                 ok &= ~has | (cok & (kind == NAIVE))
                 us = np.where(has, np.floor_divide(us, DAY_US) * DAY_US + secs * US, us)
-            ok = self.localize(ok, kind, us)
-            text, bad = self.show(np.where(ok, kind, NONE), us, c.type == "date")
+            ok, inst = self.localize(ok, kind, us)
+            text, bad = self.show(np.where(ok, kind, NONE), us, c.type == "date", inst)
             ok &= ~bad
             iv.kind, iv.us = np.where(ok, kind, NONE).astype(np.int8), us
             return ok | empty, text, iv
@@ -751,8 +762,8 @@ class Block:
         nodefault = empty & (c.default is None)
         if c.type in ("timestamp", "date") and not c.duration:
             ok, kind, us = self.times(raw, c.formats or self.mk.spec.date_format)
-            ok = self.localize(ok, kind, us)
-            text, bad = self.show(np.where(ok, kind, NONE), us, c.type == "date")
+            ok, inst = self.localize(ok, kind, us)
+            text, bad = self.show(np.where(ok, kind, NONE), us, c.type == "date", inst)
             ok &= ~bad
             iv.kind, iv.us = np.where(ok, kind, NONE).astype(np.int8), us
             return ok | nodefault, text, iv
@@ -827,7 +838,7 @@ class Block:
         if rest.any():
             ok, kind, us = self.times(s, self.mk.spec.date_format)
             ok &= rest
-            ok = self.localize(ok, kind, us)
+            ok, _ = self.localize(ok, kind, us)
             v.kind[ok], v.us[ok] = kind[ok], us[ok]
             rest &= ~ok
         if rest.any():
