@@ -255,3 +255,69 @@ def test_us_dates_and_epochs(monkeypatch, tmp_path):
         replied_at = { expr = "received_at + 90 minutes" }
         """))
     check(monkeypatch, f, m)
+
+
+def test_csv_syntax_error_half_way_same_rows_and_error(monkeypatch, tmp_path):
+    """A field over the csv module's limit: the pyarrow reader leaves that block to the csv module, which
+    stops there as in the reference (rows before it kept, an Error note with the line)."""
+    f = tmp_path / "s.csv"
+    good = "".join(f"r{i},{i % 5 + 1},2026-10-01 10:{i % 60:02d}\n" for i in range(300))
+    f.write_text("id,score,at\n" + good + f"bad,\"{'x' * 200_000}\",2026-10-01 12:00\n" + good)
+    m = tmp_path / "m.toml"
+    m.write_text(textwrap.dedent("""
+        [[files]]
+        [[files.tables]]
+        table = "surveys"
+        [files.tables.columns]
+        response_id = "id"
+        survey = { value = "csat" }
+        score = "score"
+        responded_at = "at"
+        """))
+    monkeypatch.setattr(mapped, "BLOCK_BYTES", 2000)
+    ref, notes = check(monkeypatch, f, m, chunk=40)
+    assert len(ref) == 300 and any("cannot parse as CSV" in n and "line 302" in n for n in notes)
+
+
+YAML_MAPPING = """
+timezone: Asia/Kolkata
+date_format: ["%Y-%m-%d %H:%M", "%d.%m.%Y"]
+files:
+  - tables:
+      - table: tickets
+        columns:
+          ticket_id: { template: "t-{id}-{_line}" }
+          created_at: { column: at, default: "2026-01-01 00:00" }
+          status: { column: st, map: { o: open, c: closed, x: null }, default: open }
+          priority: { value: P1, map: { p1: urgent } }
+          escalated_at: { value: "2026-02-30 10:00" }
+          reopen_count: { template: "{n}" }
+          agent_replies: { column: n, when: { column: st, not_in: [x] } }
+          first_response_at: { expr: "created_at + n minutes", when: { column: n } }
+          resolved_at: { date: d, time: t, format: "%d.%m.%Y", time_format: "%H:%M" }
+          agent_id: { column: id, when: { column: st, in: [O] } }
+        extras:
+          age: { expr: "resolved_at - created_at" }
+          bad: { expr: "n / (n - n)" }
+          twice: { expr: "[n] * 2 + [id]" }
+"""
+
+
+def test_defaults_maps_to_empty_when_and_constants(monkeypatch, tmp_path):
+    r = random.Random(4)
+    rows = ["id,id,at,st,n,d,t\n"]
+    for i in range(600):
+        rows.append(",".join([
+            r.choice(["a", "b", "", "7"]), "dup", r.choice(["2026-10-01 10:00", "01.10.2026", "", "2026-10-01T10:00",
+                                                            "bad", f"2026-10-{r.randrange(1, 29):02d} "
+                                                                   f"{r.randrange(24):02d}:{r.randrange(60):02d}"]),
+            r.choice(["o", "c", "x", "", "q", "O"]), r.choice(["1", "2.5", "", "-3", "x", "0"]),
+            r.choice(["01.10.2026", "31.09.2026", "", "1.10.2026"]), r.choice(["10:00", "24:00", "", "7:5", "10:00:00"]),
+        ]) + "\n")
+    f = tmp_path / "t.csv"
+    f.write_text("".join(rows))
+    m = tmp_path / "m.yaml"
+    m.write_text(textwrap.dedent(YAML_MAPPING))
+    ref, notes = check(monkeypatch, f, m)
+    check(monkeypatch, f, m, chunk=37)
+    assert len(ref) == 600 and any("divides by zero" in n for n in notes)
