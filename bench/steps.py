@@ -46,7 +46,12 @@ def import_(folder: str, db: str) -> None:
     t = time.perf_counter()
     result = load.run(con, Path(folder))
     seconds = time.perf_counter() - t
-    report(rows=result.total("imported"), rejected=result.total("rejected"), seconds=seconds)
+    from servicekpi import business_store  # as `servicekpi import` does after loading
+    from servicekpi.config import Config
+    t = time.perf_counter()
+    business_store.refresh(con, Config().business())
+    report(rows=result.total("imported"), rejected=result.total("rejected"), seconds=seconds,
+           business_seconds=time.perf_counter() - t)
 
 
 def catalog_ids(which: str) -> list[str]:
@@ -90,8 +95,10 @@ def frt(db: str, repeat: str) -> None:
         rows = e.evaluate(biz)
         t2 = time.perf_counter()
         pairs.append((t1 - t0, t2 - t1))
+    from servicekpi import business_store
+    stored = business_store.origin(e.con, e.config.business()) is not None
     report(calendar=statistics.median(c for c, _ in pairs), business=statistics.median(b for _, b in pairs),
-           ratio=statistics.median(b / c for c, b in pairs), rows=len(rows))
+           ratio=statistics.median(b / c for c, b in pairs), rows=len(rows), stored=stored)
 
 
 def pandas_kpis(folder: str) -> dict:

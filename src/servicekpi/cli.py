@@ -152,12 +152,34 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
             result = import_with_progress(con, path, table=table, strict=strict, encoding=encoding, tz=tz)
     except FileError as e:
         fail(str(e))
+    if result.committed:
+        store_business_seconds(con, cfg)
     report_import(result, strict)
     if converted is not None and converted.calendars:
         from .connectors.calendars import write_calendars
         err.print(write_calendars(converted.calendars, cfg_mod.find(config, path_db), path_db), markup=False)
     if converted is not None and any(n.startswith("Error:") for n in converted.notes):
         raise typer.Exit(1)  # a source file could not be read: the rest was imported, but say so
+
+
+def store_business_seconds(con, cfg) -> str:
+    """Fill the stored business seconds for the config's calendars (business_store.py)."""
+    from . import business_store
+    with progress() as bar:
+        task = bar.add_task("business seconds", total=None)
+        return business_store.refresh(con, cfg.business(), progress=lambda s: bar.update(task, description=s))
+
+
+@app.command("recompute")
+def recompute(db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
+    """Recompute the stored business seconds after the calendars changed (import does it too)."""
+    path_db, cfg = workspace(db, config)
+    if not path_db.exists():
+        fail(f"no store at {path_db} (import data first)")
+    done = store_business_seconds(connect(path_db), cfg)
+    out.print({"full": "business seconds recomputed for the current calendars",
+               "incremental": "business seconds filled in for new rows",
+               "none": "business seconds already up to date"}[done], markup=False)
 
 
 def batches_with_progress(con, batches, **kw):

@@ -86,28 +86,16 @@ class Ctx:
         return self.by_period(t, time)
 
     def business(self, t, cols: list[str]):
-        """Add __b_<col>: open seconds of the row's calendar before each instant (see business.py)."""
-        cals = self.config.business()
+        """Add __b_<col>: open seconds of the row's calendar before each instant (see business.py).
+        A column the store already holds for the current calendars (business_store.py) is kept;
+        the others are looked up in the hour table."""
+        missing = [c for c in cols if f"__b_{c}" not in t.columns]
+        if not missing:
+            return t
         hours = self.sources.ib.table(self.hour_view())
-        ids = {c.name: i for i, c in enumerate(cals.all)}
-        cases = []
-        for attr, col in (("queues", "queue"), ("teams", "team"), ("channels", "channel")):
-            if col in t.columns:
-                cases += [(t[col].isin(list(getattr(c, attr))), ids[c.name]) for c in cals.named.values()
-                          if getattr(c, attr)]
-        cal = ibis.cases(*cases, else_=0) if cases else ibis.literal(0)
-        t = t.mutate(__cal=cal.cast("int64") * HOURS_PER_CALENDAR)
-        for col in cols:
-            ms = epoch_ms(t[col])
-            t = t.mutate(**{f"__ms_{col}": ms})
-            h = hours.rename(**{f"__k_{col}": "key", f"__s_{col}": "cum_s", f"__m_{col}": "mask"})
-            t = t.left_join(h, t["__cal"] + divide(t[f"__ms_{col}"], 3_600_000) == h[f"__k_{col}"])
-            minute = divide(t[f"__ms_{col}"], 60_000) % 60
-            mask = t[f"__m_{col}"]
-            before = bit_count(mask & ((ibis.literal(1, "int64") << minute) - 1)).cast("int64") * 60
-            into = ibis.ifelse(((mask >> minute) & 1) == 1, (t[f"__ms_{col}"] % 60_000) / 1000, 0)
-            t = t.mutate(**{f"__b_{col}": t[f"__s_{col}"] + before + into})
-            t = t.drop(f"__ms_{col}", f"__k_{col}", f"__s_{col}", f"__m_{col}")
+        t = t.mutate(__cal=calendar_key(t, self.config.business()))
+        for col in missing:
+            t = business_seconds(t, hours, col)
         return t
 
     def hour_view(self) -> str:
@@ -138,6 +126,33 @@ class Ctx:
         self.sources.ib.con.register(name, pa.table({key: pa.array(list(w), pa.string()),
                                                      "w": pa.array(list(w.values()), pa.float64())}))
         return self.sources.ib.table(name)
+
+
+def calendar_key(t, cals):
+    """The row's calendar (queue beats team beats channel beats the default), as its hour-key offset."""
+    ids = {c.name: i for i, c in enumerate(cals.all)}
+    cases = []
+    for attr, col in (("queues", "queue"), ("teams", "team"), ("channels", "channel")):
+        if col in t.columns:
+            cases += [(t[col].isin(list(getattr(c, attr))), ids[c.name]) for c in cals.named.values()
+                      if getattr(c, attr)]
+    cal = ibis.cases(*cases, else_=0) if cases else ibis.literal(0)
+    return cal.cast("int64") * HOURS_PER_CALENDAR
+
+
+def business_seconds(t, hours, col: str):
+    """t + __b_<col> = cum_s + 60 * open minutes of the hour before the instant's minute + the
+    seconds into that minute when it is open; t has __cal (calendar_key), hours the hour table."""
+    ms = epoch_ms(t[col])
+    t = t.mutate(**{f"__ms_{col}": ms})
+    h = hours.rename(**{f"__k_{col}": "key", f"__s_{col}": "cum_s", f"__m_{col}": "mask"})
+    t = t.left_join(h, t["__cal"] + divide(t[f"__ms_{col}"], 3_600_000) == h[f"__k_{col}"])
+    minute = divide(t[f"__ms_{col}"], 60_000) % 60
+    mask = t[f"__m_{col}"]
+    before = bit_count(mask & ((ibis.literal(1, "int64") << minute) - 1)).cast("int64") * 60
+    into = ibis.ifelse(((mask >> minute) & 1) == 1, (t[f"__ms_{col}"] % 60_000) / 1000, 0)
+    t = t.mutate(**{f"__b_{col}": t[f"__s_{col}"] + before + into})
+    return t.drop(f"__ms_{col}", f"__k_{col}", f"__s_{col}", f"__m_{col}")
 
 
 def typed(col, value: str):
@@ -198,7 +213,7 @@ def batch_key(kpi: Kpi, o: dict, dims: tuple) -> tuple:
 def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
     """The records behind a KPI: its source rows in each period that enter its population."""
     if kpi.rows is not None:
-        return kpi.rows(ctx, o)
+        return without_internals(kpi.rows(ctx, o))
     t = ctx.table(kpi.source)
     if kpi.prep:
         t = prep(kpi, t, o, ctx)
@@ -213,6 +228,11 @@ def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
         j = j.filter(kpi.population(j, o))
     if kpi.rows_columns is not None:
         j = j.mutate(**kpi.rows_columns(j, o))
-    j = j.drop(*[c for c in j.columns if c.startswith("__b_") or c == "__cal"])
     drop = [c for c in ("lo", "hi", "lo12", "lo_date", "hi_date", "lo12_date") if c in j.columns]
-    return j.drop(*drop)
+    return without_internals(j.drop(*drop))
+
+
+def without_internals(t):
+    """Rows as users see them: no business-seconds or calendar helper columns."""
+    hidden = [c for c in t.columns if c.startswith("__b_") or c == "__cal"]
+    return t.drop(*hidden) if hidden else t

@@ -112,6 +112,8 @@ def refresh(con, tickets: str | None = None) -> None:
         con.execute(f"DELETE FROM waits{only}")
         con.execute(WAITS.replace("INSERT INTO waits", f"INSERT INTO waits (ticket_id, start_at, replied_at, "
                                   f"{', '.join(copied)})").format(ticket_columns=columns))
-    con.execute(FACTS)
-    con.execute(CLEAR.format(only=f"\n  AND ticket_id IN ({subset})" if subset else ""))
+    stored = ', "__b_first_response_at" = NULL' if _has_column(con, "tickets", "__b_first_response_at") else ""
+    con.execute(FACTS.replace("msg_all = f.n_all", "msg_all = f.n_all" + stored))  # business_store refills
+    con.execute(CLEAR.replace("msg_all = NULL", "msg_all = NULL" + stored)
+                .format(only=f"\n  AND ticket_id IN ({subset})" if subset else ""))
     con.execute("DROP TABLE msg_ordered")

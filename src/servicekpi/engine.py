@@ -14,7 +14,7 @@ from . import periods as P
 from .catalog import catalog
 from .catalog.kpi import Kpi, Result
 from .compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
-from . import sla as sla_mod
+from . import business_store, sla as sla_mod
 from .config import Config
 from .model import TABLES
 from .sources import Sources
@@ -136,7 +136,7 @@ class Engine:
         asof = q.asof or now_utc()
         self._asof = asof
         imported = imported_tables(self.con)
-        sources = Sources(self.ib, imported, asof)
+        sources = Sources(self.ib, imported, asof, business_store.origin(self.con, self.config.business()))
         available = [k for k in kpis if set(k.tables) <= imported]
         for k in available:
             allowed = self.allowed_dims(k, sources)
@@ -179,7 +179,8 @@ class Engine:
             ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
             shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
                      tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version,
-                     tuple((p.start, p.lo, p.hi) for p in periods))  # bucketing writes the bounds into SQL
+                     tuple((p.start, p.lo, p.hi) for p in periods),  # bucketing writes the bounds into SQL
+                     sources.business_origin)  # stored business seconds used or not
             if any(o.get("hours") == "business" for _, o in group):
                 ctx.hour_view()  # registered per query, even when the SQL is cached
             sql = self._compiled.get(shape)

@@ -17,15 +17,21 @@ TICKET_DIMS = ("channel", "category", "priority", "status", "customer_tier", "ag
 CUSTOMER_DIMS_EXCLUDE = {"customer_id", "referred_by"}
 # own columns that fall back to the linked ticket's value when missing
 FALLBACK = {"surveys": ("agent_id", "channel")}
+# clock columns the as-of instant can null: their stored business seconds are nulled with them
+LATER_CLOCKS = {"tickets": ("first_response_at", "resolved_at", "escalated_at"), "waits": ("replied_at",),
+                "calls": ("answered_at",)}
 
 
 class Sources:
     """Prepared Ibis tables over one store connection for one as-of instant."""
 
-    def __init__(self, ib, imported: set[str], asof: dt.datetime):
+    def __init__(self, ib, imported: set[str], asof: dt.datetime, business_origin: dt.date | None = None):
         self.ib = ib
         self.imported = imported
         self.asof = asof
+        # set when the stored __b_ columns hold business seconds for the current calendars,
+        # counted from this date (business_store.py); None: they are ignored
+        self.business_origin = business_origin
         self._cols: dict[str, dict[str, str]] = {}
         self._last_message: list | None = None
 
@@ -37,7 +43,7 @@ class Sources:
                 "SELECT table_name, column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
             for tab, n, typ in cur.fetchall():
-                if n not in INTERNAL:
+                if n not in INTERNAL and not n.startswith("__"):
                     self._cols.setdefault(tab, {})[n] = typ
         return self._cols.get(table, {})
 
@@ -59,7 +65,10 @@ class Sources:
         return out
 
     def span(self) -> tuple[dt.date, dt.date]:
-        """UTC dates from the earliest ticket or call to the as-of instant (business-time tables)."""
+        """UTC dates from the earliest ticket or call to the as-of instant (business-time tables);
+        from the stored business seconds' origin when they are used, so both count alike."""
+        if self.business_origin is not None:
+            return self.business_origin, max(self.business_origin, self.asof.date())
         first = self.asof
         for table, col in (("tickets", "created_at"), ("calls", "entered_at")):
             if table in self.imported:
@@ -93,8 +102,17 @@ class Sources:
             reopen_count=t.reopen_count.fill_null(0),
             fcr_eligible=t.fcr_eligible.fill_null(True),
         )
-        t = t.drop(*[c for c in INTERNAL if c in t.columns])
+        t = self._stored_business(t.drop(*[c for c in INTERNAL if c in t.columns]), "tickets")
         return self._recount(t) if self._messages_after_asof() else t
+
+    def _stored_business(self, t, table: str):
+        """Keep the stored business seconds when valid (nulled with their instant), else drop them."""
+        stored = [c for c in t.columns if c.startswith("__b_")]
+        if self.business_origin is None:
+            return t.drop(*stored) if stored else t
+        nulled = [c for c in LATER_CLOCKS.get(table, ()) if f"__b_{c}" in stored]
+        return t.mutate(**{f"__b_{c}": ibis.ifelse(t[c].isnull(), ibis.null("float64"), t[f"__b_{c}"])
+                           for c in nulled}) if nulled else t
 
     def _messages_after_asof(self) -> bool:
         if "messages" not in self.imported:
@@ -130,17 +148,17 @@ class Sources:
             return self.tickets()
         if name == "replies":
             r = self.ib.table("replies")
-            return r.filter(r.sent_at <= self.asof, ~r.excluded.fill_null(False))
+            return self._stored_business(r.filter(r.sent_at <= self.asof, ~r.excluded.fill_null(False)), name)
         if name == "waits":
             w = self.ib.table("waits")
             w = w.filter(w.start_at <= self.asof, ~w.excluded.fill_null(False))
-            return w.mutate(replied_at=self._later(w.replied_at))
+            return self._stored_business(w.mutate(replied_at=self._later(w.replied_at)), name)
         spec = TABLES[name]
         t = self.ib.table(name)
         t = t.filter(t[spec.time] <= self.asof)
         if spec.later:
             t = t.mutate(**{c: self._later(t[c]) for c in spec.later})
-        return t
+        return self._stored_business(t, name)
 
     def _not_excluded(self, t):
         """Rows linked only to excluded tickets are left out (a semi-join on the few excluded ids)."""

@@ -9,7 +9,7 @@ import duckdb
 from .model import SQL_TYPES, TABLES
 
 DEFAULT_DB = "servicekpi.duckdb"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # ticket columns copied onto each reply, so reply KPIs slice without a join
 REPLY_TICKET_COLUMNS = ("channel", "category", "priority", "status", "customer_id", "customer_tier",
                         "agent_id", "team", "excluded")
@@ -24,6 +24,13 @@ TICKET_FACTS = {
     "msg_all": "BIGINT",
 }
 INTERNAL = set(TICKET_FACTS)
+
+# clock columns whose business seconds are stored beside them as "__b_<col>" (business_store.py);
+# tickets' first_response_at is the effective one (from messages when the ticket has them)
+CLOCKS = {"tickets": ("created_at", "first_response_at", "resolved_at", "escalated_at"),
+          "replies": ("start_at", "sent_at"),
+          "waits": ("start_at", "replied_at"),
+          "calls": ("entered_at", "answered_at")}
 
 
 def db_path(db: str | os.PathLike | None) -> Path:
@@ -77,7 +84,16 @@ def _v4(con: duckdb.DuckDBPyConnection) -> None:
         refresh(con)
 
 
-MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
+def _v5(con: duckdb.DuckDBPyConnection) -> None:
+    """Stored business seconds beside the clock columns, and the calendars they were computed for."""
+    for table, cols in CLOCKS.items():
+        for col in cols:
+            con.execute(f'ALTER TABLE {table} ADD COLUMN IF NOT EXISTS "__b_{col}" DOUBLE')
+    con.execute("CREATE TABLE IF NOT EXISTS business_stamp (fingerprint VARCHAR, origin DATE, "
+                "computed_at TIMESTAMP DEFAULT current_timestamp)")
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
 
 
 def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:

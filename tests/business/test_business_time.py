@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_pkg
 
+from business_paths import ws  # noqa: F401  (each test on stored and looked-up business seconds)
+
 EPOCH = dt.datetime(1970, 1, 1)
 UTC = dt.timezone.utc
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from business_paths import ws  # noqa: F401  (each test on stored and looked-up business seconds)
+
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 OCT_NOV = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30")
 ASOF = "2027-01-01T00:00:00Z"  # the conftest default as-of
