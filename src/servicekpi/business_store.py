@@ -5,6 +5,8 @@ counted from the stamp's origin date (business.py). The stamp holds a fingerprin
 a query uses the stored columns only when it matches the current config, and falls back to the
 hour-table join otherwise. An import fills the rows whose column is NULL (new or replaced rows,
 tickets whose first reply moved); changed calendars, or data older than the origin, recompute all.
+A NULL instant stores -1 (Sources nulls it again), so "not computed yet" is exactly IS NULL, which
+DuckDB answers from row-group statistics without reading a fully computed column.
 """
 from __future__ import annotations
 
@@ -62,11 +64,18 @@ def _bounds(con, tables: dict, pending_only: bool) -> tuple[dt.datetime | None, 
         for col in cols:
             v = _instant(table, col)
             where = f'{v} IS NOT NULL' + (f' AND "__b_{col}" IS NULL' if pending_only else "")
+            if pending_only and not _pending(con, table, col):
+                continue
             a, b = con.execute(f"SELECT min({v}), max({v}) FROM {table} WHERE {where}").fetchall()[0]
             if a is not None:
                 lo = a if lo is None else min(lo, a)
                 hi = b if hi is None else max(hi, b)
     return lo, hi
+
+
+def _pending(con, table: str, col: str) -> bool:
+    return bool(con.execute(f'SELECT count(*) FROM (SELECT 1 FROM {table} WHERE "__b_{col}" IS NULL LIMIT 1)')
+                .fetchall()[0][0])
 
 
 def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None, own_transaction: bool = True) -> str:
@@ -89,20 +98,21 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
             for table, cols in tables.items():
                 con.execute(f"UPDATE {table} SET " + ", ".join(f'"__b_{c}" = NULL' for c in cols))
             lo, hi = _bounds(con, tables, pending_only=True)
-        if lo is None:  # nothing to compute
-            if full:
-                _stamp(con, fp, dt.datetime.now(dt.timezone.utc).date())
+        pending = [(t, c) for t, cols in tables.items() for c in cols if _pending(con, t, c)]
+        today = dt.datetime.now(dt.timezone.utc).date()
+        if not pending:
+            if full:  # no rows yet
+                _stamp(con, fp, today)
             if own_transaction:
                 con.execute("COMMIT")
             return "full" if full else "none"
-        first = lo.date() if full else stamp[0][1]
-        con.register("sk_store_hours", cals.hour_table(first, max(first, hi.date())))
+        first = (lo.date() if lo is not None else today) if full else stamp[0][1]
+        con.register("sk_store_hours", cals.hour_table(first, max(first, hi.date() if hi is not None else first)))
         ib = ibis.duckdb.from_connection(con)
-        for table, cols in tables.items():
-            for col in cols:
-                if progress:
-                    progress(f"business seconds: {table}.{col}")
-                _fill(con, ib, table, col, cals)
+        for table, col in pending:
+            if progress:
+                progress(f"business seconds: {table}.{col}")
+            _fill(con, ib, table, col, cals)
         if full:
             _stamp(con, fp, first)
         if own_transaction:
@@ -130,10 +140,11 @@ def _fill(con, ib, table: str, col: str, cals: Calendars) -> None:
     keep = ", ".join(c for c in CALENDAR_COLUMNS if c in have)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW sk_pending AS
         SELECT rowid AS __rid, {_instant(table, col)} AS __v{', ' + keep if keep else ''} FROM {table}
-        WHERE "__b_{col}" IS NULL AND {_instant(table, col)} IS NOT NULL""")
+        WHERE "__b_{col}" IS NULL""")
     t = ib.table("sk_pending")
     t = t.mutate(__cal=calendar_key(t, cals))
     t = business_seconds(t, ib.table("sk_store_hours"), "__v")
-    sql = ibis.to_sql(t.select("__rid", b=t["__b___v"]), dialect="duckdb")
+    b = ibis.ifelse(t["__v"].isnull(), ibis.literal(-1.0), t["__b___v"])  # -1: no instant
+    sql = ibis.to_sql(t.select("__rid", b=b), dialect="duckdb")
     con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({sql}) n WHERE {table}.rowid = n.__rid')
     con.execute("DROP VIEW sk_pending")

@@ -17,9 +17,10 @@ TICKET_DIMS = ("channel", "category", "priority", "status", "customer_tier", "ag
 CUSTOMER_DIMS_EXCLUDE = {"customer_id", "referred_by"}
 # own columns that fall back to the linked ticket's value when missing
 FALLBACK = {"surveys": ("agent_id", "channel")}
-# clock columns the as-of instant can null: their stored business seconds are nulled with them
-LATER_CLOCKS = {"tickets": ("first_response_at", "resolved_at", "escalated_at"), "waits": ("replied_at",),
-                "calls": ("answered_at",)}
+# clock columns that can be NULL (or nulled by the as-of instant): their stored business seconds
+# (-1 for a NULL instant, business_store.py) are nulled with them
+NULLABLE_CLOCKS = {"tickets": ("first_response_at", "resolved_at", "escalated_at"), "replies": ("start_at",),
+                   "waits": ("replied_at",), "calls": ("answered_at",)}
 
 
 class Sources:
@@ -110,7 +111,7 @@ class Sources:
         stored = [c for c in t.columns if c.startswith("__b_")]
         if self.business_origin is None:
             return t.drop(*stored) if stored else t
-        nulled = [c for c in LATER_CLOCKS.get(table, ()) if f"__b_{c}" in stored]
+        nulled = [c for c in NULLABLE_CLOCKS.get(table, ()) if f"__b_{c}" in stored]
         return t.mutate(**{f"__b_{c}": ibis.ifelse(t[c].isnull(), ibis.null("float64"), t[f"__b_{c}"])
                            for c in nulled}) if nulled else t
 
