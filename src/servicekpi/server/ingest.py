@@ -7,6 +7,7 @@ import json
 
 import pyarrow as pa
 
+from .. import business_store
 from ..ingest.load import arrow_ingest
 from ..ingest.readers import FileError, cell
 from ..model import TABLES
@@ -87,6 +88,7 @@ def ingest(state, ident: Identity, table: str, body: bytes, key: str | None) -> 
             fr = arrow_ingest(cur, table, data, source, state.cfg.timezone)
         except FileError as e:
             raise ApiError(422, f"{table}: {e.reason}") from None
+        business_store.refresh(cur, state.cfg.business(), own_transaction=False)  # the new rows' business seconds
         answer = {"ok": True, "table": table, "received": len(items), "imported": fr.imported,
                   "replaced": fr.replaced, "unchanged": fr.unchanged, "rejected": fr.rejected,
                   "reasons": fr.reasons, "notes": fr.notes}

@@ -14,7 +14,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import store
+from .. import business_store, store
 from ..config import Config
 from ..engine import Engine, SqlCache
 from . import tokens
@@ -46,6 +46,7 @@ class State:
             return
         self.con = store.connect(self.db_path)  # migrates; holds the file lock while the server runs
         tokens.ensure(self.con)
+        business_store.refresh(self.con, self.cfg.business())  # after a calendar change: before any write
         self._writer = self.cursor()
         self._pool: queue.LifoQueue = queue.LifoQueue()
         self._made = 0
