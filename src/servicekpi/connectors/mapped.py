@@ -17,6 +17,11 @@ then returns; rows are read and converted a block of CHUNK rows at a time as the
 batches (mapping_rows.py). An undecodable file is thus still rejected whole, before any of its rows; a
 CSV syntax error found half-way (a field over the csv module's limit) cannot recall the chunks already
 imported: the rows before it go in and an Error note says where the file stopped (--strict rolls back).
+
+Speed: a CSV of FAST_MIN_BYTES or more is parsed by pyarrow (_fast_rows), block by block, with the csv
+module's line numbers (the csv module reads any block pyarrow cannot map line for line), and blocks are
+converted by column (Maker.vblock). VECTOR = False keeps the row-by-row reference (the csv module, and
+Maker.block) that tests/connectors/test_mapped_vector.py and bench/mapped_csv.py compare against.
 """
 from __future__ import annotations
 

@@ -1,10 +1,14 @@
 """Rows of `--source csv`: the mapping's columns made from a block of source rows (mapped.py reads them).
 
-A column's value depends only on the source cells it names (and the file's settings), so each distinct
-combination of those cells is converted once per block (Row, the one-row rules) and the result is shared
-by the rows that have it: a Y/N map, a date format or a duration costs one conversion per distinct text,
-not one per row. Expressions, which read other made columns, are evaluated row by row. The notes (a
-value not in a map, an unreadable date) are still counted per row, with the row's line.
+Row holds the one-row rules. Two ways use them on a block:
+- Maker.vblock (the default): the block held by column (Cols), converted with pyarrow.compute and numpy
+  where a vectorised conversion reads a value exactly as Row does, else by Row once per distinct
+  combination of the column's source cells; expression rows the arrays cannot do are made whole by Row.
+  See "the vectorised path" below.
+- Maker.block (mapped.VECTOR = False, the reference the tests and bench/mapped_csv.py compare against):
+  each distinct combination of a column's cells converted once per block, expressions row by row.
+A column's value depends only on the source cells it names (and the file's settings). The notes (a value
+not in a map, an unreadable date) are counted per row, with the row's line, in the same order both ways.
 """
 from __future__ import annotations
 
@@ -335,7 +339,7 @@ class Probe(Row):
 import numpy as np  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
-from .mapping_values import EXCEL_EPOCH, DURATIONS  # noqa: E402
+from .mapping_values import DURATIONS, EXCEL_EPOCH  # noqa: E402
 
 NONE, NUM, NAIVE, ZONED, UTC, UNSET_K, BAD = 0, 1, 2, 3, 4, 5, 7
 TIMES = (NAIVE, ZONED, UTC)
@@ -851,9 +855,8 @@ class Block:
                 except ValueError:
                     try:
                         objs.append(localize(parse_time(raw, self.mk.spec.date_format), self.mk.tz))
-                    except Invalid:
-                        objs.append(None)
-                        objs[-1] = Invalid("")
+                    except Invalid as e:
+                        objs.append(e)  # BAD: the row-by-row code raises it, with its reason
             got = IVec.of(objs, self.zone).take(d.indices.to_numpy(zero_copy_only=False).astype(np.int64))
             v.kind[rows], v.num[rows], v.us[rows] = got.kind, got.num, got.us
         self._src[i] = v
@@ -936,13 +939,11 @@ class Block:
         return text, kind
 
 
-def _norm_names(mk: Maker) -> set[str]:
-    from .mapping_values import refs as _refs
-    names = set()
-    for c in mk.columns:
-        if c.kind == "expr" and c.expr is not None:
-            names |= {name for name, bracket in _refs(c.expr) if not bracket}
-    return names
+def _bare_refs(mk: Maker) -> set[str]:
+    """The bare names the table's expressions use (a made column's value, else a source column)."""
+    from .mapping_values import refs
+    return {name for c in mk.columns if c.kind == "expr" and c.expr is not None
+            for name, bracket in refs(c.expr) if not bracket}
 
 
 def _vblock(self: Maker, b: Cols):
@@ -961,7 +962,7 @@ def _vblock(self: Maker, b: Cols):
     if not b.n:
         return
     v = Block(self, b)
-    refd = _norm_names(self)
+    refd = _bare_refs(self)
     columns: dict[str, pa.Array] = {}
     known: dict[str, IVec] = {}
     made = [c for c in self.columns if c.kind != "expr"]
@@ -974,10 +975,6 @@ def _vblock(self: Maker, b: Cols):
     if exprs:
         redo = np.zeros(b.n, bool)
         for c in exprs:
-            if c.expr is None:
-                redo[:] = True
-                columns[c.target] = pa.nulls(b.n, pa.string())
-                continue
             val = v.evaluate(c.expr, known)
             if c.when:
                 off = ~v.when(c)
