@@ -42,7 +42,7 @@ def zendesk_command(
         db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """Pull tickets, comments (audits), ticket metrics, satisfaction ratings and user roles from Zendesk's
     incremental export API; resumes from the stored cursor."""
-    from .cli import DEBUG, connect, err, fail, out, progress, workspace
+    from .cli import DEBUG, connect, err, fail, out, progress, store_business_seconds, workspace
     from .connectors import zendesk_sync as zs
 
     account = subdomain.strip().lower()
@@ -61,7 +61,7 @@ def zendesk_command(
              2)
     start = parse_since(since, fail)
     base = check_base_url(base_url, fail) if base_url else f"https://{account}.zendesk.com"
-    path_db, _ = workspace(db, config)
+    path_db, cfg = workspace(db, config)
     con = connect(path_db)
     client = zs.Client(base, email.strip(), token, sleep=lambda s: zs.sleep(s))
     try:
@@ -80,6 +80,7 @@ def zendesk_command(
         fail(client.redact(f"{type(e).__name__}: {e}"))
     finally:
         client.close()
+    store_business_seconds(con, cfg)  # whatever the sync stored, even when it stopped early
     for note in outcome.notes:
         err.print(f"zendesk: {note}", markup=False)
     waited = f", waited {client.waited:g} s (rate limits, retries)" if client.waited else ""
