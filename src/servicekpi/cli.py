@@ -414,6 +414,7 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
     con = store.connect(path_db)
     result = import_with_progress(con, data)
     err.print(f"imported {data}: {result.summary()}", markup=False)
+    store_business_seconds(con, cfg_mod.Config())  # the demo's engine uses the default config too
     con.close()
     engine = Engine(connect(path_db, read_only=True))
     start = (end.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
