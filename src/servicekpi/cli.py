@@ -439,9 +439,9 @@ def check_free(path: Path) -> None:
     except duckdb.IOException as e:
         if "lock" not in str(e).lower():
             raise
-        from .server_cli import lock_message
-        fail(f"{lock_message(path)}. The demo recreates this store: stop that process, or give the demo "
-             f"another folder (servicekpi demo --out OTHER)")
+        from .server_cli import holder
+        fail(f"the store {path} is {holder(path)}; the demo deletes and recreates it: stop that process "
+             f"first, or give the demo another folder (servicekpi demo --out OTHER)")
 
 
 def demo_reports(engine: Engine, last_day: dt.date, asof: dt.datetime, out_dir: Path) -> None:

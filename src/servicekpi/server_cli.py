@@ -30,18 +30,31 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def lock_message(db: Path) -> str:
-    """Why the store cannot be opened, and what to do instead."""
+def _note(db: Path) -> dict | None:
     try:
         note = json.loads(note_path(db).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        note = None
+        return None
+    return note if isinstance(note, dict) else None
+
+
+def holder(db: Path) -> str:
+    """Who holds the store: the running server (from its note) or another process."""
+    note = _note(db)
+    if note:
+        return f"held by a running servicekpi server (pid {note.get('pid')}, {note.get('url', 'URL unknown')})"
+    return "in use by another process (a running `servicekpi serve`?)"
+
+
+def lock_message(db: Path) -> str:
+    """Why the store cannot be opened, and what to do instead."""
+    note = _note(db)
     if note:
         url = note.get("url", "the server")
-        return (f"the store {db} is held by a running servicekpi server (pid {note.get('pid')}, {url}); "
+        return (f"the store {db} is {holder(db)}; "
                 f"push data through its API instead: POST {url}/api/ingest/<table> with a JSON array or NDJSON "
                 f"(docs/server.md), read KPIs at {url}/api/kpis, or stop the server first")
-    return (f"the store {db} is in use by another process (a running `servicekpi serve`?); push data through "
+    return (f"the store {db} is {holder(db)}; push data through "
             f"the server's API (POST /api/ingest/<table>, see docs/server.md) or stop that process first")
 
 
