@@ -575,6 +575,10 @@ class Block:
         f = (formats or ["iso"])[0]
         if f == "iso":
             norm = pc.replace_substring_regex(s, r"^(\d{4}-\d\d-\d\d)T", r"\1 ")
+            # a time with a Z: fromisoformat reads it with +00:00, an instant in UTC
+            zulu = _match(norm, r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?[zZ]$")
+            if zulu.any():
+                norm = pc.if_else(pa.array(zulu), pc.utf8_slice_codeunits(norm, 0, -1), norm)
             for pat, fmt in ((r"^\d{4}-\d\d-\d\d$", "%Y-%m-%d"), (r"^\d{4}-\d\d-\d\d \d\d:\d\d$", "%Y-%m-%d %H:%M"),
                              (r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", "%Y-%m-%d %H:%M:%S")):
                 m = _match(norm, pat)
@@ -582,6 +586,7 @@ class Block:
                     got, secs = self._strptime(pc.if_else(pa.array(m), norm, NULL), fmt)
                     ok |= got
                     us[got] = secs[got] * US
+            kind[zulu] = UTC
         elif f in ("excel", "epoch", "epoch_ms"):
             pat = {"excel": r"^\d{1,7}(\.\d{1,15})?$", "epoch": r"^\d{1,10}$", "epoch_ms": r"^\d{1,12}$"}[f]
             m = _match(s, pat)
