@@ -153,9 +153,26 @@ def test_three_point_survey_mapping(ws, tmp_path):
     # 3-point: -103 -> 1, 100 -> 2, 103 -> 3; satisfied = the top score only: 1 of 3 = 33.3
     assert ws.value("csat", *OCT) == pytest.approx(100 / 3)
     q = [x for x in ws.quarantine() if x["table"] == "surveys"]
-    # 102 exists on 5- and 7-point surveys only: passed through and quarantined, located
+    # 102 exists on 5- and 7-point surveys only: quarantined, located, with the survey's values
     assert [(x["line"], x["column"]) for x in q] == [(4, "score")]
-    assert "'102.0' is out of range (expected 1.0..3.0" in q[0]["reason"]
+    assert "'102 (not a rating value of a 3-point Freshdesk survey: -103, 100, 103)'" in q[0]["reason"]
+
+
+def test_a_value_outside_the_set_is_never_taken_as_a_score(ws, tmp_path):
+    """A legacy 1 (classic "happy") lies inside 1..7 but is no Freshdesk v2 rating value: it must be
+    quarantined, not read as the most unhappy answer."""
+    folder = tmp_path / "fd"
+    shutil.copytree(DATA, folder)
+    ratings = [{"id": 950 + i, "survey_id": 1, "user_id": 501, "agent_id": 7001, "ticket_id": 1001,
+                "ratings": {"default_question": v}, "created_at": f"2026-10-20T0{i}:00:00Z"}
+               for i, v in enumerate([103, 1])]
+    (folder / "satisfaction_ratings.json").write_text(json.dumps(ratings))
+    load(ws, folder, "--mapping", str(folder / "mapping.toml"))
+    # only 103 counts: 7-point top score = satisfied, 1 of 1 = 100
+    assert ws.value("csat", *OCT) == pytest.approx(100.0)
+    q = [x for x in ws.quarantine() if x["table"] == "surveys"]
+    assert [(x["line"], x["column"]) for x in q] == [(2, "score")]
+    assert "'1 (not a rating value of a 7-point Freshdesk survey" in q[0]["reason"]
 
 
 def test_bad_rows_are_quarantined_with_location(ws):
@@ -165,7 +182,8 @@ def test_bad_rows_are_quarantined_with_location(ws):
                       ("satisfaction_ratings.json", 5, "score")}
     assert "'2026-13-45T00:00:00Z' is not a timestamp" in q[("tickets.json", 7, "created_at")]
     assert "ticket '9999' is not in tickets" in q[("conversations.json", 10, "ticket_id")]
-    assert "'104.0' is out of range (expected 1.0..7.0" in q[("satisfaction_ratings.json", 5, "score")]
+    assert "'104 (not a rating value of a 7-point Freshdesk survey: -103, -102, -101, 100, 101, 102, 103)'" \
+        in q[("satisfaction_ratings.json", 5, "score")]
     assert said(r.stdout, "rejected 3 rows")
 
 

@@ -248,9 +248,12 @@ def _ratings(items: list, path: Path, points: int, survey_points: dict, out: Con
         if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
             raw = int(raw)
         values = RATING_VALUES[p]
-        # the rating's position on its survey's scale: 1 (most unhappy) .. p (most happy);
-        # a value outside the survey's set is passed through raw, so the engine quarantines it
-        score = str(values.index(raw) + 1) if raw in values else s(raw)
+        # the rating's position on its survey's scale: 1 (most unhappy) .. p (most happy); a value
+        # outside the survey's set (e.g. a legacy 1/2/3, which a 1..p check would take as a score)
+        # becomes a text the engine rejects as not a number, so it is quarantined with the reason
+        score = (str(values.index(raw) + 1) if raw in values else
+                 None if raw is None else
+                 f"{raw} (not a rating value of a {p}-point Freshdesk survey: {', '.join(map(str, values))})")
         rows.append({"response_id": s(r.get("id")), "survey": "csat", "score": score, "scale_min": "1",
                      "scale_max": str(p), "responded_at": s(r.get("created_at")),
                      "ticket_id": s(r.get("ticket_id")), "customer_id": s(r.get("user_id")),
