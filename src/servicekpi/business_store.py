@@ -112,7 +112,7 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
         for table, col in pending:
             if progress:
                 progress(f"business seconds: {table}.{col}")
-            _fill(con, ib, table, col, cals)
+            _fill(con, ib, table, col, cals, fp)
         if full:
             _stamp(con, fp, first)
         if own_transaction:
@@ -134,17 +134,25 @@ def _stamp(con, fp: str, first: dt.date) -> None:
     con.execute(f"INSERT INTO {STAMP} (fingerprint, origin) VALUES (?, ?)", [fp, first])
 
 
-def _fill(con, ib, table: str, col: str, cals: Calendars) -> None:
+_SQL: dict[tuple, str] = {}  # (table, column, calendar columns, calendars) -> the B query (compiling costs)
+
+
+def _fill(con, ib, table: str, col: str, cals: Calendars, fp: str) -> None:
+    """UPDATE the pending rows of one column. Both sides filter on IS NULL, so DuckDB skips, from
+    row-group statistics, every row group without pending rows (a small write costs little at 10M)."""
     have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
                                       [table]).fetchall()}
-    keep = ", ".join(c for c in CALENDAR_COLUMNS if c in have)
+    keep = tuple(c for c in CALENDAR_COLUMNS if c in have)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW sk_pending AS
-        SELECT rowid AS __rid, {_instant(table, col)} AS __v{', ' + keep if keep else ''} FROM {table}
+        SELECT rowid AS __rid, {_instant(table, col)} AS __v{''.join(', ' + c for c in keep)} FROM {table}
         WHERE "__b_{col}" IS NULL""")
-    t = ib.table("sk_pending")
-    t = t.mutate(__cal=calendar_key(t, cals))
-    t = business_seconds(t, ib.table("sk_store_hours"), "__v")
-    b = ibis.ifelse(t["__v"].isnull(), ibis.literal(-1.0), t["__b___v"])  # -1: no instant
-    sql = ibis.to_sql(t.select("__rid", b=b), dialect="duckdb")
-    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({sql}) n WHERE {table}.rowid = n.__rid')
+    key = (table, col, keep, fp)
+    if key not in _SQL:
+        t = ib.table("sk_pending")
+        t = t.mutate(__cal=calendar_key(t, cals))
+        t = business_seconds(t, ib.table("sk_store_hours"), "__v")
+        b = ibis.ifelse(t["__v"].isnull(), ibis.literal(-1.0), t["__b___v"])  # -1: no instant
+        _SQL[key] = ibis.to_sql(t.select("__rid", b=b), dialect="duckdb")
+    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_SQL[key]}) n '
+                f'WHERE {table}."__b_{col}" IS NULL AND {table}.rowid = n.__rid')
     con.execute("DROP VIEW sk_pending")
