@@ -161,9 +161,14 @@ class Calendars:
 
         Each UTC minute is judged by its own local wall time, so range edges inside a DST gap or a
         repeated hour are exact."""
-        if (first, last) not in self._tables:
-            self._tables = {(first, last): self._hour_table(first, last)}
-        return self._tables[(first, last)]
+        table = self._tables.get((first, last))
+        if table is None:  # keep a few spans (the server's queries and writes each use one); the dict
+            tables = dict(self._tables)  # is replaced, never changed in place, so threads may share it
+            if len(tables) >= 4:
+                tables.pop(next(iter(tables)))
+            table = tables[(first, last)] = self._hour_table(first, last)
+            self._tables = tables
+        return table
 
     def _hour_table(self, first: dt.date, last: dt.date) -> pa.Table:
         lo = dt.datetime.combine(first - dt.timedelta(days=2), dt.time())
