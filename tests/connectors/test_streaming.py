@@ -258,3 +258,42 @@ def test_asterisk_re_entry_counts_kept_for_a_window_of_log_time(tmp_path, monkey
     conv = asterisk.convert(log, chunk=1)
     got = [dict(r[2])["call_id"] for r in table_rows(conv.batches)["calls"]]
     assert got == ["A:sales", "Y:sales", "A:sales#2"]  # by first line
+
+
+@pytest.mark.parametrize("run", [1, 2, 7])
+def test_asterisk_table_export_sorted_in_runs_on_disk_equals_sorted_in_memory(tmp_path, monkeypatch, run):
+    """The table export (newest first here) is put in time order by an external merge sort: sorted runs of
+    SORT_RUN events in temporary files, merged. Tiny runs give the same events, rows and notes as one run."""
+    src = AST / "queue_log_table.csv"
+    whole_events = [(e.line, e.event) for e in asterisk._table_events(src)]
+    whole = asterisk.convert(src)
+    expected = table_rows(whole.batches)
+    spilled = []
+    real = asterisk._spill
+
+    def counted(items):
+        spilled.append(len(items))
+        return real(items)
+    monkeypatch.setattr(asterisk, "SORT_RUN", run)
+    monkeypatch.setattr(asterisk, "SPILL_BLOCK", 2)
+    monkeypatch.setattr(asterisk, "_spill", counted)
+    assert [(e.line, e.event) for e in asterisk._table_events(src)] == whole_events
+    assert sum(spilled) == len(whole_events) and max(spilled) <= run  # every event went through a file
+    conv = asterisk.convert(src, chunk=2)
+    assert table_rows(conv.batches) == expected and len(expected["calls"]) == 11
+    assert conv.notes == whole.notes
+
+
+def test_asterisk_table_export_shuffled_gives_the_same_calls(tmp_path, monkeypatch):
+    """Any row order of the export gives the same calls and sessions (runs of 3 rows, merged)."""
+    import random
+    src = AST / "queue_log_table.csv"
+    header, *rows = src.read_text().splitlines(keepends=True)
+    random.Random(5).shuffle(rows)
+    shuffled = tmp_path / "queue_log_table.csv"
+    shuffled.write_text(header + "".join(rows))
+    monkeypatch.setattr(asterisk, "SORT_RUN", 3)
+
+    def content(batches):
+        return {t: sorted((r[2] for r in rs), key=repr) for t, rs in table_rows(batches).items()}
+    assert content(asterisk.convert(shuffled).batches) == content(asterisk.convert(src).batches)

@@ -10,8 +10,9 @@ as one log, in the order of their first event.
 
 Streaming: convert() returns at once; the log is read as the import consumes the batches, and each call
 (or session) is emitted once, in a chunk of CHUNK rows, when its ending event is read. Only the calls and
-sessions still open are held in memory. The table export is the exception: its rows may come in any order,
-so it is read whole and sorted first (memory grows with its size).
+sessions still open are held in memory. The table export's rows may come in any order, so it is sorted first,
+in bounded memory too: sorted runs of SORT_RUN events, spilled to temporary files and merged when there are
+several.
 
 Times: an epoch (the raw log, or a numeric `time` column) is UTC by definition and is written with `Z`.
 A datetime string without an offset (the table export, e.g. `2026-10-01 09:15:02.123456`) is passed on
@@ -31,7 +32,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
+import pickle
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +61,8 @@ RANK = {"ENTERQUEUE": 0, "RINGNOANSWER": 1, "CONNECT": 2}
 WAIT_TOLERANCE = 1  # seconds: the log's second-resolution timestamps vs Asterisk's own holdtime
 SHOW = 10  # how many located examples a note lists
 CHUNK = 100_000
+SORT_RUN = 100_000  # table-export events sorted in memory at a time (more: merged from sorted temp files)
+SPILL_BLOCK = 1_000  # events per block of a sorted run on disk (one block of each run is in memory)
 VISIT_WINDOW = 86_400  # seconds of log time a finished call's visit count is kept (to number a re-entry)
 
 CALL_COLS = ["call_id", "entered_at", "answered_at", "ended_at", "outcome", "queue", "agent_id", "talk_seconds"]
@@ -180,6 +186,8 @@ def _files(path: Path) -> tuple[list[Path], list[str]]:
 
 
 def _first_secs(path: Path) -> float:
+    if _is_table_export(_first_line(path)):  # in any order: its earliest time (no need to sort it)
+        return min((ev.secs for ev in _table_rows(path) if ev.secs is not None), default=float("inf"))
     for ev in _events(path):
         if ev.secs is not None:
             return ev.secs
@@ -191,12 +199,16 @@ def _is_table_export(first: str) -> bool:
     return {"time", "event"} <= names and ("queuename" in names or "queue" in names)
 
 
-def _events(path: Path) -> Iterator[Event]:
+def _first_line(path: Path) -> str:
     try:
         with open(path, encoding="utf-8-sig", errors="strict", newline="") as f:
-            first = f.readline()
+            return f.readline()
     except (OSError, UnicodeDecodeError) as e:
         raise ConnectorError(f"{path}: cannot read the file ({e})") from None
+
+
+def _events(path: Path) -> Iterator[Event]:
+    first = _first_line(path)
     if not first.strip():
         if path.stat().st_size == 0:
             raise ConnectorError(f"{path}: the file is empty (0 bytes)")
@@ -217,10 +229,9 @@ def _pipe_events(path: Path) -> Iterator[Event]:
             yield _event(src, n, parts[0], parts[1:5], parts[5:], text)
 
 
-def _table_events(path: Path) -> list[Event]:
-    """The DB export: read whole, then ordered by time (an export may be in any order)."""
+def _table_rows(path: Path) -> Iterator[Event]:
+    """The DB export's rows as events, in file order."""
     src = str(path)
-    out = []
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f)
         header = [h.strip().lower() for h in next(reader)]
@@ -248,15 +259,61 @@ def _table_events(path: Path) -> list[Event]:
                 data = joined
             else:
                 data = get("data").split("|") if get("data") else []
-            out.append(_event(src, n, get("time"), [get("callid"), get(q), get("agent"), get("event")], data,
-                              ",".join(row)))
-    last_secs = float("-inf")
-    keys = []
-    for e in out:  # an unreadable time keeps its place after the previous event
-        last_secs = e.secs if e.secs is not None else last_secs
-        keys.append((last_secs, RANK.get(e.event, 3)))
-    order = sorted(range(len(out)), key=lambda i: (keys[i], out[i].line))
-    return [out[i] for i in order]
+            yield _event(src, n, get("time"), [get("callid"), get(q), get("agent"), get("event")], data,
+                         ",".join(row))
+
+
+def _table_events(path: Path) -> Iterator[Event]:
+    """The DB export ordered by time (an export may be in any order; an unreadable time keeps its place after
+    the previous event), in bounded memory: an external merge sort. Runs of SORT_RUN events are sorted in
+    memory; when there is more than one, each goes to a temporary file and the files are merged."""
+    def keyed() -> Iterator[tuple]:
+        last_secs = float("-inf")
+        for e in _table_rows(path):
+            last_secs = e.secs if e.secs is not None else last_secs
+            yield (last_secs, RANK.get(e.event, 3), e.line), e  # lines are unique: a total order
+
+    runs: list = []
+    run: list[tuple] = []
+    try:
+        for item in keyed():
+            run.append(item)
+            if len(run) >= SORT_RUN:
+                runs.append(_spill(sorted(run, key=_first)))
+                run = []
+        run.sort(key=_first)
+        if not runs:
+            yield from (e for _, e in run)
+            return
+        runs.append(_spill(run))
+        run = []
+        for _, e in heapq.merge(*(_unspill(f) for f in runs), key=_first):
+            yield e
+    finally:
+        for f in runs:
+            f.close()
+
+
+def _first(item: tuple):
+    return item[0]
+
+
+def _spill(run: list[tuple]):
+    """A sorted run written to an anonymous temporary file (deleted when closed), in blocks."""
+    f = tempfile.TemporaryFile()
+    for i in range(0, len(run), SPILL_BLOCK):
+        pickle.dump(run[i:i + SPILL_BLOCK], f, protocol=pickle.HIGHEST_PROTOCOL)
+    f.seek(0)
+    return f
+
+
+def _unspill(f) -> Iterator[tuple]:
+    while True:
+        try:
+            block = pickle.load(f)
+        except EOFError:
+            return
+        yield from block
 
 
 _DAYS: dict[int, str] = {}

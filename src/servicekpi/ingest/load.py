@@ -16,6 +16,9 @@ from .readers import FileError
 
 
 MEMORY_LIMIT = "3GB"
+# a streamed import (a connector's chunks, any size of input) keeps DuckDB's share of memory small: what
+# grows with the input (the keys seen, the rows written) spills to the store's temp directory instead
+STREAM_MEMORY_LIMIT = "512MB"
 # tables whose rows the derived facts are made of, and the temp table of the tickets an import
 # touched in them (derive.refresh recomputes those only)
 DERIVED_FROM = ("tickets", "messages")
@@ -124,7 +127,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
     result = ImportResult()
     # bounded memory: DuckDB spills big sorts and joins to disk instead of growing
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{STREAM_MEMORY_LIMIT if track_all else MEMORY_LIMIT}'")
     if track_all:
         several = set(TABLES)
     else:
@@ -142,7 +145,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             if error:
                 continue
             try:
-                _load(con, TABLES[name], read(), fr, tz, track=name in several)
+                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
@@ -152,6 +155,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
+        con.execute(f"DROP TABLE IF EXISTS {SEEN_SOURCES}")
         if unread:
             result.unread = unread()
         if strict and (result.total("rejected") or result.file_errors or result.unread):
@@ -165,7 +169,9 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         raise
 
 
-def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False) -> None:
+def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
+          chunk: bool = False) -> None:
+    """chunk: the rows are one chunk of a stream (checked in Arrow, see below)."""
     names = [n.strip() for n in loaded.columns]
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -181,122 +187,191 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         else:
             fr.notes.append(f"column '{n}' ignored (not a usable column name)")
     keep = [(orig, n) for orig, n in zip(loaded.columns, names) if n in known or n in extras]
-    if loaded.parquet is not None:
+    # DuckDB keeps every view registered and every temp table made in a transaction until the transaction
+    # ends. So the chunks of a stream, any number in one transaction, are staged and checked as Arrow tables
+    # that the statements name (`stage`, `chk`, `matched`, see _sql), not registered views and temp tables:
+    # else the import would grow with its input. A file (read whole, or a Parquet file read by DuckDB) is
+    # staged as a registered view and checked in a temp table, which DuckDB can spill.
+    arrow: dict[str, pa.Table] = {}
+    in_memory = loaded.parquet is None
+    chunk = chunk and in_memory
+    if not in_memory:
         con.register("stage_src", con.read_parquet(str(loaded.parquet), file_row_number=True))
         cols = ", ".join(f"{quote(orig)} AS {quote(n)}" for orig, n in keep)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {cols}, file_row_number + 1 AS __line FROM stage_src")
     else:
         data = loaded.data.select([orig for orig, _ in keep]).rename_columns([n for _, n in keep])
-        con.register("stage", data.append_column("__line", loaded.lines))
-    types = {r[0]: r[1] for r in con.execute("DESCRIBE stage").fetchall() if r[0] != "__line"}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE chk AS {validate.build(table, types, extras, tz, 'stage')}")
-    _reject_duplicates(con, table, loaded.line_kind)
+        staged = data.append_column("__line", loaded.lines)
+        if chunk:
+            arrow["stage"] = staged
+        else:
+            con.register("stage", staged)
+    types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
+    build = _with_duplicates(validate.build(table, types, extras, tz, 'stage'), table, loaded.line_kind)
+    _chk(con, arrow, build, chunk)
     if track:
-        _reject_seen(con, table, fr.source, loaded.line_kind)
+        _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
     if table.name == "messages":
-        _check_tickets(con)
+        _check_tickets(con, arrow, chunk)
     for x in extras:
         con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {quote(x)} VARCHAR")
-    fr.rejected = con.execute("SELECT count(*) FROM chk WHERE __reason IS NOT NULL").fetchall()[0][0]
+    fr.rejected = _sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
     if fr.rejected:
         fr.reasons = [f"{fr.source} {loaded.line_kind} {line}, column {col}: {reason}" for line, col, reason in
-                      con.execute("SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
-                                  "ORDER BY __line LIMIT 5").fetchall()]
+                      _sql(con, "SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
+                                "ORDER BY __line LIMIT 5", **arrow).fetchall()]
     if fr.rejected:
-        _quarantine(con, table, fr.source, loaded.line_kind, [n for n in types])
-    _drop_stage(con, loaded)
-    _upsert(con, table, extras, fr)
+        _quarantine(con, arrow, table, fr.source, loaded.line_kind, [n for n in types])
+    if not in_memory:
+        con.execute("DROP VIEW stage")
+        con.unregister("stage_src")
+    elif not chunk:
+        con.unregister("stage")
+    arrow.pop("stage", None)
+    _upsert(con, arrow, table, extras, fr, chunk)
+    if not chunk:
+        con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
 
 
-def _drop_stage(con, loaded: readers.Loaded) -> None:
-    if loaded.parquet is not None:
-        con.execute("DROP VIEW stage")
-        con.unregister("stage_src")
+def _sql(con, query: str, params: list | None = None, *, stage: pa.Table | None = None,
+         chk: pa.Table | None = None, matched: pa.Table | None = None):
+    """Runs query (its result fetched from what this returns), where the Arrow tables given as stage, chk
+    and matched are found by those names: DuckDB's replacement scan of the local variables of the frame that
+    calls it, this one (con.sql, not con.execute, which a wrapper of the connection may define). A catalog
+    table or view of the same name comes first, so a checked file's `chk` is a temp table dropped when the
+    file is done."""
+    return con.sql(query, params=params or None)
+
+
+def _arrow(con, query: str, *, stage: pa.Table | None = None, chk: pa.Table | None = None,
+           matched: pa.Table | None = None) -> pa.Table:
+    """query's rows as an Arrow table; stage, chk and matched as in _sql."""
+    return con.sql(query).to_arrow_table()
+
+
+def _chk(con, arrow: dict, query: str, chunk: bool) -> None:
+    """The checked rows, `chk`: an Arrow table in arrow['chk'] for a chunk, else a temp table. query may read
+    the previous chk."""
+    if chunk:
+        arrow["chk"] = _arrow(con, query, **arrow)
     else:
-        con.unregister("stage")
+        _sql(con, f"CREATE OR REPLACE TEMP TABLE chk_next AS {query}", **arrow)
+        con.execute("DROP TABLE IF EXISTS chk")
+        con.execute("ALTER TABLE chk_next RENAME TO chk")
 
 
 def _key_match(a: str, b: str, key: tuple[str, ...]) -> str:
     return " AND ".join(f"{a}.{quote(k)} = {b}.{quote(k)}" for k in key)
 
 
-def _reject_duplicates(con, table: Table, kind: str) -> None:
+def _reject(col: str, when: str, reason: str) -> str:
+    """The end of a SELECT * list: __col and __reason set to col and reason where `when` holds, else kept."""
+    return (f"REPLACE (CASE WHEN {when} THEN {validate.lit(col)} ELSE __col END AS __col, "
+            f"CASE WHEN {when} THEN {reason} ELSE __reason END AS __reason)")
+
+
+def _with_duplicates(query: str, table: Table, kind: str) -> str:
+    """query's rows, a key repeated among them rejected but at its first (smallest) line."""
     keys = ", ".join(quote(k) for k in table.key)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE dups AS SELECT {keys}, min(__line) AS first
-        FROM chk WHERE {' AND '.join(f'{quote(k)} IS NOT NULL' for k in table.key)}
-        GROUP BY ALL HAVING count(*) > 1""")
-    if con.execute("SELECT count(*) FROM dups").fetchall()[0][0]:
-        what = validate.lit(f"duplicate {', '.join(table.key)}, first seen at {kind} ")
-        con.execute(f"""UPDATE chk SET __col = {validate.lit(table.key[0])},
-            __reason = {what} || CAST(d.first AS VARCHAR)
-            FROM dups d WHERE {_key_match('chk', 'd', table.key)} AND chk.__line > d.first""")
-    con.execute("DROP TABLE dups")
+    nonnull = " AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)
+    what = validate.lit(f"duplicate {', '.join(table.key)}, first seen at {kind} ")
+    dup = f"({nonnull}) AND __n > 1 AND __line > __first"
+    return (f"SELECT * EXCLUDE (__first, __n) {_reject(table.key[0], dup, f'{what} || CAST(__first AS VARCHAR)')} "
+            f"FROM (SELECT *, min(__line) OVER k AS __first, count(*) OVER k AS __n FROM ({query}) "
+            f"WINDOW k AS (PARTITION BY {keys}))")
 
 
-def _reject_seen(con, table: Table, source: str, kind: str) -> None:
-    """A key already imported from another file of the same import is a duplicate too."""
+SEEN_SOURCES = "seen_sources"  # the sources named in the seen_* tables, by number
+
+
+def _reject_seen(con, arrow: dict, table: Table, source: str, kind: str, chunk: bool) -> None:
+    """A key already imported from another file (or chunk) of the same import is a duplicate too."""
     keys = ", ".join(quote(k) for k in table.key)
     seen = f"seen_{table.name}"
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {seen} AS SELECT {keys}, '' AS src, 0::BIGINT AS line "
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN_SOURCES} (id INTEGER, name VARCHAR)")
+    name = f"{Path(source).name} {kind}"
+    found = con.execute(f"SELECT id FROM {SEEN_SOURCES} WHERE name = ?", [name]).fetchall()
+    if found:
+        src = found[0][0]
+    else:
+        src = con.execute(f"SELECT count(*) FROM {SEEN_SOURCES}").fetchall()[0][0]
+        con.execute(f"INSERT INTO {SEEN_SOURCES} VALUES (?, ?)", [src, name])
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {seen} AS SELECT {keys}, 0::INTEGER AS src, 0::BIGINT AS line "
                 f"FROM {table.name} WHERE FALSE")
-    con.execute(f"""UPDATE chk SET __col = {validate.lit(table.key[0])},
-        __reason = {validate.lit(f"duplicate {', '.join(table.key)}, first seen at ")} || s.src || ' ' || s.line
-        FROM {seen} s WHERE {_key_match('chk', 's', table.key)} AND chk.__reason IS NULL""")
-    con.execute(f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL",
-                [f"{Path(source).name} {kind}"])
+    first = validate.lit(f"duplicate {', '.join(table.key)}, first seen at ")
+    hit = "__reason IS NULL AND __seen_line IS NOT NULL"
+    _chk(con, arrow, f"""SELECT * EXCLUDE (__seen_src, __seen_line)
+        {_reject(table.key[0], hit, f"{first} || __seen_src || ' ' || __seen_line")}
+        FROM (SELECT c.*, ss.name AS __seen_src, s.line AS __seen_line FROM chk c
+              LEFT JOIN {seen} s ON {_key_match('c', 's', table.key)}
+              LEFT JOIN {SEEN_SOURCES} ss ON ss.id = s.src)""", chunk)
+    _sql(con, f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL", [src], **arrow)
 
 
-def _check_tickets(con) -> None:
-    con.execute("""UPDATE chk SET __col = 'ticket_id',
-        __reason = 'ticket ''' || chk.ticket_id || ''' is not in tickets (import the ticket in the same import or before)'
-        WHERE __reason IS NULL AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_id = chk.ticket_id)""")
-    con.execute("""UPDATE chk SET __col = 'sent_at',
-        __reason = 'sent_at ' || CAST(chk.sent_at AS VARCHAR) || ' is before its ticket''s created_at '
-                   || CAST(t.created_at AS VARCHAR) || ' (UTC)'
-        FROM tickets t WHERE __reason IS NULL AND t.ticket_id = chk.ticket_id AND chk.sent_at < t.created_at""")
+def _check_tickets(con, arrow: dict, chunk: bool) -> None:
+    missing = "__reason IS NULL AND __t_id IS NULL"
+    early = "__reason IS NULL AND __t_id IS NOT NULL AND sent_at < __t_created"
+    _chk(con, arrow, f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
+            CASE WHEN {missing} THEN 'ticket_id' WHEN {early} THEN 'sent_at' ELSE __col END AS __col,
+            CASE WHEN {missing} THEN 'ticket ''' || ticket_id
+                                     || ''' is not in tickets (import the ticket in the same import or before)'
+                 WHEN {early} THEN 'sent_at ' || CAST(sent_at AS VARCHAR) || ' is before its ticket''s created_at '
+                                   || CAST(__t_created AS VARCHAR) || ' (UTC)'
+                 ELSE __reason END AS __reason)
+        FROM (SELECT c.*, t.ticket_id AS __t_id, t.created_at AS __t_created
+              FROM chk c LEFT JOIN tickets t ON t.ticket_id = c.ticket_id)""", chunk)
 
 
-def _quarantine(con, table: Table, source: str, kind: str, columns: list[str]) -> None:
+def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns: list[str]) -> None:
     raw = validate.raw_json(columns)
     fp = f"md5({validate.lit(table.name)} || __col || __reason || __raw)"
-    con.execute(f"""INSERT INTO quarantine (table_name, source, line, line_kind, "column", reason, raw, fingerprint)
+    _sql(con, f"""INSERT INTO quarantine (table_name, source, line, line_kind, "column", reason, raw, fingerprint)
         SELECT ?, ?, __line, ?, __col, __reason, __raw, {fp} FROM (
             SELECT c.__line, c.__col, c.__reason, {raw} AS __raw
             FROM chk c JOIN stage s ON s.__line = c.__line WHERE c.__reason IS NOT NULL)
-        WHERE {fp} NOT IN (SELECT fingerprint FROM quarantine)""", [table.name, source, kind])
+        WHERE {fp} NOT IN (SELECT fingerprint FROM quarantine)""", [table.name, source, kind], **arrow)
 
 
-def _upsert(con, table: Table, extras: list[str], fr: FileResult) -> None:
+def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool) -> None:
     cols = table.names + extras
     collist = ", ".join(quote(c) for c in cols)
     valid = f"(SELECT {collist} FROM chk WHERE __reason IS NULL)"
-    n_valid = con.execute(f"SELECT count(*) FROM {valid}").fetchall()[0][0]
+    n_valid = _sql(con, f"SELECT count(*) FROM {valid}", **arrow).fetchall()[0][0]
     if not n_valid:
         return
     touch = table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
     if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
         if touch:
-            con.execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}")
-        con.execute(f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}")
+            _sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
+        _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
         fr.imported = n_valid
         return
     stored = set(table_columns(con, table.name))
     same = " AND ".join(f"v.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in cols if c in stored)
     keys = ", ".join(f"v.{quote(k)}" for k in table.key)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE matched AS SELECT {keys}, ({same}) AS same
-        FROM {valid} v JOIN {table.name} s ON {_key_match('v', 's', table.key)}""")
-    existing, unchanged = con.execute("SELECT count(*), count(*) FILTER (WHERE same) FROM matched").fetchall()[0]
+    matched = f"SELECT {keys}, ({same}) AS same FROM {valid} v JOIN {table.name} s ON {_key_match('v', 's', table.key)}"
+    if chunk:  # like chk: not a temp table per chunk of a stream
+        arrow = dict(arrow, matched=_arrow(con, matched, **arrow))
+    else:
+        _sql(con, f"CREATE OR REPLACE TEMP TABLE matched AS {matched}", **arrow)
+    existing, unchanged = _sql(con, "SELECT count(*), count(*) FILTER (WHERE same) FROM matched",
+                               **arrow).fetchall()[0]
     if touch:  # the tickets of the rows replaced (a message may move to another ticket) and inserted
-        con.execute(f"""INSERT INTO {TOUCHED} SELECT DISTINCT s.ticket_id FROM {table.name} s
-            JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same""")
-        con.execute(f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
-            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""")
-    con.execute(f"""DELETE FROM {table.name} s WHERE EXISTS (
-        SELECT 1 FROM matched m WHERE NOT m.same AND {_key_match('m', 's', table.key)})""")
-    con.execute(f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
-        WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""")
-    con.execute("DROP TABLE matched")
+        _sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT s.ticket_id FROM {table.name} s
+            JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same""", **arrow)
+        _sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
+            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""", **arrow)
+    if existing > unchanged:  # rows that changed (a scan of the whole table, so only then)
+        _sql(con, f"""DELETE FROM {table.name} s WHERE EXISTS (
+            SELECT 1 FROM matched m WHERE NOT m.same AND {_key_match('m', 's', table.key)})""", **arrow)
+    if unchanged:
+        _sql(con, f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
+            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""", **arrow)
+    else:
+        _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
+    if not chunk:
+        con.execute("DROP TABLE matched")
     fr.imported, fr.replaced, fr.unchanged = n_valid - existing, existing - unchanged, unchanged
 
 
