@@ -203,6 +203,16 @@ def _check_decodable(f: Path, spec: FileSpec) -> bool:
     return lone > 0
 
 
+def _header(cells: list[str], spec: FileSpec, skipped: int) -> tuple[list[str] | None, int]:
+    """A row before the header: (the header, 0) when it is the header, else (None, rows skipped so far);
+    the first `skip_rows` rows are skipped, then blank rows."""
+    if skipped < spec.skip_rows:
+        return None, skipped + 1
+    if not any(c.strip() for c in cells):
+        return None, skipped
+    return [c.strip() for c in cells], 0
+
+
 def _csv_rows(f: Path, fh, spec: FileSpec) -> Iterator:
     with fh:
         reader = csv.reader(fh, delimiter=spec.delimiter)
@@ -213,14 +223,9 @@ def _csv_rows(f: Path, fh, spec: FileSpec) -> Iterator:
             for cells in reader:
                 start, last = last + 1, reader.line_num
                 if header is None:
-                    if skipped < spec.skip_rows:
-                        skipped += 1
-                        continue
-                    if not any(c.strip() for c in cells):
-                        continue
-                    header = [c.strip() for c in cells]
-                    yield header
-                    skipped = 0
+                    header, skipped = _header(cells, spec, skipped)
+                    if header is not None:
+                        yield header
                     continue
                 if not cells or not any(c.strip() for c in cells):
                     continue
@@ -269,16 +274,11 @@ def _fast_rows(f: Path, fh, spec: FileSpec) -> Iterator:
             for cells in reader:
                 last = reader.line_num
                 if header is None:
-                    if skipped < spec.skip_rows:
-                        skipped += 1
-                        continue
-                    if not any(c.strip() for c in cells):
-                        continue
-                    header = [c.strip() for c in cells]
-                    yield header
-                    skipped = 0
-                    if not spec.skip_after_header:
-                        break
+                    header, skipped = _header(cells, spec, skipped)
+                    if header is not None:
+                        yield header
+                        if not spec.skip_after_header:
+                            break
                     continue
                 if not cells or not any(c.strip() for c in cells):
                     continue
