@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import cache
 from importlib.metadata import version
 from typing import Callable
 
@@ -29,9 +30,14 @@ SOURCE = {("tickets", "first_response_at"):
 CALENDAR_COLUMNS = ("queue", "team", "channel")
 
 
+@cache
+def _holidays_version() -> str:
+    return version("holidays")  # a metadata lookup (~10 ms): once per process, not per query
+
+
 def fingerprint(cals: Calendars) -> str:
     """Identifies the calendars (and the holidays package that expands holiday_country)."""
-    parts = [version("holidays")]
+    parts = [_holidays_version()]
     for c in cals.all:
         parts.append(repr((c.name, c.timezone, sorted(c.week.items()), sorted(c.holidays), c.holiday_country,
                            c.teams, c.channels, c.queues)))
@@ -58,24 +64,23 @@ def _instant(table: str, col: str) -> str:
     return SOURCE.get((table, col), col)
 
 
-def _bounds(con, tables: dict, pending_only: bool) -> tuple[dt.datetime | None, dt.datetime | None]:
+def _pending(con, tables: dict) -> list[tuple[str, str]]:
+    """(table, column) pairs with rows not computed yet."""
+    return [(t, c) for t, cols in tables.items() for c in cols
+            if con.execute(f'SELECT count(*) FROM (SELECT 1 FROM {t} WHERE "__b_{c}" IS NULL LIMIT 1)').fetchall()[0][0]]
+
+
+def _bounds(con, pending: list) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Earliest and latest instant among the rows not computed yet."""
     lo = hi = None
-    for table, cols in tables.items():
-        for col in cols:
-            v = _instant(table, col)
-            where = f'{v} IS NOT NULL' + (f' AND "__b_{col}" IS NULL' if pending_only else "")
-            if pending_only and not _pending(con, table, col):
-                continue
-            a, b = con.execute(f"SELECT min({v}), max({v}) FROM {table} WHERE {where}").fetchall()[0]
-            if a is not None:
-                lo = a if lo is None else min(lo, a)
-                hi = b if hi is None else max(hi, b)
+    for table, col in pending:
+        v = _instant(table, col)
+        a, b = con.execute(f'SELECT min({v}), max({v}) FROM {table} WHERE {v} IS NOT NULL AND "__b_{col}" IS NULL'
+                           ).fetchall()[0]
+        if a is not None:
+            lo = a if lo is None else min(lo, a)
+            hi = b if hi is None else max(hi, b)
     return lo, hi
-
-
-def _pending(con, table: str, col: str) -> bool:
-    return bool(con.execute(f'SELECT count(*) FROM (SELECT 1 FROM {table} WHERE "__b_{col}" IS NULL LIMIT 1)')
-                .fetchall()[0][0])
 
 
 def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None, own_transaction: bool = True) -> str:
@@ -92,13 +97,14 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
             stamp = con.execute(f"SELECT fingerprint, origin FROM {STAMP}").fetchall()
         except duckdb.CatalogException:
             raise RuntimeError("the store predates schema 5; open it read-write once to migrate") from None
-        lo, hi = _bounds(con, tables, pending_only=True)
+        pending = _pending(con, tables)
+        lo, hi = _bounds(con, pending)
         full = len(stamp) != 1 or stamp[0][0] != fp or (lo is not None and lo.date() < stamp[0][1])
         if full:
             for table, cols in tables.items():
                 con.execute(f"UPDATE {table} SET " + ", ".join(f'"__b_{c}" = NULL' for c in cols))
-            lo, hi = _bounds(con, tables, pending_only=True)
-        pending = [(t, c) for t, cols in tables.items() for c in cols if _pending(con, t, c)]
+            pending = _pending(con, tables)
+            lo, hi = _bounds(con, pending)
         today = dt.datetime.now(dt.timezone.utc).date()
         if not pending:
             if full:  # no rows yet
