@@ -13,13 +13,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run, said
 
-from servicekpi.business import parse_calendar
+from conftest import run, said
 from servicekpi.connectors import ConnectorError
-from servicekpi.connectors import zendesk as zd
 from servicekpi.connectors.calendars import FILE, write_calendars
-from servicekpi.connectors.zendesk_schedules import week_ranges, zone
+from servicekpi.connectors.zendesk import convert as convert_zendesk
+from servicekpi.connectors.zendesk import rules as zd
+from servicekpi.connectors.zendesk.schedules import week_ranges, zone
+from servicekpi.core.calendars import parse_calendar
 
 DATA = Path(__file__).parent / "data"
 API = DATA / "zendesk_api"
@@ -187,7 +188,7 @@ def test_offered_and_unoffered_are_not_answers(score):
 
 
 def test_fivetran_naive_times_are_utc():
-    assert zd.convert(OWN).source_tz == "UTC"
+    assert convert_zendesk(OWN).source_tz == "UTC"
     assert zd.instant("2026-03-02 09:00:00") == T(2026, 3, 2, 9)
     assert zd.instant("2026-03-02T11:00:00+02:00") == T(2026, 3, 2, 9)
 
@@ -476,13 +477,13 @@ def test_empty_or_mixed_folders_are_refused(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(ConnectorError, match="no Zendesk data here"):
-        zd.convert(empty)
+        convert_zendesk(empty)
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     shutil.copy(API / "users.json", mixed)
     shutil.copy(OWN / "ticket.csv", mixed)
     with pytest.raises(ConnectorError, match="both Support API JSON"):
-        zd.convert(mixed)
+        convert_zendesk(mixed)
 
 
 def test_cli_reports_a_missing_folder(ws):

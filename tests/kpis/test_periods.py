@@ -1,5 +1,5 @@
-"""Periods, time zones, ranges and timestamps (spec/kpis.md "Query semantics",
-spec/data-format.md "General rules"). Europe/Bucharest is UTC+3 in summer (EEST) and
+"""Periods, time zones, ranges and timestamps (docs/kpi-contract.md "Query semantics",
+docs/data-format.md "General rules"). Europe/Bucharest is UTC+3 in summer (EEST) and
 UTC+2 in winter (EET); in 2026 the clocks change on 2026-03-29 (03:00 -> 04:00 local,
 at 01:00Z) and 2026-10-25 (04:00 -> 03:00 local, at 01:00Z)."""
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""Ticket KPIs (spec/kpis.md "Tickets"), computed end to end through the CLI on small,
+"""Ticket KPIs (docs/kpi-contract.md "Tickets"), computed end to end through the CLI on small,
 hand-made datasets. Every expected value is worked out by hand in a comment."""
 from __future__ import annotations
 
 import re
 
 import pytest
-from conftest import pick, one
+
+from conftest import one, pick
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 OCT_NOV = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30")

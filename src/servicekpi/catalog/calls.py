@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import ibis
 
-from .kpi import Calc, Kpi, Option, count, mean, ratio
-from .tickets import HOURS, at, ms, span
+from servicekpi.catalog.clocks import at, ms, span
+from servicekpi.catalog.kpi import Calc, Kpi, Option, count, mean, ratio
+from servicekpi.catalog.tickets import HOURS
 
 ABANDON = Option("abandon", "all", ("all", "caller_only"),
                  help="caller_only: only outcome=abandoned counts; other unanswered calls leave offered")

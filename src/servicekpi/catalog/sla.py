@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import ibis
 
-from .. import sla
-from .kpi import Kpi, Option, count, ratio
-from .tickets import in_backlog, ms
+from servicekpi.catalog.clocks import elapsed, rule_of
+from servicekpi.catalog.kpi import Kpi, Option, count, ratio
+from servicekpi.core import sla_rules as sla
+
 
 def duration(text: str) -> float:
     """An option value such as 30m, 2h, 1d or a number of hours, in seconds."""
@@ -22,19 +23,6 @@ def duration(text: str) -> float:
 duration.__name__ = "duration (e.g. 30m, 2h, 1d)"
 WITHIN = Option("within", 7200.0, type=duration,
                 help="sla_at_risk: targets falling due within this duration (e.g. 30m, 2h, 1d; default 2h)")
-
-
-def elapsed(t, o, end: str, start: str, business):
-    """Seconds from start to end in the rule's hours."""
-    calendar = ms(t[end], t[start]) / 1000
-    if o.get("hours") != "business":
-        return calendar
-    return ibis.ifelse(business, t[f"__b_{end}"] - t[f"__b_{start}"], calendar)
-
-
-def rule_of(t, o):
-    idx = sla.rule_index(t, o["_sla"])
-    return idx, sla.pick(idx, o["_sla"], "hours", "string") == "business"
 
 
 def outcome(t, o, kind: str, start: str, end: str):
@@ -132,15 +120,6 @@ def _breach_rows(ctx, o):
         breaches=out.count(), missed=out.breach.group_concat(", "), first_started_at=out.started_at.min())
 
 
-def _overdue(t, o):
-    """Backlog tickets past their resolution target at the period end."""
-    if o.get("target_hours") is not None:
-        return in_backlog(t) & (t.created_at + ibis.interval(seconds=int(o["target_hours"] * 3600)) < t.hi)
-    idx, business = rule_of(t, o)
-    target = sla.pick(idx, o["_sla"], "resolution")
-    return in_backlog(t) & target.notnull() & (elapsed(t, o, "hi", "created_at", business) > target)
-
-
 def _with_open_wait(t, o, ctx):
     """Tickets as of the instant, plus open_wait_at: the oldest customer message still waiting for a
     reply after the first response (null without messages)."""
@@ -206,4 +185,3 @@ KPIS = [
                                    "next_target": _next_target(t, o), "seconds_left": _at_risk(t, o)},
         rows_order="seconds_left"),
 ]
-OVERDUE = _overdue

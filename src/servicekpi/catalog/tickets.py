@@ -3,40 +3,13 @@ from __future__ import annotations
 
 import ibis
 
-from .kpi import Calc, Kpi, Option, Result, count, duration_stat, mean, ratio, with_note, _num
-
-
-def ms(a, b):
-    """a - b in milliseconds (agrees on DuckDB and Spark, unlike epoch seconds)."""
-    return a.delta(b, unit="millisecond")
-
-
-def _overdue(t, o):
-    from .sla import OVERDUE
-    return OVERDUE(t, o)
-
-
-def in_backlog(t):
-    """Open at the period end: created before it and not resolved before it."""
-    return (t.created_at < t.hi) & (t.resolved_at.isnull() | (t.resolved_at >= t.hi))
-
+from servicekpi.catalog.clocks import at, in_backlog, overdue, span
+from servicekpi.catalog.kpi import Calc, Kpi, Option, Result, _num, count, duration_stat, mean, ratio, with_note
 
 STAT = Option("stat", "mean", ("mean", "median", "p90"), help="mean, median or 90th percentile")
 HOURS = Option("hours", "calendar", ("calendar", "business"),
                help="calendar time, or business time of the row's calendar (config [business_hours])")
 PER = {"day": 1.0, "week": 7.0, "month": 365.2425 / 12}
-
-
-def at(t, o, col: str):
-    """An instant on the KPI's clock: the timestamp, or open seconds before it (hours=business)."""
-    return t[f"__b_{col}"] if o.get("hours") == "business" else t[col]
-
-
-def span(t, o, end, start):
-    """Milliseconds between two instants on the KPI's clock."""
-    if o.get("hours") == "business":
-        return (end - start) * 1000
-    return ms(end, start)
 
 
 def _duration(t, o, end: str, start: str):
@@ -91,11 +64,11 @@ KPIS = [
         "tickets created before the period end and not resolved before it", shape="state",
         attribution="state at period end", population=in_backlog),
     Kpi("backlog_overdue", "tickets", "count", "lower", ("tickets",), "tickets",
-        lambda t, o: {"n": t.count(where=_overdue(t, o))},
+        lambda t, o: {"n": t.count(where=overdue(t, o))},
         count(), "backlog tickets older than their SLA resolution target (default 72 h) at the period end",
         shape="state", attribution="state at period end",
         options=(Option("target_hours", None, type=float, help="override the SLA policies with one calendar target"),),
-        prep_options=("hours", "target_hours"), clock=("created_at", "hi"), population=lambda t, o: _overdue(t, o)),
+        prep_options=("hours", "target_hours"), clock=("created_at", "hi"), population=lambda t, o: overdue(t, o)),
     Kpi("first_response_time", "tickets", "minutes", "lower", ("tickets",), "tickets",
         lambda t, o: _duration(t, o, "first_response_at", "created_at"), duration_stat("minutes"),
         "mean of first_response_at - created_at over tickets with a first response", time="created_at",

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from ..ingest.load import Batch
+from servicekpi.ingest.load import Batch
 
 # --source names are part of the contract
 SOURCES = {
@@ -24,8 +24,7 @@ SOURCES = {
 }
 
 
-class ConnectorError(Exception):
-    """A source that cannot be read at all (wrong folder, unreadable mapping); rows are never dropped silently."""
+from servicekpi.core.errors import ConnectorError, SourceUsageError  # noqa: E402,F401 - the connectors' errors
 
 
 @dataclass
@@ -55,6 +54,6 @@ def table(rows: list[dict], columns: list[str]) -> pa.Table:
 
 def convert(source: str, path: Path | None, mapping: Path | None = None, dsn: str | None = None) -> Converted:
     if source not in SOURCES:
-        raise ConnectorError(f"--source '{source}' is not one of: {', '.join(SOURCES)}")
+        raise SourceUsageError(f"--source '{source}' is not one of: {', '.join(SOURCES)}")
     module = importlib.import_module(f".{SOURCES[source]}", __name__)
     return module.convert(path, mapping=mapping, dsn=dsn)

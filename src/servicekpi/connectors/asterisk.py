@@ -43,8 +43,8 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from ..ingest.load import Batch
-from . import ConnectorError, Converted
+from servicekpi.connectors import ConnectorError, Converted, SourceUsageError
+from servicekpi.ingest.load import Batch
 
 END_UNANSWERED = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "exit_empty",
                   "EXITWITHKEY": "exit_key"}
@@ -138,9 +138,9 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
     `chunk` rows): only the calls and sessions still open are kept in memory. The notes are complete
     once the stream is exhausted."""
     if path is None or dsn:
-        raise ConnectorError("--source asterisk reads a queue_log file or folder: give its PATH (no --dsn)")
+        raise SourceUsageError("--source asterisk reads a queue_log file or folder: give its PATH (no --dsn)")
     if mapping:
-        raise ConnectorError("--source asterisk takes no --mapping (the queue_log layout is fixed)")
+        raise SourceUsageError("--source asterisk takes no --mapping (the queue_log layout is fixed)")
     files, skipped = _files(Path(path))
     total = sum(f.stat().st_size for f in files)
     notes: list[str] = []

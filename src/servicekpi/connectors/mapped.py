@@ -34,12 +34,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from ..ingest.load import Batch
-from ..model import TABLES
-from . import ConnectorError, Converted
-from .mapping_config import FileSpec, Mapping, load
-from .mapping_rows import TEMPLATE, Cols, Maker
-from .mapping_values import refs
+from servicekpi.connectors import ConnectorError, Converted, SourceUsageError
+from servicekpi.connectors.mapping_config import FileSpec, Mapping, load
+from servicekpi.connectors.mapping_rows import TEMPLATE, Cols, Maker
+from servicekpi.connectors.mapping_values import refs
+from servicekpi.core.model import TABLES
+from servicekpi.ingest.load import Batch
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 CHUNK = 100_000
@@ -57,9 +57,9 @@ def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None =
     returned batches are consumed (chunks of `chunk` rows per table). The notes are complete once the
     stream is exhausted."""
     if mapping is None:
-        raise ConnectorError("--source csv needs --mapping FILE (TOML or YAML; see docs/connectors/csv-mapping.md)")
+        raise SourceUsageError("--source csv needs --mapping FILE (TOML or YAML; see docs/connectors/csv-mapping.md)")
     if path is None or dsn:
-        raise ConnectorError("--source csv reads files: give a PATH (a file or a folder), no --dsn")
+        raise SourceUsageError("--source csv reads files: give a PATH (a file or a folder), no --dsn")
     m = load(Path(mapping))
     path = Path(path)
     if not path.exists():
@@ -379,7 +379,7 @@ def _read_xlsx(f: Path, spec: FileSpec) -> Iterator:
     import openpyxl
     try:
         wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises several types for a bad file
+    except Exception as e:  # noqa: BLE001 - openpyxl raises several types for a bad file
         raise ConnectorError(f"{f}: cannot read as XLSX ({e})") from None
     if spec.sheet and spec.sheet not in wb.sheetnames:
         raise ConnectorError(f"{f}: no sheet '{spec.sheet}' ({spec.where}.sheet; the workbook has: "

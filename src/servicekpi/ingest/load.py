@@ -8,12 +8,11 @@ from typing import Callable, Iterable
 
 import pyarrow as pa
 
-from .. import derive
-from ..model import TABLES, Table
-from ..store import INTERNAL, quote, table_columns
-from . import readers, validate
-from .readers import FileError
-
+from servicekpi.core.model import TABLES, Table
+from servicekpi.ingest import readers, validate
+from servicekpi.ingest.readers import FileError
+from servicekpi.store import derive
+from servicekpi.store.db import INTERNAL, quote, table_columns
 
 MEMORY_LIMIT = "3GB"
 # a streamed import (a connector's chunks, any size of input) keeps DuckDB's share of memory small: what
@@ -43,6 +42,7 @@ class ImportResult:
     files: list[FileResult] = field(default_factory=list)
     committed: bool = False
     unread: list[str] = field(default_factory=list)  # source files a connector could not read
+    business: str | None = None  # what the stored business seconds step did (ingest.run)
 
     def total(self, what: str) -> int:
         return sum(getattr(f, what) for f in self.files)

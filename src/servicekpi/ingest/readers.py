@@ -12,10 +12,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..model import FORMATS
+from servicekpi.core.errors import DataError
+from servicekpi.core.model import FORMATS
 
 
-class FileError(ValueError):
+class FileError(DataError):
     """A problem with a whole file: it is rejected, with its location."""
 
     def __init__(self, source: str, reason: str):
@@ -222,7 +223,7 @@ def _xlsx(path: Path) -> Loaded:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises several types for a bad file
+    except Exception as e:  # noqa: BLE001 - openpyxl raises several types for a bad file
         raise FileError(str(path), f"cannot read as XLSX: {e}") from None
     ws = wb[path.stem] if path.stem in wb.sheetnames else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)

@@ -14,12 +14,22 @@ from html import escape
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import __version__
-from ..catalog import text
-from . import svg
-from .i18n import (DECIMALS, NO_DATA, _, check_lang, format_change, format_date, format_instant,
-                   format_number, format_value, translator)
-from .model import Report, Series, Volume
+from servicekpi import __version__
+from servicekpi.catalog import text
+from servicekpi.report import svg
+from servicekpi.report.document import Report, Series, Volume
+from servicekpi.report.i18n import (
+    DECIMALS,
+    NO_DATA,
+    _,
+    check_lang,
+    format_change,
+    format_date,
+    format_instant,
+    format_number,
+    format_value,
+    translator,
+)
 
 # headline scorecard and trend charts, in this order, when the report has them
 HEADLINE = ("csat", "nps", "ces", "fcr_rate", "first_response_time", "avg_resolution_time",
@@ -49,107 +59,7 @@ VALUE = {"email": _("Email"), "chat": _("Chat"), "phone": _("Phone"), "social": 
          "cancellation": _("Cancellation"), "return": _("Return"), "shipping": _("Shipping"),
          "product_availability": _("Product availability"), "complaint": _("Complaint")}
 
-CSS = """
-:root { --ink:#1d2733; --muted:#5b6776; --line:#d8dee6; --soft:#f3f5f8; --accent:#0072B2;
-  --met:#1e8449; --met-bg:#e6f4ea; --risk:#9a6700; --risk-bg:#fff4d6; --miss:#b3261e; --miss-bg:#fde8e6;
-  --none:#6b7480; --none-bg:#eef0f3; }
-* { box-sizing: border-box; }
-html { -webkit-print-color-adjust: exact; print-color-adjust: exact;
-  font-family: "Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans Thai", "Loma", "TLWG Typo",
-  "Helvetica Neue", Arial, sans-serif; }
-html:lang(zh) { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC",
-  "Microsoft YaHei", "Noto Sans", sans-serif; }
-html:lang(th) { font-family: "Noto Sans Thai", "Loma", "Garuda", "TLWG Typo", "Tahoma", "Noto Sans", sans-serif; }
-body { margin: 0; color: var(--ink); background: #fff; font-size: 14px; line-height: 1.45;
-  font-variant-numeric: tabular-nums; }
-html:lang(th) body { line-height: 1.6; }
-main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 40px; }
-h1 { font-size: 26px; margin: 0 0 2px; }
-h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--ink);
-  break-after: avoid; page-break-after: avoid; }
-h3, .lead, .legend { break-after: avoid; page-break-after: avoid; }
-h3 { font-size: 14px; margin: 0 0 4px; }
-p { margin: 4px 0 8px; }
-.muted, .lead { color: var(--muted); }
-header .period { font-size: 18px; color: var(--accent); margin: 0 0 10px; font-weight: 600; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0;
-  font-size: 13px; }
-dl.meta dt { color: var(--muted); }
-dl.meta dd { margin: 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px; }
-.card { border: 1px solid var(--line); border-left: 6px solid var(--none); border-radius: 6px;
-  padding: 8px 10px; break-inside: avoid; page-break-inside: avoid; background: #fff; }
-.card .k { font-size: 12.5px; font-weight: 600; min-height: 2.9em; }
-.card .v { font-size: 24px; font-weight: 700; margin: 2px 0; white-space: nowrap; }
-.card .t, .card .c { font-size: 12px; color: var(--muted); }
-.card .spark { display: block; margin-top: 4px; }
-.st-met { border-left-color: var(--met); } .st-at_risk { border-left-color: #d4a017; }
-.st-missed { border-left-color: var(--miss); }
-.badge { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: 11.5px; font-weight: 600;
-  background: var(--none-bg); color: var(--none); white-space: nowrap; }
-.badge.st-met { background: var(--met-bg); color: var(--met); }
-.badge.st-at_risk { background: var(--risk-bg); color: var(--risk); }
-.badge.st-missed { background: var(--miss-bg); color: var(--miss); }
-.good { color: var(--met); } .bad { color: var(--miss); }
-.nodata { color: var(--none); }
-.charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 14px 22px; }
-figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
-figcaption { font-size: 12px; color: var(--muted); }
-svg.chart { display: block; max-width: 100%; height: auto; overflow: visible; }
-svg.chart text { font-size: 11px; fill: var(--muted); }
-svg.chart .grid { stroke: #e6eaef; stroke-width: 1; }
-svg.chart .axis { stroke: #8a96a3; stroke-width: 1; }
-svg.chart .target { stroke: var(--met); stroke-width: 1.5; stroke-dasharray: 5 4; }
-svg.chart .line { fill: none; stroke-width: 2; stroke-linejoin: round; }
-svg.chart .spike { fill: none; stroke: #C0392B; stroke-width: 2.2; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; margin: 4px 0 6px;
-  padding: 0; list-style: none; }
-.legend i { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px;
-  vertical-align: -1px; }
-.legend .ring { border: 2px solid #C0392B; border-radius: 50%; background: none; }
-.legend .dash { height: 0; border-top: 2px dashed var(--met); border-radius: 0; vertical-align: 3px; }
-.wide { width: 100%; overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: 12px; margin: 6px 0 14px; }
-th, td { padding: 3px 6px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
-th { background: var(--soft); font-weight: 600; }
-th:first-child, td:first-child { text-align: left; }
-.tgt, .nw { white-space: nowrap; }
-th.p { word-break: keep-all; }
-td.kpi { min-width: 150px; }
-table.pivot td:not(.kpi), table.pivot th:not(:first-child) { width: 10%; }
-td.kpi small { display: block; color: var(--muted); font-size: 10.5px; }
-tr.fam th { text-align: left; background: #e3e8ef; }
-td.spike { background: var(--miss-bg); color: var(--miss); font-weight: 700; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-ul.spikes { margin: 4px 0 0; padding-left: 20px; font-size: 13px; }
-dl.defs { margin: 0; }
-dl.defs dt { font-weight: 700; margin-top: 10px; break-after: avoid; page-break-after: avoid; }
-dl.defs dd { margin: 2px 0 0 0; font-size: 13px; break-inside: avoid; page-break-inside: avoid; }
-dl.defs .formula { display: block; font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace;
-  font-size: 12px; background: var(--soft); padding: 2px 6px; border-radius: 3px; margin-top: 2px; }
-dl.defs .unit { color: var(--muted); font-size: 12px; }
-ul.reach { margin: 4px 0; padding-left: 20px; }
-footer { margin-top: 30px; font-size: 11px; color: var(--muted); border-top: 1px solid var(--line);
-  padding-top: 6px; }
-@page { size: A4; margin: 12mm 11mm 14mm;
-  @bottom-left { font-size: 7.5pt; color: #5b6776; }
-  @bottom-right { content: counter(page) " / " counter(pages); font-size: 7.5pt; color: #5b6776; } }
-@media print {
-  body { font-size: 10.5pt; }
-  main { max-width: none; padding: 0; }
-  h2 { margin-top: 16px; }
-  section.break { break-before: page; page-break-before: always; }
-  .cards { grid-template-columns: repeat(4, 1fr); gap: 6px; }
-  .card .v { font-size: 17pt; }
-  .charts { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 14px; }
-  table { font-size: 8pt; }
-  th, td { padding: 2px 4px; }
-  td.kpi { min-width: 28mm; }
-  .wide { overflow: visible; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
+CSS = (Path(__file__).parent / "report.css").read_text(encoding="utf-8")  # package data
 
 
 @dataclass

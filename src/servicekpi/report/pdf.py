@@ -13,15 +13,16 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import html
-from .model import Report
+from servicekpi.core.errors import RenderError
+from servicekpi.report import html
+from servicekpi.report.document import Report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 ENV_BROWSER = "SERVICEKPI_CHROMIUM"  # a path to the browser, when it is not on PATH
 TIMEOUT = 180  # seconds for one print
 
 
-class PdfError(RuntimeError):
+class PdfError(RenderError):
     """The PDF could not be made (no browser, or the browser failed)."""
 
 

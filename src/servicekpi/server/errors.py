@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekpi.core.errors import ServiceKpiError
+
 log = logging.getLogger("servicekpi.server")
 
 PHRASES = {400: "bad request", 401: "a token is required", 403: "forbidden", 404: "not found",
@@ -16,10 +18,13 @@ PHRASES = {400: "bad request", 401: "a token is required", 403: "forbidden", 404
            422: "invalid request", 429: "too many requests", 500: "internal error", 501: "not available", 503: "unavailable"}
 
 
-class ApiError(Exception):
+class ApiError(ServiceKpiError):
+    """An error answered with its own status (the route chose it); other ServiceKpiErrors answer their http_status."""
+
     def __init__(self, status: int, error: str, errors: list | None = None, headers: dict | None = None):
         super().__init__(error)
         self.status, self.error, self.errors, self.headers = status, error, errors or [], headers
+        self.http_status = status
 
 
 def body(status: int, error: str, errors: list | None = None) -> dict:

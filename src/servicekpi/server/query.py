@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from .. import config as cfg_mod
-from ..engine import Engine, Query, UsageError
-from ..sources import Sources
-from ..store import imported_tables
-from .errors import ApiError
-from .tokens import Identity
+from servicekpi.core import config as cfg_mod
+from servicekpi.engine.query import Engine, Query, UsageError
+from servicekpi.engine.relations import Sources
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
+from servicekpi.store.db import imported_tables
 
 AGENT_DIM = "agent_id"
 
@@ -94,7 +94,7 @@ def restrict(engine: Engine, q: Query, ident: Identity) -> Query:
     agent_id=<own> is forced. Asking for other agents keeps the intersection, which is empty."""
     if ident.role != "agent":
         return q
-    sources = Sources(engine.ib, imported_tables(engine.con), q.asof or dt.datetime.now())
+    sources = Sources(engine.backend, imported_tables(engine.con), q.asof or dt.datetime.now())
     for kid in q.kpis:
         k = engine.kpi(kid)
         if AGENT_DIM not in engine.allowed_dims(k, sources):

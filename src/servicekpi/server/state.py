@@ -14,13 +14,14 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import business_store, store
-from ..config import Config
-from ..engine import Engine, SqlCache
-from . import tokens
-from .cache import ResultCache
-from .errors import ApiError
-from .ratelimit import FailureLimit
+from servicekpi import ingest
+from servicekpi.core.config import Config
+from servicekpi.engine.query import Engine, SqlCache
+from servicekpi.server import tokens
+from servicekpi.server.cache import ResultCache
+from servicekpi.server.errors import ApiError
+from servicekpi.server.ratelimit import FailureLimit
+from servicekpi.store import db as store
 
 
 class State:
@@ -46,7 +47,7 @@ class State:
             return
         self.con = store.connect(self.db_path)  # migrates; holds the file lock while the server runs
         tokens.ensure(self.con)
-        business_store.refresh(self.con, self.cfg.business())  # after a calendar change: before any write
+        ingest.refresh_business(self.con, self.cfg.business())  # after a calendar change: before any write
         self._writer = self.cursor()
         self._pool: queue.LifoQueue = queue.LifoQueue()
         self._made = 0

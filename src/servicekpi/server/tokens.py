@@ -14,6 +14,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from servicekpi.core.errors import NotFoundError, UsageError
+
 ROLES = ("admin", "manager", "viewer", "agent", "ingest")
 PREFIX = "skt_"
 SESSION_HOURS = 12
@@ -32,8 +34,12 @@ SCHEMA = (
 )
 
 
-class TokenError(ValueError):
+class TokenError(UsageError):
     """A token command that cannot be done (unknown role, missing agent id, unknown token)."""
+
+
+class TokenNotFound(NotFoundError, TokenError):
+    """No token, or more than one, answers to the id or name given (exit 1, HTTP 404)."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +106,9 @@ def revoke(con, ref: str) -> dict:
     hits = con.execute("SELECT id, name, role FROM api_tokens WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
                        [ref, ref]).fetchall()
     if not hits:
-        raise TokenError(f"no active token has the id or name '{ref}' (see: servicekpi token list)")
+        raise TokenNotFound(f"no active token has the id or name '{ref}' (see: servicekpi token list)")
     if len(hits) > 1:
-        raise TokenError(f"'{ref}' names several tokens; revoke by id: {', '.join(h[0] for h in hits)}")
+        raise TokenNotFound(f"'{ref}' names several tokens; revoke by id: {', '.join(h[0] for h in hits)}")
     tid = hits[0][0]
     con.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", [_now(), tid])
     con.execute("DELETE FROM api_sessions WHERE token_id = ?", [tid])

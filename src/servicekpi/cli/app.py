@@ -1,0 +1,38 @@
+"""The `servicekpi` command: one Typer app; each command group lives in commands/ and registers itself.
+
+Errors: a ServiceKpiError raised anywhere below a command becomes `Error: ...` on stderr and the
+exit code its class carries (core/errors.py): the one place that maps errors to exit codes."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from servicekpi.cli.commands import check, data, demo, kpi, report, scorecard, serve, sync
+from servicekpi.cli.common import DEBUG, close_all, err, guard_all
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="servicekpi: exact, explainable customer-service KPIs.")
+
+
+@app.callback()
+def _root(ctx: typer.Context):
+    ctx.call_on_close(close_all)
+
+
+for _group in (data, kpi, demo, scorecard, report, check, serve, sync):
+    _group.register(app)
+guard_all(app)  # every ServiceKpiError -> its exit code, here
+
+
+def main() -> None:
+    if "--debug" in sys.argv:
+        sys.argv.remove("--debug")
+        DEBUG["on"] = True
+    try:
+        app()
+    except Exception as e:  # noqa: BLE001 - the CLI's last resort: no traceback unless --debug
+        if DEBUG["on"]:
+            raise
+        err.print(f"Error: {e}", markup=False)
+        sys.exit(1)

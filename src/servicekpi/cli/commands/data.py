@@ -1,0 +1,117 @@
+"""`import`, `recompute`, `quarantine` and `erase`: what goes into the store and what comes out of it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from servicekpi.cli.common import (
+    CfgOpt,
+    DbOpt,
+    batches_with_progress,
+    connect,
+    err,
+    fail,
+    import_with_progress,
+    out,
+    report_import,
+    store_business_seconds,
+    workspace,
+)
+from servicekpi.core import config as cfg_mod
+from servicekpi.ingest.readers import FileError
+from servicekpi.store import db as store
+
+
+def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (one file per table) or one file"),
+            table: Optional[str] = typer.Option(None, "--table", help="table name for a single file"),
+            source: Optional[str] = typer.Option(None, "--source", help="zendesk, freshdesk, chatwoot, asterisk or csv"),
+            mapping: Optional[Path] = typer.Option(None, "--mapping", help="--source csv: mapping TOML or YAML"),
+            dsn: Optional[str] = typer.Option(None, "--dsn", help="--source chatwoot: postgresql://... database"),
+            strict: bool = typer.Option(False, "--strict", help="store nothing if any row is invalid"),
+            encoding: Optional[str] = typer.Option(None, "--encoding", help="file encoding if not UTF-8"),
+            source_tz: Optional[str] = typer.Option(None, "--source-tz", help="zone of times without an offset"),
+            db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
+    """Validate and import canonical data, or a tool's export with --source; invalid rows go to the quarantine."""
+    path_db, cfg = workspace(db, config)
+    if path is None and dsn is None:
+        fail("give a PATH to import (or --source chatwoot --dsn postgresql://...)", 2)
+    if source is None and (mapping or dsn):
+        fail("--mapping and --dsn need --source", 2)
+    converted = None
+    if source is not None:
+        from servicekpi import connectors
+        converted = connectors.convert(source, path, mapping=mapping, dsn=dsn)  # errors carry their exit code
+    tz = source_tz or (converted and converted.source_tz) or cfg.timezone
+    try:
+        cfg_mod.check_zone(tz, "--source-tz")
+    except cfg_mod.ConfigError as e:
+        fail(str(e), 2)
+    con = connect(path_db)
+    try:
+        if converted is not None:
+            unread = lambda: [n for n in converted.notes if n.startswith("Error:")]  # noqa: E731
+            result = batches_with_progress(con, converted.batches, calendars=cfg.business(), strict=strict, tz=tz,
+                                           unread=unread)
+            for note in converted.notes:  # after the stream: a streaming connector notes as it reads
+                err.print(f"{source}: {note}", markup=False)
+        else:
+            result = import_with_progress(con, path, calendars=cfg.business(), table=table, strict=strict,
+                                          encoding=encoding, tz=tz)
+    except FileError as e:
+        fail(str(e))
+    report_import(result, strict)
+    if converted is not None and converted.calendars:
+        from servicekpi.connectors.calendars import write_calendars
+        err.print(write_calendars(converted.calendars, cfg_mod.find(config, path_db), path_db), markup=False)
+    if converted is not None and any(n.startswith("Error:") for n in converted.notes):
+        raise typer.Exit(1)  # a source file could not be read: the rest was imported, but say so
+
+
+def recompute(db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
+    """Recompute the stored business seconds after the calendars changed (import does it too)."""
+    path_db, cfg = workspace(db, config)
+    if not path_db.exists():
+        fail(f"no store at {path_db} (import data first)")
+    done = store_business_seconds(connect(path_db), cfg)
+    out.print({"full": "business seconds recomputed for the current calendars",
+               "incremental": "business seconds filled in for new rows",
+               "none": "business seconds already up to date"}[done], markup=False)
+
+
+def quarantine(fmt: str = typer.Option("table", "--format", help="table or json"),
+               db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
+    """List rejected rows with their file, line, column and reason."""
+    path_db, _ = workspace(db, config)
+    rows = store.quarantine_rows(connect(path_db, read_only=True))
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    if fmt != "table":
+        fail(f"--format '{fmt}' is not one of: table, json", 2)
+    t = Table("table", "source", "line", "column", "reason", "raw")
+    for r in rows:
+        t.add_row(r["table"], r["source"], f"{r['line_kind']} {r['line']}", r["column"], r["reason"], r["raw"])
+    out.print(t)
+    err.print(f"{len(rows)} quarantined row(s)")
+
+
+def erase(customer: Optional[str] = typer.Option(None, "--customer", help="customer_id to erase"),
+          ticket: Optional[str] = typer.Option(None, "--ticket", help="ticket_id to erase"),
+          db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
+    """Remove every trace of a customer or a ticket (data-protection requests)."""
+    if (customer is None) == (ticket is None):
+        fail("give exactly one of --customer ID or --ticket ID", 2)
+    path_db, _ = workspace(db, config)
+    removed = store.erase(connect(path_db), customer=customer, ticket=ticket)
+    out.print("removed " + (", ".join(f"{n} from {t}" for t, n in removed.items()) or "nothing"), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
+    app.command("recompute")(recompute)
+    app.command()(quarantine)
+    app.command()(erase)

@@ -1,0 +1,228 @@
+"""What every command shares: consoles, the store and workspace options, connect, parsing, progress."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from servicekpi import ingest
+from servicekpi.catalog.targets import load_workspace
+from servicekpi.core import config as cfg_mod
+from servicekpi.core.errors import ServiceKpiError, StoreBusyError, UsageError
+from servicekpi.ingest import load
+from servicekpi.store import db as store
+
+DbOpt = typer.Option(None, "--db", help="store file (default ./servicekpi.duckdb or $SERVICEKPI_DB)")
+
+
+CfgOpt = typer.Option(None, "--config", help="workspace TOML (default $SERVICEKPI_CONFIG or servicekpi.toml beside the store)")
+
+
+DEBUG = {"on": False}
+
+
+out = Console(highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 200)
+
+
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def guarded(fn):
+    """Run a command: a ServiceKpiError becomes `Error: ...` on stderr and its class's exit code."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ServiceKpiError as e:
+            if DEBUG["on"]:
+                raise
+            err.print(f"Error: {e}", markup=False)
+            raise typer.Exit(e.exit_code) from None
+    run.guarded = True
+    return run
+
+
+def guard_all(app: typer.Typer) -> None:
+    """Guard every command of the app and of its sub-groups (once, however often it is called)."""
+    for info in app.registered_commands:
+        if info.callback is not None and not getattr(info.callback, "guarded", False):
+            info.callback = guarded(info.callback)
+    for group in app.registered_groups:
+        guard_all(group.typer_instance)
+
+
+def fail(message: str, code: int = 1):
+    """Stop the command with an error: code 2 for usage errors, else 1."""
+    raise (UsageError if code == 2 else ServiceKpiError)(message)
+
+
+def progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True)
+
+
+OPEN: list = []
+
+
+def note_path(db: Path) -> Path:
+    return db.with_name(db.name + ".serve.json")
+
+
+def _note(db: Path) -> dict | None:
+    try:
+        note = json.loads(note_path(db).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return note if isinstance(note, dict) else None
+
+
+def holder(db: Path) -> str:
+    """Who holds the store: the running server (from its note) or another process."""
+    note = _note(db)
+    if note:
+        return f"held by a running servicekpi server (pid {note.get('pid')}, {note.get('url', 'URL unknown')})"
+    return "in use by another process (a running `servicekpi serve`?)"
+
+
+def lock_message(db: Path) -> str:
+    """Why the store cannot be opened, and what to do instead."""
+    note = _note(db)
+    if note:
+        url = note.get("url", "the server")
+        return (f"the store {db} is {holder(db)}; "
+                f"push data through its API instead: POST {url}/api/ingest/<table> with a JSON array or NDJSON "
+                f"(docs/server.md), read KPIs at {url}/api/kpis, or stop the server first")
+    return (f"the store {db} is {holder(db)}; push data through "
+            f"the server's API (POST /api/ingest/<table>, see docs/server.md) or stop that process first")
+
+
+def connect(path: Path, read_only: bool = False):
+    """A store connection closed when the command ends (tests run many commands in one process);
+    a store held by a running server is refused with what to do instead."""
+    import duckdb
+    try:
+        con = store.connect(path, read_only=read_only)
+    except duckdb.IOException as e:
+        if "lock" not in str(e).lower():
+            raise
+        raise StoreBusyError(lock_message(Path(path))) from None
+    OPEN.append(con)
+    return con
+
+
+def close_all() -> None:
+    while OPEN:
+        try:
+            OPEN.pop().close()
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+
+
+def import_with_progress(con, path: Path, calendars=None, **kw):
+    """ingest.run with a progress bar over the files, then the business seconds (stderr, terminals only)."""
+    with progress() as bar:
+        task = bar.add_task("importing", total=len(load.plan(path, kw.get("table"))))
+        return ingest.run(con, path, calendars=calendars,
+                          progress=lambda f: bar.update(task, advance=1, description=Path(f).name),
+                          business_progress=lambda s: bar.update(task, description=s), **kw)
+
+
+def workspace(db: Optional[Path], config: Optional[Path]):
+    path = store.db_path(db)
+    try:
+        cfg = load_workspace(cfg_mod.find(config, path))
+    except cfg_mod.ConfigError as e:
+        fail(str(e))
+    return path, cfg
+
+
+def parse_pairs(items: List[str], what: str) -> dict[str, list[str]]:
+    pairs: dict[str, list[str]] = {}
+    for item in items or []:
+        if "=" not in item:
+            fail(f"{what} '{item}' must look like key=value", 2)
+        k, v = item.split("=", 1)
+        pairs.setdefault(k.strip(), []).append(v.strip())
+    return pairs
+
+
+def parse_date(text: Optional[str], flag: str) -> Optional[dt.date]:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{flag} '{text}' is not a date (expected YYYY-MM-DD, e.g. 2026-10-31)", 2)
+
+
+def parse_instant(text: Optional[str], tz: str) -> Optional[dt.datetime]:
+    """--as-of: ISO 8601; without an offset it is read in the workspace time zone."""
+    if text is None:
+        return None
+    from zoneinfo import ZoneInfo
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--as-of '{text}' is not a timestamp (expected ISO 8601, e.g. 2026-11-01T00:00:00Z)", 2)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=ZoneInfo(tz))
+    return t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def store_business_seconds(con, cfg) -> str:
+    """Fill the stored business seconds for the config's calendars (business_store.py)."""
+    with progress() as bar:
+        task = bar.add_task("business seconds", total=None)
+        return ingest.refresh_business(con, cfg.business(), progress=lambda s: bar.update(task, description=s))
+
+
+def batches_with_progress(con, batches, calendars=None, **kw):
+    """Connector output with a progress bar: over the batches; for a stream of chunks, over the bytes of
+    the input read when the chunks say so (Batch.done_bytes/total_bytes), else open-ended."""
+    with progress() as bar:
+        if isinstance(batches, list):
+            task = bar.add_task("importing", total=len(batches))
+            return ingest.run(con, batches=batches, calendars=calendars,
+                              progress=lambda s: bar.update(task, advance=1, description=Path(s).name),
+                              business_progress=lambda s: bar.update(task, description=s), **kw)
+        task = bar.add_task("importing", total=None)
+
+        def stream():
+            for b in batches:
+                if b.total_bytes:
+                    bar.update(task, total=b.total_bytes, completed=b.done_bytes or 0)
+                else:
+                    bar.update(task, advance=1)
+                yield b
+        return ingest.run(con, batches=stream(), calendars=calendars,
+                          progress=lambda s: bar.update(task, description=Path(s).name),
+                          business_progress=lambda s: bar.update(task, description=s), **kw)
+
+
+def report_import(result, strict: bool) -> None:
+    for f in result.files:
+        if f.error:
+            err.print(f"Error: {f.source}: {f.error}", markup=False)
+        elif f.rejected:
+            err.print(f"{f.source}: {f.rejected} row(s) rejected into quarantine "
+                      f"(see: servicekpi quarantine)", markup=False)
+        for n in f.notes:
+            err.print(f"{f.source}: {n}", markup=False)
+    if strict and not result.committed:
+        err.print("Error: --strict: nothing was stored because some rows or files are invalid:", markup=False)
+        for f in result.files:
+            for line in ([f"{f.source}: {f.error}"] if f.error else []) + f.reasons:
+                err.print(f"  {line}", markup=False)
+        for line in result.unread:
+            err.print(f"  {line}", markup=False)
+        raise typer.Exit(1)
+    out.print(result.summary(), markup=False)
+    if result.file_errors:
+        raise typer.Exit(1)

@@ -1,0 +1,84 @@
+"""Workspace config: one TOML file (timezone, CSAT scale, weights)."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from servicekpi.core import sla_rules
+from servicekpi.core.calendars import CalendarError, Calendars, default_calendar
+from servicekpi.core.calendars import parse as parse_calendars
+from servicekpi.core.errors import ConfigError
+from servicekpi.core.periods import check_zone
+
+__all__ = ["Config", "ConfigError", "check_zone", "find", "load"]
+
+
+@dataclass
+class Config:
+    timezone: str = "UTC"
+    csat_scale: tuple[float, float] = (1, 5)
+    criterion_weights: dict[str, float] = field(default_factory=dict)
+    activity_weights: dict[str, float] = field(default_factory=dict)
+    source: str | None = None
+    raw: dict = field(default_factory=dict)
+    calendars: object = None  # business.Calendars
+    sla: list = field(default_factory=list)  # sla.Rule, the default policy last
+    targets: dict | None = None  # catalog.targets.Target by KPI id; None = parsed from raw when asked
+
+    def sla_rules(self) -> list:
+        return self.sla or [sla_rules.DEFAULT]
+
+    def business(self):
+        """The calendars (default Mon-Fri 09:00-17:00 in the workspace zone without config)."""
+        if self.calendars is None:
+            self.calendars = Calendars(default_calendar(self.timezone))
+        return self.calendars
+
+
+def find(config: str | os.PathLike | None, db: Path) -> Path | None:
+    """--config, else SERVICEKPI_CONFIG, else servicekpi.toml beside the store."""
+    if config:
+        return Path(config)
+    env = os.environ.get("SERVICEKPI_CONFIG")
+    if env:
+        return Path(env)
+    beside = db.resolve().parent / "servicekpi.toml"
+    return beside if beside.exists() else None
+
+
+def load(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    cfg = Config(source=str(path), raw=data)
+    if "timezone" in data:
+        if not isinstance(data["timezone"], str):
+            raise ConfigError(f"{path}, key timezone: expected a string such as \"Europe/Bucharest\"")
+        cfg.timezone = check_zone(data["timezone"], f"{path}, key timezone")
+    scale = data.get("csat", {}).get("scale")
+    if scale is not None:
+        if not (isinstance(scale, list) and len(scale) == 2 and all(isinstance(x, (int, float)) for x in scale)
+                and scale[0] < scale[1]):
+            raise ConfigError(f"{path}, key csat.scale: expected [min, max] with min < max, e.g. [1, 5]")
+        cfg.csat_scale = (scale[0], scale[1])
+    for key, attr in (("quality", "criterion_weights"), ("engagement", "activity_weights")):
+        weights = data.get(key, {}).get("weights", {})
+        if not isinstance(weights, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in weights.values()):
+            raise ConfigError(f"{path}, key {key}.weights: expected a table of name = non-negative number")
+        setattr(cfg, attr, {str(k).lower(): float(v) for k, v in weights.items()})
+    try:
+        cfg.calendars = parse_calendars(data, cfg.timezone, str(path))
+    except CalendarError as e:
+        raise ConfigError(str(e)) from None
+    try:
+        cfg.sla = sla_rules.parse(data, str(path))
+    except sla_rules.SlaError as e:
+        raise ConfigError(str(e)) from None
+    return cfg  # [targets] are parsed by catalog.targets (they name catalog KPIs): load_workspace

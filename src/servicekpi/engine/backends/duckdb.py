@@ -1,0 +1,29 @@
+"""The DuckDB backend: the embedded store file (the default)."""
+from __future__ import annotations
+
+import ibis
+import pyarrow as pa
+
+
+class DuckDBBackend:
+    dialect = "duckdb"
+
+    def __init__(self, con):
+        self.con = con
+        self.ib = ibis.duckdb.from_connection(con)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def union(self, statements: list[str]) -> str:
+        return " UNION ALL BY NAME ".join(f"SELECT {i} AS __group, * FROM ({sql})" for i, sql in enumerate(statements))
+
+    def run(self, sql: str) -> list[dict]:
+        cur = self.con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def columns(self) -> list[tuple[str, str, str]]:
+        return self.con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
