@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench docs clean sysdeps
+.PHONY: demo test test-fast webtest lint bench docs clean sysdeps
 
 # system tools the tests and reports use: Chromium (HTML -> PDF/PNG), LibreOffice (XLSX recalculation
 # and rendering), poppler (PDF -> PNG), PostgreSQL (Chatwoot connector), CJK and Thai fonts
@@ -24,8 +24,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) sysdeps
 	$(BIN)/servicekpi demo --out demo
 
+# the whole suite: a parallel pass (2 workers; a module's tests stay together when they share a
+# module-scoped fixture), then the serial tests alone, then the dashboard's Vitest suite
 test: $(STAMP) sysdeps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not serial"
+	$(BIN)/python -m pytest -p no:xdist -m serial
+	$(MAKE) webtest
+
+# a fast local loop: no browser, LibreOffice, PostgreSQL or slow tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not serial and not browser and not office and not postgres and not slow"
+
+webtest:
+	cd web && npm ci --no-audit --no-fund && npx vitest run
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -93,3 +93,38 @@ def one(ws: Workspace, kpi: str, *args: str, asof: str | None = None) -> dict:
     rows = ws.kpi(kpi, *args) if asof is None else ws.kpi(kpi, *args, asof=asof)
     assert len(rows) == 1, rows
     return rows[0]
+
+
+# -- how the suite runs: markers and xdist groups (pyproject registers the markers) -------------
+# browser: needs Debian's chromium; office: LibreOffice; postgres: a PostgreSQL server;
+# serial: runs alone after the parallel pass (servers under load, the browser session).
+BROWSER_FIXTURES = {"browser", "pdfs"}
+BY_FILE = {"test_pdf.py": ("browser",), "test_dashboard_e2e.py": ("browser",),
+           "test_chatwoot_postgres.py": ("postgres",), "test_concurrency.py": ("serial", "slow"),
+           "test_schemathesis.py": ("slow",)}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        marks = set(BY_FILE.get(item.path.name, ()))
+        if BROWSER_FIXTURES & names:
+            marks.add("browser")
+        if "recalc" in names:
+            marks.add("office")
+        if "browser" in names:  # the one browser session drives the dashboard step by step
+            marks.add("serial")
+        for m in marks:
+            item.add_marker(getattr(pytest.mark, m))
+        # a module-scoped fixture is built once when its module's tests share one worker
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}) or {}
+        if any(d.scope == "module" for ds in defs.values() for d in ds):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_collection_finish(session):
+    """Everything collected so far is long-lived: keep it out of every later collection (the
+    gc.collect calls that close DuckDB handles between in-process commands get cheap)."""
+    import gc
+    gc.collect()
+    gc.freeze()

@@ -26,6 +26,7 @@ from servicekpi.analysis.scorecard import (
 from servicekpi.catalog.targets import parse_targets
 from servicekpi.cli.app import close_all
 from servicekpi.cli.commands.scorecard import scorecard_command
+from servicekpi.cli.common import guard_all
 from servicekpi.core.config import Config
 from servicekpi.engine.query import Engine, UsageError
 from servicekpi.store import db as store
@@ -342,6 +343,7 @@ def _root(ctx: typer.Context):
 
 
 local.command("scorecard")(scorecard_command)
+guard_all(local)  # errors -> exit codes, as the real app does
 
 
 def run(ws, *args: str):

@@ -79,6 +79,13 @@ def install(app: FastAPI) -> None:
     async def _api(request: Request, e: ApiError):
         return respond(e.status, e.error, e.errors, e.headers)
 
+    @app.exception_handler(ServiceKpiError)
+    async def _ours(request: Request, e: ServiceKpiError):
+        # any servicekpi error a route did not turn into an ApiError: its class carries the status
+        if e.http_status >= 500:
+            log.error("%s on %s %s: %s", type(e).__name__, request.method, request.url.path, e)
+        return respond(e.http_status, str(e))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException):
         text = e.detail if isinstance(e.detail, str) and e.detail else PHRASES.get(e.status_code, "error")

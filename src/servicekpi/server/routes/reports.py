@@ -13,9 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi import Query as Q
 from fastapi.responses import Response
 
+from servicekpi.analysis import spikes as spikes_mod
 from servicekpi.catalog import LANGS
 from servicekpi.core import periods as P
 from servicekpi.engine.query import UsageError, now_utc
+from servicekpi.report import data, html, pdf, xlsx
 from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
@@ -44,16 +46,6 @@ def _month(text: str) -> dt.date:
 
 def _finite(v):
     return None if isinstance(v, float) and not math.isfinite(v) else v
-
-
-def _feature(module: str, what: str):
-    try:
-        return __import__(f"servicekpi.{module}", fromlist=["_"])
-    except ModuleNotFoundError as e:
-        if e.name and e.name.startswith("servicekpi"):
-            raise ApiError(501, f"{what} are not available in this build (module servicekpi.{module} "
-                                f"is missing)") from None
-        raise
 
 
 @router.get("/scorecard", openapi_extra=roles_extra("read_all"), summary="Balanced scorecard")
@@ -93,7 +85,7 @@ def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: O
            ident: Identity = allow("read_all")):
     """Periods whose ticket volume for a category (or channel) is above median + k x MAD of the
     `window` periods before (the report's rule, servicekpi.spikes). Default: the last 12 months."""
-    mod = _feature("spikes", "spikes")
+    mod = spikes_mod
     state = request.app.state.sk
     tz = state.cfg.timezone
     if by not in P.GRAINS:
@@ -128,8 +120,7 @@ def report(request: Request, name: str, lang: str = "en", as_of: Optional[str] =
         raise ApiError(404, f"no report '{name}': ask for YYYY-MM.xlsx, YYYY-MM.html or YYYY-MM.pdf")
     month, fmt = _month(f"{m.group(1)}-{m.group(2)}"), m.group(3)
     _lang(lang)
-    data = _feature("report.data", "reports")
-    writer = _feature(f"report.{fmt}", f"{fmt} reports")
+    writer = {"xlsx": xlsx, "html": html, "pdf": pdf}[fmt]
     state = request.app.state.sk
     asof = qry.instant(as_of, state.cfg.timezone)
     start, end = data.month_range(month)
