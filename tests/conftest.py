@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,18 @@ from typer.testing import CliRunner
 from servicekpi.cli.app import app
 
 ASOF = "2027-01-01T00:00:00Z"
+_EMPTY: list[Path] = []
+
+
+def empty_store() -> Path:
+    """A store with the current schema and no data, created once per process (creating the schema
+    costs ~0.2 s; a copy ~2 ms). Importing into the copy is what importing into a new file does."""
+    if not _EMPTY:
+        from servicekpi.store import db as store
+        path = Path(tempfile.mkdtemp(prefix="servicekpi-empty-")) / "empty.duckdb"
+        store.connect(path).close()
+        _EMPTY.append(path)
+    return _EMPTY[0]
 
 
 class Workspace:
@@ -39,6 +53,8 @@ class Workspace:
         return self.runner.invoke(app, [*args, "--db", str(self.db)])
 
     def load(self, path: Path | None = None, *extra: str):
+        if not self.db.exists():  # a new store: a copy of the empty one made once per test process
+            shutil.copyfile(empty_store(), self.db)
         r = self.cli("import", str(path or self.data), *extra)
         assert r.exit_code == 0, r.stdout + r.stderr
         return r

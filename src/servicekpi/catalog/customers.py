@@ -90,6 +90,13 @@ CLV_MODELS = {
 }
 
 
+def _clv_rows(ctx, o):
+    """The orders CLV averages: those of the 12 months ending at each period end."""
+    orders = ctx.cross(ctx.table("orders"))
+    orders = orders.filter((orders.ordered_at >= orders.lo12) & (orders.ordered_at < orders.hi))
+    return orders.drop(*[c for c in ("lo", "hi", "lo12", "lo_date", "hi_date", "lo12_date") if c in orders.columns])
+
+
 def _clv_data(ctx, o):
     orders = ctx.cross(ctx.table("orders"))
     orders = orders.filter((orders.ordered_at >= orders.lo12) & (orders.ordered_at < orders.hi))
@@ -195,7 +202,7 @@ KPIS = [
     customer("clv", "currency", "higher", _clv_data, _clv,
              "simple: average order value x orders per customer per year x lifespan years (rolling 12 months)",
              tables=("orders", "customers"), attribution="12 months ending at the period end",
-             allowed_dims=(), rows_time="ordered_at",
+             allowed_dims=(), rows_time="ordered_at", rows=_clv_rows,
              options=(Option("model", "simple", tuple(CLV_MODELS), help="simple, cac_adjusted, historical, predictive"),
                       Option("lifespan_years", None, type=float, help="else 1 / annual churn rate")),
              calc=Calc(tuple(sorted({a for _, names in CLV_MODELS.values() for a in names})), dict)),
