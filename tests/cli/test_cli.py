@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import said
 from servicekpi.catalog import catalog
+from servicekpi.store import db as store
 from servicekpi.cli.app import app
 
 ASOF = "2027-01-01T00:00:00Z"
@@ -63,7 +64,7 @@ def loaded(ws):
 
 @pytest.mark.parametrize("command", ["kpi", "rows"])
 @pytest.mark.parametrize("typo,near", [("nsp", "nps"), ("csatt", "csat"), ("ticket_volum", "ticket_volume"),
-                                       ("first_reponse_time", "first_response_time"), ("Backlog", "backlog")])
+                                       ("first_reponse_time", "first_response_time"), ("Backlogg", "backlog")])
 def test_unknown_kpi_suggests_the_nearest(loaded, command, typo, near):
     r = cli(loaded, command, typo)
     assert r.exit_code == 2, r.stderr
@@ -188,6 +189,7 @@ def test_unavailable_next_to_available(loaded):
 
 
 def test_unavailable_is_not_zero_even_with_an_empty_store(ws):
+    store.connect(ws.db).close()  # a store that exists but was never imported into
     r = cli(ws, "kpi", "ticket_volume", "--format", "json", "--as-of", ASOF)
     assert r.exit_code == 0
     row = json.loads(r.stdout)[0]
@@ -328,7 +330,8 @@ def test_servicekpi_db_env_selects_the_store(ws, tmp_path):
     assert env_db.exists()
     r = invoke(["kpi", "ticket_volume", "--format", "json", "--as-of", ASOF], env={"SERVICEKPI_DB": str(env_db)})
     assert json.loads(r.stdout)[0]["value"] == 3
-    # --db wins over the environment
+    # --db wins over the environment (an empty store there: nothing imported)
+    store.connect(ws.db).close()
     r = invoke(["kpi", "ticket_volume", "--format", "json", "--as-of", ASOF, "--db", str(ws.db)],
                env={"SERVICEKPI_DB": str(env_db)})
     assert json.loads(r.stdout)[0]["value"] is None
@@ -435,6 +438,7 @@ repurchase_rate referral_rate clv engagement_score iqs feedback_response_rate"""
 def test_list_and_kpi_know_every_kpi_of_the_spec(ws):
     # kpis.md ids (feedback_sentiment may wait for the operations issue)
     assert set(SPEC_IDS) <= set(catalog().kpis)
+    store.connect(ws.db).close()  # an empty store: every KPI answers (unavailable), none is unknown
     r = cli(ws, "kpi", *SPEC_IDS, "--format", "json", "--as-of", ASOF)
     assert r.exit_code == 0, r.stderr
     assert {x["kpi"] for x in json.loads(r.stdout)} == set(SPEC_IDS)

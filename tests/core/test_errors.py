@@ -12,8 +12,15 @@ from servicekpi.cli.common import guard_all
 from servicekpi.connectors import ConnectorError, SourceUsageError
 from servicekpi.connectors.zendesk.sync import NotFound, SyncError
 from servicekpi.core.calendars import CalendarError
-from servicekpi.core.errors import (ConfigError, DataError, NotFoundError, RenderError, ServiceKpiError,
-                                    StoreBusyError, UsageError)
+from servicekpi.core.errors import (
+    ConfigError,
+    DataError,
+    NotFoundError,
+    RenderError,
+    ServiceKpiError,
+    StoreBusyError,
+    UsageError,
+)
 from servicekpi.core.sla_rules import SlaError
 from servicekpi.engine.query import UsageError as EngineUsageError
 from servicekpi.ingest.readers import FileError

@@ -28,3 +28,23 @@ def text(kind: str, key: str, field: str = "label", lang: str = "en") -> str:
     """A label/definition/formula of a kpi, unit, direction or family in a language."""
     entry = texts().get(kind, {}).get(key, {}).get(field, {})
     return entry.get(lang) or entry.get("en") or key
+
+
+# the short names people type; ids are also matched case-insensitively (CSAT -> csat)
+ALIASES = {
+    "frt": "first_response_time", "art": "avg_response_time", "avg_resolution": "avg_resolution_time",
+    "resolution_time": "avg_resolution_time", "fcr": "fcr_rate", "asa": "avg_wait_time",
+    "wait_time": "avg_wait_time", "handle_time": "aht", "abandonment": "abandonment_rate",
+    "service_level": "call_service_level", "volume": "ticket_volume", "retention": "crr",
+    "retention_rate": "crr", "churn": "churn_rate", "qa": "iqs", "quality_score": "iqs",
+}
+
+
+def resolve_id(name: str, ids) -> str:
+    """A KPI id as typed -> the catalog id (case-insensitive, aliases); unknown names come back as typed."""
+    if name in ids:
+        return name
+    low = name.strip().lower()
+    if low in ids:
+        return low
+    return ALIASES.get(low, name)

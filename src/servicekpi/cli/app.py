@@ -15,8 +15,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="servicekpi: exact, explainable customer-service KPIs.")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from servicekpi import __version__
+        print(f"servicekpi {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(ctx: typer.Context):
+def _root(ctx: typer.Context, version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                                           help="print the version and exit")):
     ctx.call_on_close(close_all)
 
 

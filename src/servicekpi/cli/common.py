@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from servicekpi import ingest
 from servicekpi.catalog.targets import load_workspace
 from servicekpi.core import config as cfg_mod
-from servicekpi.core.errors import ServiceKpiError, StoreBusyError, UsageError
+from servicekpi.core.errors import DataError, ServiceKpiError, StoreBusyError, UsageError
 from servicekpi.ingest import load
 from servicekpi.store import db as store
 
@@ -103,10 +103,17 @@ def lock_message(db: Path) -> str:
             f"the server's API (POST /api/ingest/<table>, see docs/server.md) or stop that process first")
 
 
+def missing_store(path: Path) -> str:
+    return (f"no store at {path} (import data first: servicekpi import DIR --db {path}); "
+            f"`make demo` builds a sample store in demo/servicekpi.duckdb")
+
+
 def connect(path: Path, read_only: bool = False):
     """A store connection closed when the command ends (tests run many commands in one process);
     a store held by a running server is refused with what to do instead."""
     import duckdb
+    if read_only and not Path(path).exists():
+        raise DataError(missing_store(Path(path)))
     try:
         con = store.connect(path, read_only=read_only)
     except duckdb.IOException as e:

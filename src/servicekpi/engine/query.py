@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import ibis
 
-from servicekpi.catalog import catalog
+from servicekpi.catalog import catalog, resolve_id
 from servicekpi.catalog.kpi import Kpi, Result
 from servicekpi.core import periods as P
 from servicekpi.core import sla_rules as sla_mod
@@ -99,6 +99,7 @@ class Engine:
 
     # -- validation -------------------------------------------------------------
     def kpi(self, kid: str) -> Kpi:
+        kid = resolve_id(kid, self.cat.kpis)
         if kid not in self.cat.kpis:
             raise suggest(kid, self.cat.kpis, "KPI")
         return self.cat.kpis[kid]
@@ -131,6 +132,8 @@ class Engine:
     def _setup(self, q: Query):
         kpis = [self.kpi(k) for k in q.kpis]
         self.check_options(kpis, q.options)
+        if q.start and q.end and q.start > q.end:
+            raise UsageError(f"the range starts after it ends: from {q.start} is after to {q.end}")
         if q.by is not None and q.by not in P.GRAINS:
             raise suggest(q.by, P.GRAINS, "period")
         asof = q.asof or now_utc()

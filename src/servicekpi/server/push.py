@@ -7,8 +7,8 @@ import json
 
 import pyarrow as pa
 
-from servicekpi.ingest import refresh_business
 from servicekpi.core.model import TABLES
+from servicekpi.ingest import refresh_business
 from servicekpi.ingest.load import arrow_ingest
 from servicekpi.ingest.readers import FileError, cell
 from servicekpi.server.errors import ApiError

@@ -1,6 +1,8 @@
 """`import`, `recompute`, `quarantine` and `erase`: what goes into the store and what comes out of it."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Optional
@@ -16,6 +18,7 @@ from servicekpi.cli.common import (
     err,
     fail,
     import_with_progress,
+    missing_store,
     out,
     report_import,
     store_business_seconds,
@@ -75,14 +78,14 @@ def recompute(db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """Recompute the stored business seconds after the calendars changed (import does it too)."""
     path_db, cfg = workspace(db, config)
     if not path_db.exists():
-        fail(f"no store at {path_db} (import data first)")
+        fail(missing_store(path_db))
     done = store_business_seconds(connect(path_db), cfg)
     out.print({"full": "business seconds recomputed for the current calendars",
                "incremental": "business seconds filled in for new rows",
                "none": "business seconds already up to date"}[done], markup=False)
 
 
-def quarantine(fmt: str = typer.Option("table", "--format", help="table or json"),
+def quarantine(fmt: str = typer.Option("table", "--format", help="table, json or csv"),
                db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """List rejected rows with their file, line, column and reason."""
     path_db, _ = workspace(db, config)
@@ -90,8 +93,16 @@ def quarantine(fmt: str = typer.Option("table", "--format", help="table or json"
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False, default=str))
         return
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, list(rows[0]) if rows else ["table", "source", "line_kind", "line", "column",
+                                                             "reason", "raw"])
+        w.writeheader()
+        w.writerows(rows)
+        print(buf.getvalue().rstrip("\n"))
+        return
     if fmt != "table":
-        fail(f"--format '{fmt}' is not one of: table, json", 2)
+        fail(f"--format '{fmt}' is not one of: table, json, csv", 2)
     t = Table("table", "source", "line", "column", "reason", "raw")
     for r in rows:
         t.add_row(r["table"], r["source"], f"{r['line_kind']} {r['line']}", r["column"], r["reason"], r["raw"])

@@ -150,7 +150,7 @@ def list_(lang: str = typer.Option("en", "--lang", help="en, zh, ro or th"),
     if lang not in LANGS:
         fail(f"--lang '{lang}' is not one of: {', '.join(LANGS)}", 2)
     path_db, _ = workspace(db, config)
-    imported = store.imported_tables(connect(path_db, read_only=True))
+    imported = store.imported_tables(connect(path_db, read_only=True)) if path_db.exists() else set()
     t = Table("id", "family", "unit", "direction", "options", "available", "label")
     for k in catalog().kpis.values():
         missing = [x for x in k.tables if x not in imported]

@@ -67,7 +67,7 @@ def report_command(
     """The monthly report: KPI tracker with targets, ticket volume with spikes, definitions and a
     live calculator, by channel and team. The format follows the extension of --out."""
     from servicekpi.catalog import LANGS
-    from servicekpi.cli.common import connect, err, fail, out, parse_instant, progress, workspace
+    from servicekpi.cli.common import connect, err, fail, missing_store, out, parse_instant, progress, workspace
     from servicekpi.engine.query import Engine, UsageError, now_utc
     from servicekpi.report import data
 
@@ -82,7 +82,7 @@ def report_command(
         fail("--window must be at least 3 periods and --k not negative", 2)
     path_db, cfg = workspace(db, config)
     if not path_db.exists():
-        fail(f"no store at {path_db} (import data first: servicekpi import DIR --db {path_db})")
+        fail(missing_store(path_db))
     asof = parse_instant(as_of, cfg.timezone) or now_utc()
     start, end = _range(month, from_, to, by, asof, cfg.timezone)
     engine = Engine(connect(path_db, read_only=True), cfg)
