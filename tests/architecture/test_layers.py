@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PKG = "servicekpi"
 # lower number = lower layer; a module may import its own layer or a lower one, never a higher one
 LAYERS = {"core": 0, "catalog": 1, "store": 2, "ingest": 3, "connectors": 4, "engine": 5, "analysis": 6,
-          "sample": 6, "report": 7, "server": 8, "cli": 9, "__main__": 10, "": -1}
+          "sample": 6, "report": 7, "delivery": 8, "server": 9, "cli": 10, "__main__": 11, "": -1}
 # "" is the package root: it holds only __version__ and imports nothing
 
 
