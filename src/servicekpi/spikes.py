@@ -26,6 +26,7 @@ import statistics
 from . import periods as P
 from .engine import Engine, Query
 from .report.model import Spike
+from .spike_causes import summary as cause_summary  # noqa: F401 - for the surfaces
 
 MIN_HISTORY = 3
 
@@ -106,6 +107,8 @@ def volume_with_spikes(engine: Engine, start: dt.date, end: dt.date, by: str = "
     joined = {v: before.get(v, [0] * offset) + counts.get(v, [0] * n) for v in [*counts, *before]}
     found = [Spike(dim, value, i - offset, vol, base, thr, size(vol, base))
              for value, i, vol, base, thr in detect(joined, k, window) if i >= offset]
+    from .spike_causes import attach  # what grew in each spike: categories, channels, words
+    attach(engine, found, start, end, by, window, asof, where)
     return counts, found
 
 

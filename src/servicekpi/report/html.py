@@ -421,6 +421,13 @@ def _volume(c: Ctx) -> str:
             f'{_legend(c, drawn, colours, ring)}<figure>{chart}</figure>{table}{_spike_list(c, vol)}</section>')
 
 
+def _causes(c: Ctx, sp) -> str:
+    """What grew in the spike (spike_causes.summary), on its own line."""
+    from ..spike_causes import summary
+    text = summary(sp.causes)
+    return f'<br><span class="muted">{esc(c._("What grew"))}: {esc(text)}</span>' if text else ""
+
+
 def _spike_list(c: Ctx, vol: Volume) -> str:
     _ = c._
     if not vol.spikes:
@@ -434,7 +441,7 @@ def _spike_list(c: Ctx, vol: Volume) -> str:
                                     "(threshold {threshold})").format(
             value=c.dim_value(sp.value), period=period, volume=format_number(sp.volume, c.lang),
             size=size, baseline=format_number(sp.baseline, c.lang, 1),
-            threshold=format_number(sp.threshold, c.lang, 1))) + "</li>")
+            threshold=format_number(sp.threshold, c.lang, 1))) + _causes(c, sp) + "</li>")
     rule = _("A spike is a volume above the median of the preceding periods plus k times their median "
              "absolute deviation.")
     heading = _("Spikes")

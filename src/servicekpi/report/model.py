@@ -40,6 +40,7 @@ class Spike:
     baseline: float  # trailing median
     threshold: float  # median + k * MAD
     size: float  # volume / baseline (None-safe: inf when the baseline is 0)
+    causes: dict | None = None  # spike_causes.causes: the categories, channels and words that grew
 
 
 @dataclass
