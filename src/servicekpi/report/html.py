@@ -424,8 +424,8 @@ def _volume(c: Ctx) -> str:
 def _causes(c: Ctx, sp) -> str:
     """What grew in the spike (spike_causes.summary), on its own line."""
     from ..spike_causes import summary
-    text = summary(sp.causes)
-    return f'<br><span class="muted">{esc(c._("What grew"))}: {esc(text)}</span>' if text else ""
+    text, label = summary(sp.causes), c._("What grew")
+    return f'<br><span class="muted">{esc(label)}: {esc(text)}</span>' if text else ""
 
 
 def _spike_list(c: Ctx, vol: Volume) -> str:

@@ -124,7 +124,10 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
     @asynccontextmanager
     async def lifespan(_app):
         state.open()
+        from ..schedules import start_for  # [[alerts]] and [[schedules]]: a background thread
+        stop_alerts = start_for(state)
         yield
+        stop_alerts()
         state.close()
 
     app = FastAPI(lifespan=lifespan, title="servicekpi", version=_version(), openapi_url="/api/openapi.json", docs_url="/api/docs",
