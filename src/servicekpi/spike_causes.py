@@ -7,7 +7,8 @@ channels and words whose share of that value's tickets grew the most against the
   same --where filters.
 - For each other dimension (category, channel; not the spike's own) and for words:
   share = tickets with the value / tickets x 100 in each span; change_pp = share - baseline share.
-  The TOP values with the largest positive change are listed with their counts. With no baseline
+  The TOP (3) values with the largest positive change and at least MIN_COUNT (3) tickets in the
+  period are listed with their counts. With no baseline
   tickets the baseline share is null (never 0) and values rank by their share in the period.
 - Words: a ticket's `subject` (a column kept from the import when the source has one) and the
   comments of survey answers on it, lower-cased, split on non-word characters, numbers, one-letter
@@ -23,6 +24,7 @@ from . import periods as P
 from .store import quote, table_columns
 
 TOP = 3
+MIN_COUNT = 3  # a value needs this many tickets in the spiking period to be listed (1-2 are noise)
 DIMS = ("category", "channel")
 WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = {
@@ -43,7 +45,7 @@ def tokens(text: str | None) -> set[str]:
     return {w for w in WORD.findall(text.lower()) if len(w) > 1 and not w.isdigit() and w not in STOP}
 
 
-def grown(now: list[set[str]], base: list[set[str]], top: int = TOP) -> list[dict]:
+def grown(now: list[set[str]], base: list[set[str]], top: int = TOP, min_count: int = MIN_COUNT) -> list[dict]:
     """The values whose share of tickets grew most; each ticket holds a set of values."""
     n, m = len(now), len(base)
     if not n:
@@ -58,6 +60,8 @@ def grown(now: list[set[str]], base: list[set[str]], top: int = TOP) -> list[dic
             before[v] = before.get(v, 0) + 1
     out = []
     for v, c in count.items():
+        if c < min_count:
+            continue
         share = 100 * c / n
         base_share = 100 * before.get(v, 0) / m if m else None
         change = None if base_share is None else share - base_share

@@ -31,8 +31,11 @@ def dataset():
     add("2026-10", 22, "shipping", "chat", "refund refund", excluded="true")  # left out, as in ticket_volume
     for d in range(5):
         add("2026-10", 10 + d, "technical", "chat", "login error")
-    surveys = [{"response_id": "S1", "survey": "csat", "score": 1, "responded_at": "2026-10-20T10:00:00Z",
-                "ticket_id": tickets[-9]["ticket_id"], "comment": "the courier lost it"}]
+    # comments on three of the delayed tickets, one on a baseline ticket: "courier" 3/10 now, 1/12 before
+    surveys = [{"response_id": f"S{i}", "survey": "csat", "score": 1, "responded_at": "2026-10-20T10:00:00Z",
+                "ticket_id": tickets[-10 - i]["ticket_id"], "comment": "the courier lost it"} for i in range(3)]
+    surveys.append({"response_id": "S9", "survey": "csat", "score": 2, "responded_at": "2026-05-20T10:00:00Z",
+                    "ticket_id": tickets[0]["ticket_id"], "comment": "courier late"})
     return tickets, surveys
 
 
@@ -59,10 +62,11 @@ def test_spike_lists_what_grew(ws):
     assert c["channel"] == [{"value": "chat", "count": 8, "share": 80.0, "baseline_count": 0,
                              "baseline_share": 0.0, "change_pp": 80.0}]
     assert "category" not in c  # the spike's own dimension
-    # delayed and package: 8/10 = 80% (+80 pp); courier (a survey comment on one ticket) 1/10 = 10% (+10);
-    # "where" 2/10 against 12/12 fell; "is", "my" are stopwords; "#1000" numbers are left out
-    assert [(w["value"], w["count"], w["change_pp"]) for w in c["words"]] == [
-        ("delayed", 8, 80.0), ("package", 8, 80.0), ("courier", 1, 10.0)]
+    # delayed and package: 8/10 = 80% (+80 pp); courier (survey comments) 3/10 = 30% against 1/12 = 8.33%
+    # -> +21.67 pp; "lost" 3/10 against 0 -> +30 pp; "late" 0 now; "where" 2/10 against 12/12 fell;
+    # "is", "my" are stopwords; "#1000" numbers are left out; only the top 3 are listed
+    assert [(w["value"], w["count"], w["baseline_count"], w["change_pp"]) for w in c["words"]] == [
+        ("delayed", 8, 0, 80.0), ("package", 8, 0, 80.0), ("lost", 3, 0, 30.0)]
     table = ws.cli("spikes", "--from", "2026-10-01", "--to", "2026-10-31", "--as-of", ASOF)
     assert "chat 80% (was 0%, 8 of 10)" in table.stdout.replace("\n", "")
 
@@ -80,11 +84,21 @@ def test_channel_spike_lists_categories(ws):
 
 def test_no_baseline_gives_a_null_share():
     # 2 of 4 tickets mention "outage", 1 "login"; no baseline ticket at all -> shares only, ranked by share
-    out = grown([{"outage"}, {"outage", "login"}, set(), set()], [])
+    out = grown([{"outage"}, {"outage", "login"}, set(), set()], [], min_count=1)
     assert out == [{"value": "outage", "count": 2, "share": 50.0, "baseline_count": 0, "baseline_share": None,
                     "change_pp": None},
                    {"value": "login", "count": 1, "share": 25.0, "baseline_count": 0, "baseline_share": None,
                     "change_pp": None}]
+
+
+def test_courier_ranks_by_growth_and_small_counts_are_left_out():
+    # now 4 tickets: courier in 3 (75%), late in 2; before 4 tickets: courier in 2 (50%)
+    now = [{"courier", "late"}, {"courier", "late"}, {"courier"}, set()]
+    base = [{"courier"}, {"courier"}, set(), set()]
+    # courier +25 pp (3 >= 3 tickets); late has 2 tickets < MIN_COUNT 3: left out
+    assert [(r["value"], r["change_pp"]) for r in grown(now, base)] == [("courier", 25.0)]
+    # with a floor of 1, late (50% against 0%: +50 pp) ranks first
+    assert [(r["value"], r["change_pp"]) for r in grown(now, base, min_count=1)] == [("late", 50.0), ("courier", 25.0)]
 
 
 def test_tokens_per_language():
@@ -111,5 +125,5 @@ def test_report_spike_lists_show_causes(ws):
     xlsx.write(rep, path)
     cells = [c.value for sheet in load_workbook(path) for row in sheet.iter_rows() for c in row]
     assert "channel chat 80% (was 0%, 8 of 10); words delayed 80% (was 0%, 8 of 10), package 80% (was 0%, 8 of 10), " \
-           "courier 10% (was 0%, 1 of 10)" in cells
+           "lost 30% (was 0%, 3 of 10)" in cells
     con.close()
