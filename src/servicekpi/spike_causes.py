@@ -123,15 +123,25 @@ def attach(engine, found: list, start: dt.date, end: dt.date, by: str, window: i
         s.causes = causes(engine.con, p.lo, p.hi, base_lo, asof, s.dim, s.value, where)
 
 
-def summary(c: dict | None) -> str:
-    """One line, e.g. 'channel email 75% (was 40%, 30 tickets); words delayed 60% (was 5%, 24)'."""
+ITEM = "{value} {share} (was {baseline}, {count} of {total})"
+
+
+def summary(c: dict | None, labels: dict | None = None, item: str = ITEM, value=str, number=None) -> str:
+    """One line, e.g. 'channel chat 80% (was 0%, 8 of 10); words delayed 80% (was 0%, 8 of 10)'.
+
+    The reports pass translated labels ({"category", "channel", "words"}), item template, a value
+    label function and a locale number format."""
     if not c:
         return ""
+    labels = labels or {}
+    number = number or (lambda x: f"{x:g}")
     parts = []
     for key in (*DIMS, "words"):
         items = c.get(key) or []
         if items:
-            parts.append(f"{key} " + ", ".join(
-                f"{i['value']} {i['share']:g}% (was {'–' if i['baseline_share'] is None else format(i['baseline_share'], 'g') + '%'}"
-                f", {i['count']} of {c['tickets']})" for i in items))
+            name = value if key != "words" else str
+            parts.append(f"{labels.get(key, key)} " + ", ".join(item.format(
+                value=name(i["value"]), share=number(i["share"]) + "%",
+                baseline="–" if i["baseline_share"] is None else number(i["baseline_share"]) + "%",
+                count=i["count"], total=c["tickets"]) for i in items))
     return "; ".join(parts)

@@ -211,3 +211,27 @@ def test_config_errors_are_located(tmp_path, smtp):
     assert f"{path} line 8, [[alerts]] #1, key kind: 'nope' is not one of target_miss, spike" in r.stderr
     assert f"{path} line 12, [[alerts]] #2: a webhook needs secret" in r.stderr
     assert f"{path} line 16, [[schedules]] #1, key cron: 'every monday' is not a cron expression" in r.stderr
+
+
+def test_spike_alert_names_what_grew(tmp_path, smtp, hook):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parents[1] / "spikes"))
+    from test_spike_causes import dataset
+    tmp_path.mkdir(exist_ok=True)
+    ws = Workspace(tmp_path)
+    tickets, surveys = dataset()
+    ws.write("tickets", tickets)
+    ws.write("surveys", surveys)
+    ws.load()
+    (tmp_path / "servicekpi.toml").write_text(
+        f'[smtp]\nport = {smtp.port}\n[[alerts]]\nname = "spikes"\nkind = "spike"\nby = "month"\n'
+        f'webhook = "{hook.url}"\nsecret = "{SECRET}"\n', encoding="utf-8")
+    # at 2 November the previous month (October) is judged: shipping 10 > threshold 5
+    res = check(ws)
+    assert [(r["subject"], r["period"], r["status"]) for r in res] == [("category=shipping", "2026-10-01", "sent")]
+    body, signature = hook.got[0]
+    assert verify(SECRET, body, signature)
+    data = json.loads(body)["data"]
+    assert (data["volume"], data["threshold"], data["causes"]["channel"][0]["value"]) == (10, 5.0, "chat")
+    assert "what grew: channel chat 80% (was 0%, 8 of 10)" in json.loads(body)["title"]

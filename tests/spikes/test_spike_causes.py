@@ -118,7 +118,7 @@ def test_report_spike_lists_show_causes(ws):
                      dt.datetime(2027, 1, 1))
     found = [s for v in rep.volume for s in v.spikes if s.value == "shipping"]
     assert found and found[0].causes["channel"][0]["value"] == "chat"
-    assert "What grew: channel chat 80% (was 0%, 8 of 10); words delayed 80%" in html.render(rep)
+    assert "What grew: channel Chat 80% (was 0%, 8 of 10); words delayed 80%" in html.render(rep)
     from openpyxl import load_workbook
     from servicekpi.report import xlsx
     path = ws.root / "r.xlsx"
@@ -127,3 +127,21 @@ def test_report_spike_lists_show_causes(ws):
     assert "channel chat 80% (was 0%, 8 of 10); words delayed 80% (was 0%, 8 of 10), package 80% (was 0%, 8 of 10), " \
            "lost 30% (was 0%, 3 of 10)" in cells
     con.close()
+
+
+def test_api_spikes_carry_causes(ws):
+    from fastapi.testclient import TestClient
+    from servicekpi import store
+    from servicekpi.server import tokens
+    from servicekpi.server.app import create_app
+    con = store.connect(ws.db)
+    tokens.ensure(con)
+    _, secret = tokens.create(con, "viewer", None, "v")
+    con.close()
+    with TestClient(create_app(ws.db)) as client:
+        r = client.get("/api/spikes", params={"from": "2026-10-01", "to": "2026-10-31", "as_of": ASOF},
+                       headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 200, r.text
+    (spike,) = r.json()["spikes"]
+    assert spike["causes"]["channel"][0] == {"value": "chat", "count": 8, "share": 80.0, "baseline_count": 0,
+                                             "baseline_share": 0.0, "change_pp": 80.0}

@@ -421,10 +421,17 @@ def _volume(c: Ctx) -> str:
             f'{_legend(c, drawn, colours, ring)}<figure>{chart}</figure>{table}{_spike_list(c, vol)}</section>')
 
 
-def _causes(c: Ctx, sp) -> str:
-    """What grew in the spike (spike_causes.summary), on its own line."""
+def cause_text(_, lang: str, causes, value=str) -> str:
+    """spike_causes.summary in the report's language."""
     from ..spike_causes import summary
-    text, label = summary(sp.causes), c._("What grew")
+    labels = {"category": _("category"), "channel": _("channel"), "words": _("words")}
+    return summary(causes, labels, _("{value} {share} (was {baseline}, {count} of {total})"), value,
+                   lambda x: format_number(x, lang, 0 if float(x).is_integer() else 1))
+
+
+def _causes(c: Ctx, sp) -> str:
+    """What grew in the spike, on its own line."""
+    text, label = cause_text(c._, c.lang, sp.causes, c.dim_value), c._("What grew")
     return f'<br><span class="muted">{esc(label)}: {esc(text)}</span>' if text else ""
 
 

@@ -17,7 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..catalog import text
 from ..scorecard import ARROW, word
-from ..spike_causes import summary as cause_summary
+from .html import cause_text
 from .model import Report, Series
 
 # how each catalog unit is stored and shown: percentages as fractions with a % format
@@ -370,7 +370,7 @@ def volume(book: Book) -> None:
         ws.write(row, 4, s.baseline, book.num("#,##0.0"))
         ws.write(row, 5, s.threshold, book.num("#,##0.0"))
         ws.write(row, 6, s.size if s.size != float("inf") else None, book.num('0.00"×"'))
-        ws.write(row, 7, cause_summary(s.causes))
+        ws.write(row, 7, cause_text(_, r.lang, s.causes))
         row += 1
     ws.set_row(spike_head, 30)
     if not found:
