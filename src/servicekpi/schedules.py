@@ -118,10 +118,12 @@ def background(store, delivery, interval: float = 60.0, clock=None):
     return halt
 
 
-def start_for(state, interval: float = 60.0):
-    """serve's hook: the background thread when the config has [[alerts]] or [[schedules]]."""
+def hook(cfg, interval: float = 60.0):
+    """serve's hook: validates [[alerts]]/[[schedules]] of cfg now (a ConfigError stops create_app)
+    and returns start(state), which starts the background thread when there is anything to run
+    and returns its stop()."""
     from .alerts_config import load
-    delivery = load(state.cfg)
+    delivery = load(cfg)
     if not delivery.alerts and not delivery.schedules:
-        return lambda: None
-    return background(state, delivery, interval)
+        return lambda state: (lambda: None)
+    return lambda state: background(state, delivery, interval)

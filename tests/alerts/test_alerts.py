@@ -235,3 +235,19 @@ def test_spike_alert_names_what_grew(tmp_path, smtp, hook):
     data = json.loads(body)["data"]
     assert (data["volume"], data["threshold"], data["causes"]["channel"][0]["value"]) == (10, 5.0, "chat")
     assert "what grew: channel chat 80% (was 0%, 8 of 10)" in json.loads(body)["title"]
+
+
+def test_serve_runs_the_thread_and_stops_it(tmp_path, smtp):
+    import threading as th
+    from fastapi.testclient import TestClient
+    from servicekpi.config import ConfigError
+    from servicekpi.server.app import create_app
+    ws = workspace(tmp_path, smtp, '[[alerts]]\nname = "sla"\nkind = "sla_at_risk"\nemail = ["a@example.com"]\n')
+    names = lambda: {t.name for t in th.enumerate()}  # noqa: E731
+    with TestClient(create_app(ws.db, tmp_path / "servicekpi.toml")):
+        assert "servicekpi-alerts" in names()
+    assert "servicekpi-alerts" not in names()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[alerts]]\nname = "x"\nkind = "sla_at_risk"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.toml line 1, \[\[alerts\]\] #1: give email"):
+        create_app(ws.db, bad)

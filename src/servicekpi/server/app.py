@@ -118,14 +118,16 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
     path = store.db_path(db_path)
     cfg = cfg_mod.load(cfg_mod.find(config_path, path))
     opts = settings(cfg)
+    from ..schedules import hook  # [[alerts]] and [[schedules]]: checked now, run by a background thread
+    start_alerts = hook(cfg)
     state = State(path, cfg, pool_size=opts["pool_size"], max_body=max_body or opts["max_body"],
                   sign_in_failures=opts["sign_in_failures"])
+
 
     @asynccontextmanager
     async def lifespan(_app):
         state.open()
-        from ..schedules import start_for  # [[alerts]] and [[schedules]]: a background thread
-        stop_alerts = start_for(state)
+        stop_alerts = start_alerts(state)
         yield
         stop_alerts()
         state.close()
