@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-group = typer.Typer(add_completion=False, no_args_is_help=True, help="[[alerts]] in the workspace config.")
+group = typer.Typer(add_completion=False, no_args_is_help=True, help="Alerts from the workspace config (alerts tables): check and send.")
 
 
 def _setup(db, config, as_of):
@@ -39,7 +39,7 @@ def check_command(
         as_of: Optional[str] = typer.Option(None, "--as-of", help="evaluate at this instant (default now)"),
         db: Optional[Path] = typer.Option(None, "--db", help="store file"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
-    """Evaluate every [[alerts]] entry and send what fired and was not sent yet."""
+    """Evaluate every alert of the config and send what fired and was not sent yet (docs/alerts.md)."""
     from .alerts import check
     from .cli import err, fail
     if fmt not in ("table", "json"):
@@ -64,8 +64,8 @@ def run_schedules_command(
         no_alerts: bool = typer.Option(False, "--no-alerts", help="run the schedules only, not alerts check"),
         db: Optional[Path] = typer.Option(None, "--db", help="store file"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
-    """Run each [[schedules]] entry due since its last run (and check the alerts): for the system's cron,
-    e.g. `*/5 * * * * servicekpi run-schedules`."""
+    """Run each schedule of the config due since its last run (and check the alerts): for the
+    system's cron, e.g. `*/5 * * * * servicekpi run-schedules` (docs/alerts.md)."""
     from .alerts import check
     from .cli import err, fail
     from .schedules import run_due
