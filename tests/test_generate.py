@@ -21,9 +21,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from servicekpi.generate import generate
+from servicekpi.sample.generate import generate
 
-gen_module = importlib.import_module("servicekpi.generate")   # the module, not the function
+gen_module = importlib.import_module("servicekpi.sample.generate")   # the module, not the function
 
 END = dt.date(2026, 1, 1)
 START = dt.date(2025, 7, 1)
@@ -426,7 +426,7 @@ def test_empty_and_tiny(tmp_path):
 @pytest.mark.parametrize("which", ["parquet", "csv"])
 def test_project_importer_rejects_nothing(which, parquet_dir, csv_dir, tmp_path):
     """The generated data passes the project's own validated import with zero rejections."""
-    from servicekpi import store
+    from servicekpi.store import db as store
     from servicekpi.ingest import load
     folder = parquet_dir[0] if which == "parquet" else csv_dir[0]
     con = store.connect(tmp_path / "store.duckdb")

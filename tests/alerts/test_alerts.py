@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import Workspace
-from servicekpi.delivery import SIGNATURE_HEADER, verify
+from servicekpi.delivery.send import SIGNATURE_HEADER, verify
 
 SECRET = "s3cret"
 NOW = "2026-11-02T10:00:00Z"  # a Monday, 12:00 in Bucharest (UTC+2 since 25 October)
@@ -181,10 +181,11 @@ def test_schedules_run_once_when_due(tmp_path, smtp):
 
 
 def test_background_thread_sends(tmp_path, smtp):
-    from servicekpi import config, store
-    from servicekpi.alerts import LocalStore
-    from servicekpi.alerts_config import load
-    from servicekpi.schedules import background
+    from servicekpi.core import config
+    from servicekpi.store import db as store
+    from servicekpi.delivery.alerts import LocalStore
+    from servicekpi.delivery.config import load
+    from servicekpi.delivery.schedules import background
     ws = workspace(tmp_path, smtp, '[[alerts]]\nname = "sla"\nkind = "sla_at_risk"\nwithin = "30d"\n'
                                    'email = ["a@example.com"]\n')
     cfg = config.load(tmp_path / "servicekpi.toml")
@@ -240,7 +241,7 @@ def test_spike_alert_names_what_grew(tmp_path, smtp, hook):
 def test_serve_runs_the_thread_and_stops_it(tmp_path, smtp):
     import threading as th
     from fastapi.testclient import TestClient
-    from servicekpi.config import ConfigError
+    from servicekpi.core.config import ConfigError
     from servicekpi.server.app import create_app
     ws = workspace(tmp_path, smtp, '[[alerts]]\nname = "sla"\nkind = "sla_at_risk"\nemail = ["a@example.com"]\n')
     names = lambda: {t.name for t in th.enumerate()}  # noqa: E731

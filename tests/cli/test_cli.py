@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from servicekpi.catalog import catalog
-from servicekpi.cli import app
+from servicekpi.cli.app import app
 from conftest import said
 
 ASOF = "2027-01-01T00:00:00Z"

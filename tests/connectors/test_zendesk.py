@@ -15,11 +15,11 @@ import duckdb
 import pytest
 from conftest import run, said
 
-from servicekpi.business import parse_calendar
+from servicekpi.core.calendars import parse_calendar
 from servicekpi.connectors import ConnectorError
-from servicekpi.connectors import zendesk as zd
+from servicekpi.connectors.zendesk import rules as zd
 from servicekpi.connectors.calendars import FILE, write_calendars
-from servicekpi.connectors.zendesk_schedules import week_ranges, zone
+from servicekpi.connectors.zendesk.schedules import week_ranges, zone
 
 DATA = Path(__file__).parent / "data"
 API = DATA / "zendesk_api"

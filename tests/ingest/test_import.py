@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from servicekpi import derive, store
+from servicekpi.store import derive, db as store
 from servicekpi.ingest import load, readers
 from conftest import run as cli, said
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from servicekpi import derive, store
+from servicekpi.store import derive, db as store
 from servicekpi.ingest.load import Batch, arrow_ingest, run_batches
 
 T = "2026-10-01T"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from servicekpi import store
+from servicekpi.store import db as store
 from servicekpi.ingest.load import Batch, run_batches
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from servicekpi import config as cfg_mod
-from servicekpi.engine import Engine
-from servicekpi.generate import generate
+from servicekpi.core import config as cfg_mod
+from servicekpi.engine.query import Engine
+from servicekpi.sample.generate import generate
 from servicekpi.report import data
 from servicekpi.report.i18n import period_label
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from servicekpi.calc import run as calc
+from servicekpi.analysis.calc import run as calc
 from test_data import ASOF, FIRST, LAST, same, sample_store
 
 GOLDEN = Path(__file__).parent / "golden" / "report_en.json"

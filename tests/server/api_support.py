@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from conftest import Workspace
-from servicekpi import store
+from servicekpi.store import db as store
 from servicekpi.server import tokens
 from servicekpi.server.app import create_app
 

@@ -136,7 +136,7 @@ def test_a_crash_keeps_the_connection_usable(tmp_path, monkeypatch, caplog):
     import socket
 
     from api_support import build_store, live_server, make_tokens
-    from servicekpi.server import ingest
+    from servicekpi.server import push as ingest
 
     def broken(items):
         raise NameError("name 'cell' is not defined")

@@ -10,8 +10,8 @@ import pytest
 
 from api_support import bearer
 from conftest import run
-from servicekpi import store
-from servicekpi.server_cli import is_loopback
+from servicekpi.store import db as store
+from servicekpi.cli.commands.serve import is_loopback
 
 TOKEN = re.compile(r"^skt_[A-Za-z0-9_-]{43}$")
 DOCS = Path(__file__).parents[2] / "docs" / "server.md"

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import ASOF, Workspace
-from servicekpi.spike_causes import grown, summary, tokens
+from servicekpi.analysis.spike_causes import grown, summary, tokens
 
 MONTHS = ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]
 
@@ -108,11 +108,11 @@ def test_tokens_per_language():
 
 
 def test_report_spike_lists_show_causes(ws):
-    from servicekpi.config import Config
-    from servicekpi.engine import Engine
+    from servicekpi.core.config import Config
+    from servicekpi.engine.query import Engine
     from servicekpi.report import data, html
     import datetime as dt
-    from servicekpi import store
+    from servicekpi.store import db as store
     con = store.connect(ws.db, read_only=True)
     rep = data.build(Engine(con, Config()), dt.date(2026, 1, 1), dt.date(2026, 10, 31), "month", "en",
                      dt.datetime(2027, 1, 1))
@@ -131,7 +131,7 @@ def test_report_spike_lists_show_causes(ws):
 
 def test_api_spikes_carry_causes(ws):
     from fastapi.testclient import TestClient
-    from servicekpi import store
+    from servicekpi.store import db as store
     from servicekpi.server import tokens
     from servicekpi.server.app import create_app
     con = store.connect(ws.db)

@@ -8,11 +8,11 @@ from typing import Callable, Iterable
 
 import pyarrow as pa
 
-from .. import derive
-from ..model import TABLES, Table
-from ..store import INTERNAL, quote, table_columns
-from . import readers, validate
-from .readers import FileError
+from servicekpi.store import derive
+from servicekpi.core.model import TABLES, Table
+from servicekpi.store.db import INTERNAL, quote, table_columns
+from servicekpi.ingest import readers, validate
+from servicekpi.ingest.readers import FileError
 
 
 MEMORY_LIMIT = "3GB"

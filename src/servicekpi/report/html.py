@@ -14,12 +14,12 @@ from html import escape
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import __version__
-from ..catalog import text
-from . import svg
-from .i18n import (DECIMALS, NO_DATA, _, check_lang, format_change, format_date, format_instant,
-                   format_number, format_value, translator)
-from .model import Report, Series, Volume
+from servicekpi import __version__
+from servicekpi.catalog import text
+from servicekpi.report import svg
+from servicekpi.report.i18n import (DECIMALS, NO_DATA, _, check_lang, format_change, format_date,
+    format_instant, format_number, format_value, translator)
+from servicekpi.report.document import Report, Series, Volume
 
 # headline scorecard and trend charts, in this order, when the report has them
 HEADLINE = ("csat", "nps", "ces", "fcr_rate", "first_response_time", "avg_resolution_time",
@@ -423,7 +423,7 @@ def _volume(c: Ctx) -> str:
 
 def cause_text(_, lang: str, causes, value=str) -> str:
     """spike_causes.summary in the report's language."""
-    from ..spike_causes import summary
+    from servicekpi.analysis.spike_causes import summary
     labels = {"category": _("category"), "channel": _("channel"), "words": _("words")}
     return summary(causes, labels, _("{value} {share} (was {baseline}, {count} of {total})"), value,
                    lambda x: format_number(x, lang, 0 if float(x).is_integer() else 1))

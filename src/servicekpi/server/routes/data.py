@@ -7,11 +7,11 @@ from fastapi import APIRouter, Header, Query as Q, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ... import store
-from .. import ingest as ing
-from ..auth import allow, roles_extra
-from ..errors import ApiError
-from ..tokens import Identity
+from servicekpi.store import db as store
+from servicekpi.server import push as ing
+from servicekpi.server.auth import allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["data"])
 

@@ -5,13 +5,13 @@ from typing import Optional
 
 from fastapi import APIRouter, Body, Request
 
-from ... import periods as P
-from ...engine import now_utc
-from ...followups import FollowupError, items, mark
-from .. import query as qry
-from ..auth import allow, roles_extra
-from ..errors import ApiError
-from ..tokens import Identity
+from servicekpi.core import periods as P
+from servicekpi.engine.query import now_utc
+from servicekpi.analysis.followups import FollowupError, items, mark
+from servicekpi.server import query as qry
+from servicekpi.server.auth import allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["followups"])
 
