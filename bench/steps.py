@@ -39,15 +39,15 @@ def generate(folder: str, tickets: str) -> None:
 
 
 def import_(folder: str, db: str) -> None:
-    from servicekpi.store import db as store
     from servicekpi.ingest import load
+    from servicekpi.store import db as store
     Path(db).unlink(missing_ok=True)
     con = store.connect(db)
     t = time.perf_counter()
     result = load.run(con, Path(folder))
     seconds = time.perf_counter() - t
-    from servicekpi.store import business as business_store  # as `servicekpi import` does after loading
     from servicekpi.core.config import Config
+    from servicekpi.store import business as business_store  # as `servicekpi import` does after loading
     t = time.perf_counter()
     business_store.refresh(con, Config().business())
     report(rows=result.total("imported"), rejected=result.total("rejected"), seconds=seconds,
@@ -65,8 +65,8 @@ def catalog_ids(which: str) -> list[str]:
 
 
 def engine(db: str, repeat: str, which: str) -> None:
-    from servicekpi.store import db as store
     from servicekpi.engine.query import Engine, Query
+    from servicekpi.store import db as store
     e = Engine(store.connect(db, read_only=True))
     ids = catalog_ids(which)
     q = Query(kpis=ids, by="month", dims=["channel"], start=START, end=END, asof=ASOF)
@@ -78,8 +78,9 @@ def frt(db: str, repeat: str) -> None:
     """first_response_time by month x channel, calendar and business time (default calendar), run
     in turn in one process: the ratio is taken pair by pair, so drifting machine speed cancels."""
     import statistics
-    from servicekpi.store import db as store
+
     from servicekpi.engine.query import Engine, Query
+    from servicekpi.store import db as store
     e = Engine(store.connect(db, read_only=True))
 
     def q(hours):
@@ -215,8 +216,9 @@ def sql(db: str, repeat: str) -> None:
 def agree(db: str, folder: str) -> None:
     """The three ways give the same numbers (to 1e-9) on every cell they share."""
     import duckdb
-    from servicekpi.store import db as store
+
     from servicekpi.engine.query import Engine, Query
+    from servicekpi.store import db as store
     e = Engine(store.connect(db, read_only=True))
     rows = e.evaluate(Query(kpis=COMPARE, by="month", dims=["channel"], start=START, end=END, asof=ASOF))
     mine = {(r["kpi"], r["period_start"][:7], r["channel"]): r["value"] for r in rows}

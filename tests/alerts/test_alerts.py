@@ -182,10 +182,10 @@ def test_schedules_run_once_when_due(tmp_path, smtp):
 
 def test_background_thread_sends(tmp_path, smtp):
     from servicekpi.core import config
-    from servicekpi.store import db as store
     from servicekpi.delivery.alerts import LocalStore
     from servicekpi.delivery.config import load
     from servicekpi.delivery.schedules import background
+    from servicekpi.store import db as store
     ws = workspace(tmp_path, smtp, '[[alerts]]\nname = "sla"\nkind = "sla_at_risk"\nwithin = "30d"\n'
                                    'email = ["a@example.com"]\n')
     cfg = config.load(tmp_path / "servicekpi.toml")
@@ -240,7 +240,9 @@ def test_spike_alert_names_what_grew(tmp_path, smtp, hook):
 
 def test_serve_runs_the_thread_and_stops_it(tmp_path, smtp):
     import threading as th
+
     from fastapi.testclient import TestClient
+
     from servicekpi.core.config import ConfigError
     from servicekpi.server.app import create_app
     ws = workspace(tmp_path, smtp, '[[alerts]]\nname = "sla"\nkind = "sla_at_risk"\nemail = ["a@example.com"]\n')

@@ -28,8 +28,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
-from conftest import run, said
 
+from conftest import run, said
 from servicekpi.connectors.zendesk import sync as zs
 
 EMAIL = "ops@example.org"

@@ -10,9 +10,9 @@ import pytest
 
 from servicekpi.core import config as cfg_mod
 from servicekpi.engine.query import Engine
-from servicekpi.sample.generate import generate
 from servicekpi.report import data
 from servicekpi.report.i18n import period_label
+from servicekpi.sample.generate import generate
 
 ASOF = "2026-11-01T00:00:00Z"
 ASOF_UTC = dt.datetime(2026, 11, 1)

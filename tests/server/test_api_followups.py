@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "followups"))
 from api_support import ASOF, bearer, make_tokens  # noqa: E402
-from conftest import Workspace  # noqa: E402
 from test_followups import FEEDBACK, MESSAGES, SURVEYS, TICKETS  # noqa: E402
+
+from conftest import Workspace  # noqa: E402
 from servicekpi.server.app import create_app  # noqa: E402
 
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
-
 from api_support import ASOF, bearer, srv  # noqa: F401 - fixture
+from fastapi.testclient import TestClient
 from test_auth_matrix import EXAMPLES, ROUTES
 
 
@@ -107,6 +106,7 @@ def test_security_headers(srv):
 
 def test_dashboard_serves_the_built_app_and_its_client_side_paths(tmp_path):
     from api_support import build_store
+
     from servicekpi.server.app import create_app
     static = tmp_path / "static"
     (static / "assets").mkdir(parents=True)
@@ -136,6 +136,7 @@ def test_a_crash_keeps_the_connection_usable(tmp_path, monkeypatch, caplog):
     import socket
 
     from api_support import build_store, live_server, make_tokens
+
     from servicekpi.server import push as ingest
 
     def broken(items):

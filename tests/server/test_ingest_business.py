@@ -3,6 +3,7 @@ hours=business keeps reading stored columns (business_store.py) while the server
 from __future__ import annotations
 
 from api_support import ASOF, bearer, fresh  # noqa: F401 - fixture
+
 from servicekpi.store import business as business_store
 
 # Default calendar: Mon-Fri 09:00-17:00 in Europe/Bucharest (UTC+2 in November).

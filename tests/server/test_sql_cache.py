@@ -6,6 +6,7 @@ from (a new column, messages after the as-of instant) compiles again."""
 from __future__ import annotations
 
 from api_support import ASOF, bearer, fresh  # noqa: F401 - fixture
+
 from servicekpi.engine.query import Engine, Query, SqlCache
 from servicekpi.server import query as qry
 

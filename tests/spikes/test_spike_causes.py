@@ -108,10 +108,11 @@ def test_tokens_per_language():
 
 
 def test_report_spike_lists_show_causes(ws):
+    import datetime as dt
+
     from servicekpi.core.config import Config
     from servicekpi.engine.query import Engine
     from servicekpi.report import data, html
-    import datetime as dt
     from servicekpi.store import db as store
     con = store.connect(ws.db, read_only=True)
     rep = data.build(Engine(con, Config()), dt.date(2026, 1, 1), dt.date(2026, 10, 31), "month", "en",
@@ -120,6 +121,7 @@ def test_report_spike_lists_show_causes(ws):
     assert found and found[0].causes["channel"][0]["value"] == "chat"
     assert "What grew: channel Chat 80% (was 0%, 8 of 10); words delayed 80%" in html.render(rep)
     from openpyxl import load_workbook
+
     from servicekpi.report import xlsx
     path = ws.root / "r.xlsx"
     xlsx.write(rep, path)
@@ -131,9 +133,10 @@ def test_report_spike_lists_show_causes(ws):
 
 def test_api_spikes_carry_causes(ws):
     from fastapi.testclient import TestClient
-    from servicekpi.store import db as store
+
     from servicekpi.server import tokens
     from servicekpi.server.app import create_app
+    from servicekpi.store import db as store
     con = store.connect(ws.db)
     tokens.ensure(con)
     _, secret = tokens.create(con, "viewer", None, "v")

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from rich.markup import escape
 from rich.table import Table
 
-from servicekpi.core import periods as P
 from servicekpi.catalog import catalog, text
+from servicekpi.core import periods as P
 from servicekpi.engine.query import Engine, Query, UsageError, suggest
 
 ARROW = {"higher": "↑", "lower": "↓", "neutral": "·"}
@@ -139,10 +139,10 @@ def build(engine: Engine, start: dt.date | None = None, end: dt.date | None = No
           asof: dt.datetime | None = None, lang: str = "en", targets: dict | None = None,
           dims: list[str] | None = None) -> Scorecard:
     """The balanced scorecard of one period, with the period, its predecessor and notes."""
+    from servicekpi.catalog.targets import status, targets_for
     from servicekpi.engine.query import now_utc
     from servicekpi.engine.relations import Sources
     from servicekpi.store.db import imported_tables
-    from servicekpi.catalog.targets import status, targets_for
 
     tz = engine.config.timezone
     asof = asof or now_utc()

@@ -112,8 +112,8 @@ def causes(con, lo, hi, base_lo, asof, dim, value, where=None, top: int = TOP) -
 def attach(engine, found: list, start: dt.date, end: dt.date, by: str, window: int,
            asof: dt.datetime | None = None, where: dict | None = None) -> None:
     """Set .causes on each Spike of found (Spike.period indexes the periods of [start, end])."""
-    from servicekpi.engine.query import now_utc
     from servicekpi.analysis.spikes import history_start
+    from servicekpi.engine.query import now_utc
     tz = engine.config.timezone
     periods = P.build(start, end, by, tz)
     asof = asof or now_utc()

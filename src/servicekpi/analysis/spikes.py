@@ -23,10 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
+from servicekpi.analysis.spike_causes import summary as cause_summary  # noqa: F401 - for the surfaces
 from servicekpi.core import periods as P
 from servicekpi.engine.query import Engine, Query
 from servicekpi.report.document import Spike
-from servicekpi.analysis.spike_causes import summary as cause_summary  # noqa: F401 - for the surfaces
 
 MIN_HISTORY = 3
 

@@ -16,10 +16,10 @@ from rich.table import Table
 
 from servicekpi.analysis import calc as calc_mod
 from servicekpi.core import config as cfg_mod
-from servicekpi.store import db as store
 from servicekpi.engine.query import Engine, Query, UsageError
 from servicekpi.ingest import load
 from servicekpi.ingest.readers import FileError
+from servicekpi.store import db as store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="servicekpi: exact, explainable customer-service KPIs.")
@@ -399,8 +399,8 @@ MAIN_KPIS = ["ticket_volume", "first_response_time", "avg_resolution_time", "res
 def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typer.Option(20_000, "--tickets"),
          db: Optional[Path] = typer.Option(None, "--db", help="store to create (default OUT/servicekpi.duckdb)")):
     """Generate about 6 months of a sample operation, import it and print the scorecard."""
-    from servicekpi.sample.generate import generate as gen
     from servicekpi.analysis.scorecard import scorecard
+    from servicekpi.sample.generate import generate as gen
     data = out_dir / "data"
     path_db = db or out_dir / "servicekpi.duckdb"
     check_free(path_db)
@@ -487,13 +487,17 @@ def docs(target: Path = typer.Argument(Path("docs/kpis.md")),
     out.print(f"wrote {target}", markup=False)
 
 
-from servicekpi.cli.commands.scorecard import (scorecard_command)  # noqa: E402 - it imports this module's helpers lazily
+from servicekpi.cli.commands.scorecard import scorecard_command  # noqa: E402 - it imports this module's helpers lazily
 
 app.command("scorecard")(scorecard_command)
 
 # feature modules add their own commands: each exposes register(app)
-from servicekpi.cli.commands import (alerts as alerts_cli, check as check_cli, followups as followups_cli,
-    report as report_cli, serve as server_cli, sync as sync_cli)  # noqa: E402 - they import this module's helpers lazily
+from servicekpi.cli.commands import alerts as alerts_cli
+from servicekpi.cli.commands import check as check_cli
+from servicekpi.cli.commands import followups as followups_cli
+from servicekpi.cli.commands import report as report_cli  # noqa: E402 - they import this module's helpers lazily
+from servicekpi.cli.commands import serve as server_cli
+from servicekpi.cli.commands import sync as sync_cli
 
 for _module in (report_cli, check_cli, server_cli, sync_cli, followups_cli, alerts_cli):
     _module.register(app)

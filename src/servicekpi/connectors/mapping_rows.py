@@ -18,10 +18,18 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from servicekpi.ingest.load import Batch
 from servicekpi.connectors.mapping_config import ColumnSpec, FileSpec, TableSpec
-from servicekpi.connectors.mapping_values import (Invalid, evaluate, localize, number_text, parse_clock,
-    parse_duration, parse_time, show_time)
+from servicekpi.connectors.mapping_values import (
+    Invalid,
+    evaluate,
+    localize,
+    number_text,
+    parse_clock,
+    parse_duration,
+    parse_time,
+    show_time,
+)
+from servicekpi.ingest.load import Batch
 
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 UNSET = object()

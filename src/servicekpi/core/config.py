@@ -80,12 +80,14 @@ def load(path: Path | None) -> Config:
         if not isinstance(weights, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in weights.values()):
             raise ConfigError(f"{path}, key {key}.weights: expected a table of name = non-negative number")
         setattr(cfg, attr, {str(k).lower(): float(v) for k, v in weights.items()})
-    from servicekpi.core.calendars import CalendarError, parse as parse_calendars
+    from servicekpi.core.calendars import CalendarError
+    from servicekpi.core.calendars import parse as parse_calendars
     try:
         cfg.calendars = parse_calendars(data, cfg.timezone, str(path))
     except CalendarError as e:
         raise ConfigError(str(e)) from None
-    from servicekpi.core.sla_rules import SlaError, parse as parse_sla
+    from servicekpi.core.sla_rules import SlaError
+    from servicekpi.core.sla_rules import parse as parse_sla
     try:
         cfg.sla = parse_sla(data, str(path))
     except SlaError as e:

@@ -77,8 +77,8 @@ def _target_miss(eng, a, now):
 
 
 def _spike(eng, a, now):
-    from servicekpi.analysis.spikes import history_start, spikes
     from servicekpi.analysis.spike_causes import summary
+    from servicekpi.analysis.spikes import history_start, spikes
     tz = eng.config.timezone
     today = P.local_date(now, tz)
     start = history_start(today, a.by, 1)  # the period before the current one, and the current one

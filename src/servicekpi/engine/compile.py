@@ -5,8 +5,8 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 
-from servicekpi.core.calendars import HOURS_PER_CALENDAR
 from servicekpi.catalog.kpi import Kpi
+from servicekpi.core.calendars import HOURS_PER_CALENDAR
 from servicekpi.core.periods import Period, twelve_months_before
 from servicekpi.engine.relations import Sources
 

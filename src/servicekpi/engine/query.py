@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 
 import ibis
 
-from servicekpi.core import periods as P
 from servicekpi.catalog import catalog
 from servicekpi.catalog.kpi import Kpi, Result
-from servicekpi.engine.compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
-from servicekpi.store import business as business_store
+from servicekpi.core import periods as P
 from servicekpi.core import sla_rules as sla_mod
 from servicekpi.core.config import Config
 from servicekpi.core.model import TABLES
+from servicekpi.engine.compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
 from servicekpi.engine.relations import Sources
+from servicekpi.store import business as business_store
 from servicekpi.store.db import imported_tables
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from servicekpi.core import periods as P
 from servicekpi.analysis import spikes as spikes_mod
-from servicekpi.catalog import catalog, text
-from servicekpi.engine.query import Engine, Query, now_utc
-from servicekpi.core.model import TABLES
 from servicekpi.analysis.scorecard import PERSPECTIVE_ORDER, perspectives
-from servicekpi.engine.relations import Sources
-from servicekpi.store.db import imported_tables
+from servicekpi.catalog import catalog, text
 from servicekpi.catalog.targets import status, targets_for
+from servicekpi.core import periods as P
+from servicekpi.core.model import TABLES
+from servicekpi.engine.query import Engine, Query, now_utc
+from servicekpi.engine.relations import Sources
 from servicekpi.report.document import Period, Report, Series, Volume
+from servicekpi.store.db import imported_tables
 
 # measured at the as-of instant ("due within 2 h from now"), not over a past period
 LIVE_ONLY = ("sla_at_risk",)

@@ -15,10 +15,10 @@ from typing import Callable
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from servicekpi.catalog import text
 from servicekpi.analysis.scorecard import ARROW, word
-from servicekpi.report.html import cause_text
+from servicekpi.catalog import text
 from servicekpi.report.document import Report, Series
+from servicekpi.report.html import cause_text
 
 # how each catalog unit is stored and shown: percentages as fractions with a % format
 NUMBER_FORMAT = {

@@ -26,8 +26,22 @@ from typing import Callable
 
 import numpy as np
 
-from servicekpi.sample.common import (DAY, HOUR, Writer, add_months, c_cat, c_id, c_ts, c_val, epoch, lognorm,
-    pick, pick_rows, weekday, width)
+from servicekpi.sample.common import (
+    DAY,
+    HOUR,
+    Writer,
+    add_months,
+    c_cat,
+    c_id,
+    c_ts,
+    c_val,
+    epoch,
+    lognorm,
+    pick,
+    pick_rows,
+    weekday,
+    width,
+)
 
 __all__ = ["generate"]
 

@@ -8,8 +8,23 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from servicekpi.sample.common import (DAY, HOUR, Writer, add_months, c_arrow, c_cat, c_id, c_ts, c_val, epoch,
-    lognorm, pick, pick_rows, weekday, width)
+from servicekpi.sample.common import (
+    DAY,
+    HOUR,
+    Writer,
+    add_months,
+    c_arrow,
+    c_cat,
+    c_id,
+    c_ts,
+    c_val,
+    epoch,
+    lognorm,
+    pick,
+    pick_rows,
+    weekday,
+    width,
+)
 
 INT = 1800                                  # queue planning interval (s)
 QUEUES = ["sales", "support", "billing"]

@@ -11,11 +11,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from servicekpi.core import config as cfg_mod
-from servicekpi.store import db as store
 from servicekpi.server import errors
 from servicekpi.server.errors import respond
-from servicekpi.server.routes import data, followups, kpis, reports, session, tokens as token_routes
+from servicekpi.server.routes import data, followups, kpis, reports, session
+from servicekpi.server.routes import tokens as token_routes
 from servicekpi.server.state import State
+from servicekpi.store import db as store
 
 STATIC = Path(__file__).parent / "static"
 MB = 1024 * 1024
@@ -118,7 +119,9 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
     path = store.db_path(db_path)
     cfg = cfg_mod.load(cfg_mod.find(config_path, path))
     opts = settings(cfg)
-    from servicekpi.delivery.schedules import (hook)  # [[alerts]] and [[schedules]]: checked now, run by a background thread
+    from servicekpi.delivery.schedules import (
+        hook,  # [[alerts]] and [[schedules]]: checked now, run by a background thread
+    )
     start_alerts = hook(cfg)
     state = State(path, cfg, pool_size=opts["pool_size"], max_body=max_body or opts["max_body"],
                   sign_in_failures=opts["sign_in_failures"])

@@ -9,9 +9,9 @@ import hmac
 
 from fastapi import Depends, Request
 
+from servicekpi.server import tokens as tok
 from servicekpi.server.errors import ApiError
 from servicekpi.server.tokens import ROLES, Identity
-from servicekpi.server import tokens as tok
 
 COOKIE = "sk_session"
 CSRF_HEADER = "X-CSRF-Token"

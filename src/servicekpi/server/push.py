@@ -7,12 +7,12 @@ import json
 
 import pyarrow as pa
 
-from servicekpi.store import business as business_store
+from servicekpi.core.model import TABLES
 from servicekpi.ingest.load import arrow_ingest
 from servicekpi.ingest.readers import FileError, cell
-from servicekpi.core.model import TABLES
 from servicekpi.server.errors import ApiError
 from servicekpi.server.tokens import Identity
+from servicekpi.store import business as business_store
 
 MAX_KEY = 200
 

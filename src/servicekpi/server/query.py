@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from servicekpi.core import config as cfg_mod
 from servicekpi.engine.query import Engine, Query, UsageError
 from servicekpi.engine.relations import Sources
-from servicekpi.store.db import imported_tables
 from servicekpi.server.errors import ApiError
 from servicekpi.server.tokens import Identity
+from servicekpi.store.db import imported_tables
 
 AGENT_DIM = "agent_id"
 

@@ -11,10 +11,10 @@ group = typer.Typer(add_completion=False, no_args_is_help=True, help="Alerts fro
 
 
 def _setup(db, config, as_of):
-    from servicekpi.delivery.alerts import LocalStore
-    from servicekpi.delivery.config import load
     from servicekpi.cli.common import connect, fail, parse_instant, workspace
     from servicekpi.core.config import ConfigError
+    from servicekpi.delivery.alerts import LocalStore
+    from servicekpi.delivery.config import load
     from servicekpi.engine.query import now_utc
     path_db, cfg = workspace(db, config)
     try:
@@ -40,8 +40,8 @@ def check_command(
         db: Optional[Path] = typer.Option(None, "--db", help="store file"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
     """Evaluate every alert of the config and send what fired and was not sent yet (docs/alerts.md)."""
-    from servicekpi.delivery.alerts import check
     from servicekpi.cli.common import err, fail
+    from servicekpi.delivery.alerts import check
     if fmt not in ("table", "json"):
         fail(f"--format '{fmt}' is not one of: table, json", 2)
     store, delivery, now = _setup(db, config, as_of)
@@ -66,8 +66,8 @@ def run_schedules_command(
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
     """Run each schedule of the config due since its last run (and check the alerts): for the
     system's cron, e.g. `*/5 * * * * servicekpi run-schedules` (docs/alerts.md)."""
-    from servicekpi.delivery.alerts import check
     from servicekpi.cli.common import err, fail
+    from servicekpi.delivery.alerts import check
     from servicekpi.delivery.schedules import run_due
     if fmt not in ("table", "json"):
         fail(f"--format '{fmt}' is not one of: table, json", 2)

@@ -29,10 +29,10 @@ def followups_command(
     """The follow-up queue (see docs/alerts.md, Follow-ups)."""
     if ctx.invoked_subcommand is not None:
         return
-    from servicekpi.core import periods as P
-    from servicekpi.cli.common import connect, err, fail, parse_date, parse_instant, print_rows, workspace
-    from servicekpi.engine.query import now_utc
     from servicekpi.analysis.followups import items
+    from servicekpi.cli.common import connect, err, fail, parse_date, parse_instant, print_rows, workspace
+    from servicekpi.core import periods as P
+    from servicekpi.engine.query import now_utc
 
     if fmt not in ("table", "json", "csv"):
         fail(f"--format '{fmt}' is not one of: table, json, csv", 2)
@@ -61,9 +61,9 @@ def done_command(
         db: Optional[Path] = typer.Option(None, "--db", help="store file"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
     """Mark one item followed up (stored with who and when in followup_marks)."""
+    from servicekpi.analysis.followups import FollowupError, mark
     from servicekpi.cli.common import connect, fail, out, workspace
     from servicekpi.engine.query import now_utc
-    from servicekpi.analysis.followups import FollowupError, mark
 
     path_db, cfg = workspace(db, config)
     con = connect(path_db)

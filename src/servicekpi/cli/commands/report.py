@@ -20,8 +20,8 @@ def _range(month: Optional[str], from_: Optional[str], to: Optional[str], by: st
            months: int = 12) -> tuple[dt.date, dt.date]:
     """--month YYYY-MM (that month and the 11 before), or --from/--to, or by default the last
     complete month before the as-of instant and the 11 before it."""
-    from servicekpi.core import periods as P
     from servicekpi.cli.common import fail, parse_date
+    from servicekpi.core import periods as P
     from servicekpi.report.data import month_range
     if month is not None and (from_ is not None or to is not None):
         fail("give either --month or --from/--to, not both", 2)
@@ -135,9 +135,9 @@ def spikes_command(
     k x MAD of the `window` periods before it."""
     from rich.table import Table
 
-    from servicekpi.core import periods as P
     from servicekpi.analysis import spikes as S
     from servicekpi.cli.common import connect, fail, out, parse_date, parse_instant, parse_pairs, workspace
+    from servicekpi.core import periods as P
     from servicekpi.engine.query import Engine, UsageError, now_utc
 
     if fmt not in ("table", "json"):

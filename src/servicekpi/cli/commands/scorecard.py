@@ -34,12 +34,12 @@ def scorecard_command(
                                                                      "or servicekpi.toml beside the store)")):
     """Balanced scorecard: each KPI with data against its target (met, at_risk, missed, no_target),
     with the change against the previous period, grouped by perspective."""
+    from servicekpi.analysis.scorecard import balanced_table, build
     from servicekpi.catalog import LANGS
+    from servicekpi.catalog.targets import targets_for
     from servicekpi.cli.common import connect, err, fail, out, parse_date, parse_instant, workspace
     from servicekpi.core.config import ConfigError
     from servicekpi.engine.query import Engine, UsageError
-    from servicekpi.analysis.scorecard import balanced_table, build
-    from servicekpi.catalog.targets import targets_for
 
     if fmt not in ("table", "json"):
         fail(f"--format '{fmt}' is not one of: table, json", 2)

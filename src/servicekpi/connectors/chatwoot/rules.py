@@ -19,9 +19,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-from servicekpi.ingest.load import Batch
 from servicekpi.connectors import ConnectorError, Converted, s, table
+from servicekpi.ingest.load import Batch
 
 # app/models/conversation.rb: enum status { open: 0, resolved: 1, pending: 2, snoozed: 3 }
 STATUS_ENUM = {0: "open", 1: "resolved", 2: "pending", 3: "snoozed"}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from servicekpi.ingest.readers import FileError
 from servicekpi.connectors.zendesk.rules import Item, Source, instant, keep, s
+from servicekpi.ingest.readers import FileError
 
 TABLES = ("ticket", "ticket_comment", "ticket_field_history", "user", "group", "schedule", "schedule_holiday",
           "satisfaction_rating", "ticket_tag")

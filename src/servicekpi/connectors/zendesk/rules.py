@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from servicekpi.ingest.load import Batch
 from servicekpi.connectors import ConnectorError, Converted
+from servicekpi.ingest.load import Batch
 
 STATUS = {"new": "open", "open": "open", "pending": "pending", "hold": "on_hold", "on-hold": "on_hold",
           "on_hold": "on_hold", "solved": "resolved", "closed": "closed"}
@@ -104,7 +104,8 @@ def convert(path, *, mapping=None, dsn=None) -> Converted:
     path = Path(path)
     if not path.exists():
         raise ConnectorError(f"{path}: no such file or folder")
-    from servicekpi.connectors.zendesk import api as zendesk_api, fivetran as zendesk_fivetran
+    from servicekpi.connectors.zendesk import api as zendesk_api
+    from servicekpi.connectors.zendesk import fivetran as zendesk_fivetran
     files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     api = [p for p in files if p.suffix.lower() == ".json"]
     fivetran = [p for p in files if zendesk_fivetran.table_of(p)]

@@ -29,8 +29,9 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from servicekpi.connectors.zendesk import api as zendesk_api
+from servicekpi.connectors.zendesk import rules as zendesk
 from servicekpi.ingest import load
-from servicekpi.connectors.zendesk import rules as zendesk, api as zendesk_api
 
 SOURCE = "zendesk"
 TICKETS = "/api/v2/incremental/tickets/cursor.json"

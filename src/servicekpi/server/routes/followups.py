@@ -5,9 +5,9 @@ from typing import Optional
 
 from fastapi import APIRouter, Body, Request
 
+from servicekpi.analysis.followups import FollowupError, items, mark
 from servicekpi.core import periods as P
 from servicekpi.engine.query import now_utc
-from servicekpi.analysis.followups import FollowupError, items, mark
 from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError

@@ -4,18 +4,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import List, Optional
 
-from fastapi import APIRouter, Query as Q, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi import Query as Q
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from servicekpi.catalog import LANGS, text
 from servicekpi.engine.query import UsageError
 from servicekpi.engine.relations import Sources
-from servicekpi.store.db import imported_tables
-from servicekpi.server import cache, query as qry
+from servicekpi.server import cache
+from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
 from servicekpi.server.tokens import Identity
+from servicekpi.store.db import imported_tables
 
 router = APIRouter(prefix="/api", tags=["kpis"])
 

@@ -9,11 +9,12 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional
 
-from fastapi import APIRouter, Query as Q, Request
+from fastapi import APIRouter, Request
+from fastapi import Query as Q
 from fastapi.responses import Response
 
-from servicekpi.core import periods as P
 from servicekpi.catalog import LANGS
+from servicekpi.core import periods as P
 from servicekpi.engine.query import UsageError, now_utc
 from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
