@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from conftest import said
 from servicekpi.catalog import catalog
-from servicekpi.store import db as store
 from servicekpi.cli.app import app
+from servicekpi.store import db as store
 
 ASOF = "2027-01-01T00:00:00Z"
 

@@ -103,7 +103,9 @@ def test_spikes_command_json(ws):
                "--as-of", "2026-08-01T00:00:00Z")
     assert r.exit_code == 0, r.stdout + r.stderr
     assert json.loads(r.stdout) == [{"period_start": "2026-07-01", "dim": "category", "value": "return",
-                                     "volume": 10, "baseline": 2.0, "threshold": 5.0, "size": 5.0}]
+                                     "volume": 10, "baseline": 2.0, "threshold": 5.0, "size": 5.0,
+                                     # 10 tickets against 6 x 2 baseline ones; no channel or subject: nothing grew
+                                     "causes": {"tickets": 10, "baseline_tickets": 12, "channel": [], "words": []}}]
 
 
 def test_spikes_command_as_of_hides_later_tickets(ws):

@@ -30,6 +30,8 @@ EXAMPLES = {
     ("GET", "/api/tokens"): ("/api/tokens", {}, None),
     ("POST", "/api/tokens"): ("/api/tokens", {}, {"role": "viewer"}),
     ("DELETE", "/api/tokens/{ref}"): ("/api/tokens/no-such-token", {}, None),
+    ("GET", "/api/followups"): ("/api/followups", {"as_of": ASOF}, None),
+    ("POST", "/api/followups/{item_id}/done"): ("/api/followups/survey:R2/done", {}, {"note": "called"}),
 }
 
 

@@ -35,6 +35,8 @@ ROUTE_ERRORS = {
     ("GET", "/api/tokens"): ("/api/tokens", "manager", {}, None, 403),
     ("POST", "/api/tokens"): ("/api/tokens", "admin", {}, {"role": "boss"}, 400),
     ("DELETE", "/api/tokens/{ref}"): ("/api/tokens/nobody", "admin", {}, None, 404),
+    ("GET", "/api/followups"): ("/api/followups", "viewer", {"since": "2026-13-01"}, None, 400),
+    ("POST", "/api/followups/{item_id}/done"): ("/api/followups/survey:R9/done", "manager", {}, {}, 404),
 }
 
 

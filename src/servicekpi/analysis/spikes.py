@@ -25,6 +25,7 @@ import statistics
 from dataclasses import dataclass
 
 from servicekpi.core import periods as P
+from servicekpi.core.periods import history_start  # noqa: F401 - part of the spike rule's API
 from servicekpi.engine.query import Engine, Query
 
 MIN_HISTORY = 3
@@ -40,6 +41,7 @@ class Spike:
     baseline: float  # trailing median
     threshold: float  # median + k * MAD
     size: float  # volume / baseline (None-safe: inf when the baseline is 0)
+    causes: dict | None = None  # spike_causes.causes: the categories, channels and words that grew
 
 
 def _median(xs: list[float]) -> float:
@@ -95,14 +97,6 @@ def volume(engine: Engine, start: dt.date, end: dt.date, by: str = "month", dim:
     return periods, {v: counts[v] for v in order}
 
 
-def history_start(start: dt.date, by: str, window: int) -> dt.date:
-    """The start of the period `window` whole periods before the one holding `start`."""
-    first = P.floor(start, by)
-    for _ in range(window):
-        first = P.floor(first - dt.timedelta(days=1), by)
-    return first
-
-
 def volume_with_spikes(engine: Engine, start: dt.date, end: dt.date, by: str = "month", dim: str = "category",
                        k: float = 3.0, window: int = 6, asof: dt.datetime | None = None,
                        where: dict | None = None) -> tuple[dict[str, list[int]], list[Spike]]:
@@ -118,6 +112,8 @@ def volume_with_spikes(engine: Engine, start: dt.date, end: dt.date, by: str = "
     joined = {v: before.get(v, [0] * offset) + counts.get(v, [0] * n) for v in [*counts, *before]}
     found = [Spike(dim, value, i - offset, vol, base, thr, size(vol, base))
              for value, i, vol, base, thr in detect(joined, k, window) if i >= offset]
+    from servicekpi.analysis.spike_causes import attach  # what grew in each spike: categories, channels, words
+    attach(engine, found, start, end, by, window, asof, where)
     return counts, found
 
 

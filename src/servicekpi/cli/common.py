@@ -1,8 +1,10 @@
 """What every command shares: consoles, the store and workspace options, connect, parsing, progress."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
 import json
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from servicekpi import ingest
 from servicekpi.catalog.targets import load_workspace
@@ -233,3 +236,22 @@ def report_import(result, strict: bool) -> None:
     out.print(result.summary(), markup=False)
     if result.file_errors:
         raise typer.Exit(1)
+
+
+def print_rows(rows: list[dict], fmt: str, dims: list[str]) -> None:
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, keys)
+        w.writeheader()
+        w.writerows(rows)
+        print(buf.getvalue().rstrip("\n"))
+        return
+    t = Table(*keys)
+    for r in rows:
+        t.add_row(*["" if r.get(k) is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]))
+                    for k in keys])
+    out.print(t)

@@ -92,3 +92,11 @@ def check_zone(name: str, where: str = "timezone") -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{where}: '{name}' is not an IANA time zone (e.g. Europe/Bucharest, UTC)") from None
     return name
+
+
+def history_start(start: dt.date, by: str, window: int) -> dt.date:
+    """The start of the period `window` whole periods before the one holding `start`."""
+    first = floor(start, by)
+    for _ in range(window):
+        first = floor(first - dt.timedelta(days=1), by)
+    return first

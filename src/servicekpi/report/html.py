@@ -331,6 +331,20 @@ def _volume(c: Ctx) -> str:
             f'{_legend(c, drawn, colours, ring)}<figure>{chart}</figure>{table}{_spike_list(c, vol)}</section>')
 
 
+def cause_text(_, lang: str, causes, value=str) -> str:
+    """spike_causes.summary in the report's language."""
+    from servicekpi.analysis.spike_causes import summary
+    labels = {"category": _("category"), "channel": _("channel"), "words": _("words")}
+    return summary(causes, labels, _("{value} {share} (was {baseline}, {count} of {total})"), value,
+                   lambda x: format_number(x, lang, 0 if float(x).is_integer() else 1))
+
+
+def _causes(c: Ctx, sp) -> str:
+    """What grew in the spike, on its own line."""
+    text, label = cause_text(c._, c.lang, sp.causes, c.dim_value), c._("What grew")
+    return f'<br><span class="muted">{esc(label)}: {esc(text)}</span>' if text else ""
+
+
 def _spike_list(c: Ctx, vol: Volume) -> str:
     _ = c._
     if not vol.spikes:
@@ -344,7 +358,7 @@ def _spike_list(c: Ctx, vol: Volume) -> str:
                                     "(threshold {threshold})").format(
             value=c.dim_value(sp.value), period=period, volume=format_number(sp.volume, c.lang),
             size=size, baseline=format_number(sp.baseline, c.lang, 1),
-            threshold=format_number(sp.threshold, c.lang, 1))) + "</li>")
+            threshold=format_number(sp.threshold, c.lang, 1))) + _causes(c, sp) + "</li>")
     rule = _("A spike is a volume above the median of the preceding periods plus k times their median "
              "absolute deviation.")
     heading = _("Spikes")

@@ -18,6 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from servicekpi.analysis.scorecard import ARROW, word
 from servicekpi.catalog import text
 from servicekpi.report.document import Report, Series
+from servicekpi.report.html import cause_text
 
 # how each catalog unit is stored and shown: percentages as fractions with a % format
 NUMBER_FORMAT = {
@@ -355,7 +356,7 @@ def volume(book: Book) -> None:
         k=f"{r.spike_k:g}", window=r.spike_window), book.bold)
     row += 1
     heads = [_("dimension"), _("value"), _("period"), _("volume"), _("baseline (median)"), _("threshold"),
-             _("size (× baseline)")]
+             _("size (× baseline)"), _("What grew")]
     for c, h in enumerate(heads):
         ws.write(row, c, h, book.head)
     spike_head = row
@@ -369,6 +370,7 @@ def volume(book: Book) -> None:
         ws.write(row, 4, s.baseline, book.num("#,##0.0"))
         ws.write(row, 5, s.threshold, book.num("#,##0.0"))
         ws.write(row, 6, s.size if s.size != float("inf") else None, book.num('0.00"×"'))
+        ws.write(row, 7, cause_text(_, r.lang, s.causes))
         row += 1
     ws.set_row(spike_head, 30)
     if not found:

@@ -14,7 +14,7 @@ from servicekpi.catalog.targets import load_workspace
 from servicekpi.core import config as cfg_mod
 from servicekpi.server import errors
 from servicekpi.server.errors import respond
-from servicekpi.server.routes import data, kpis, reports, session
+from servicekpi.server.routes import data, followups, kpis, reports, session
 from servicekpi.server.routes import tokens as token_routes
 from servicekpi.server.state import State
 from servicekpi.store import db as store
@@ -120,13 +120,20 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
     path = store.db_path(db_path)
     cfg = load_workspace(cfg_mod.find(config_path, path))
     opts = settings(cfg)
+    from servicekpi.delivery.schedules import (
+        hook,  # [[alerts]] and [[schedules]]: checked now, run by a background thread
+    )
+    start_alerts = hook(cfg)
     state = State(path, cfg, pool_size=opts["pool_size"], max_body=max_body or opts["max_body"],
                   sign_in_failures=opts["sign_in_failures"])
+
 
     @asynccontextmanager
     async def lifespan(_app):
         state.open()
+        stop_alerts = start_alerts(state)
         yield
+        stop_alerts()
         state.close()
 
     app = FastAPI(lifespan=lifespan, title="servicekpi", version=_version(), openapi_url="/api/openapi.json", docs_url="/api/docs",
@@ -135,7 +142,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
                   "dashboard's session cookie. Each route lists the roles allowed under `x-roles`.")
     app.state.sk = state
     errors.install(app)
-    for r in (session.router, kpis.router, reports.router, data.router, token_routes.router):
+    for r in (session.router, kpis.router, reports.router, data.router, token_routes.router, followups.router):
         app.include_router(r)
 
     app.mount("/", Dashboard(app, static_dir or STATIC), name="dashboard")

@@ -1,8 +1,6 @@
 """`kpi`, `rows`, `calc`, `list` and `docs`: the catalog's numbers, the records behind them, the reference."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import List, Optional
@@ -21,6 +19,7 @@ from servicekpi.cli.common import (
     parse_date,
     parse_instant,
     parse_pairs,
+    print_rows,
     workspace,
 )
 from servicekpi.core import config as cfg_mod
@@ -84,25 +83,6 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
         for kids, sql in engine.sql:
             err.print(f"-- {', '.join(kids)}\n{sql}", markup=False)
     print_rows(rows, fmt, q.dims)
-
-
-def print_rows(rows: list[dict], fmt: str, dims: list[str]) -> None:
-    if fmt == "json":
-        print(json.dumps(rows, ensure_ascii=False))
-        return
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, keys)
-        w.writeheader()
-        w.writerows(rows)
-        print(buf.getvalue().rstrip("\n"))
-        return
-    t = Table(*keys)
-    for r in rows:
-        t.add_row(*["" if r.get(k) is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]))
-                    for k in keys])
-    out.print(t)
 
 
 def rows(kpi_id: str = typer.Argument(..., metavar="ID"),

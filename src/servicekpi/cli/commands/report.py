@@ -136,6 +136,7 @@ def spikes_command(
     from rich.table import Table
 
     from servicekpi.analysis import spikes as S
+    from servicekpi.analysis.spike_causes import summary as cause_summary
     from servicekpi.cli.common import connect, fail, out, parse_date, parse_instant, parse_pairs, workspace
     from servicekpi.core import periods as P
     from servicekpi.engine.query import Engine, UsageError, now_utc
@@ -160,16 +161,17 @@ def spikes_command(
     periods = P.build(start, end, by, cfg.timezone)
     rows = [{"period_start": periods[s.period].start.isoformat(), "dim": s.dim, "value": s.value,
              "volume": s.volume, "baseline": s.baseline, "threshold": s.threshold,
-             "size": None if s.size == float("inf") else s.size} for s in found]
+             "size": None if s.size == float("inf") else s.size, "causes": s.causes} for s in found]
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False))
         return
-    t = Table("period", dim, "volume", "baseline (median)", "threshold", "size",
+    t = Table("period", dim, "volume", "baseline (median)", "threshold", "size", "what grew (share of its tickets)",
               title=f"Spikes by {dim}: volume > median + {k:g} × MAD of the {window} {by}s before "
                     f"({cfg.timezone}, as of {asof:%Y-%m-%d %H:%M} UTC)")
     for r in rows:
         t.add_row(r["period_start"], str(r["value"]), f"{r['volume']:,}", f"{r['baseline']:,.1f}",
-                  f"{r['threshold']:,.1f}", "–" if r["size"] is None else f"{r['size']:.2f}×")
+                  f"{r['threshold']:,.1f}", "–" if r["size"] is None else f"{r['size']:.2f}×",
+                  cause_summary(r["causes"]))
     out.print(t)
     if not rows:
         out.print("no spikes", markup=False)
