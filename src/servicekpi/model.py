@@ -95,7 +95,7 @@ CALLS = Table(
         C("channel", E, default="phone", allowed=("phone", "chat")),
         C("customer_id"),
         C("agent_id"),
-        C("talk_seconds", "number", default=0, min=0),
+        C("talk_seconds", "number", min=0),  # missing = unknown (left out of AHT and occupancy), never 0
         C("hold_seconds", "number", default=0, min=0),
         C("wrap_seconds", "number", default=0, min=0),
         C("resolved", "boolean"),

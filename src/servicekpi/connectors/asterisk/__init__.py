@@ -41,33 +41,45 @@ from .. import ConnectorError, Converted
 from .calls import Reader
 from .events import Event, _pipe_events
 from .sort import _table_events
-from .table import _is_table_export, _table_rows
+from .table import _table_rows, columns_from, is_header, layout
 
 
 def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None,
             chunk: int | None = None) -> Converted:
-    """Checks the path now; the log is read as the returned batches are consumed (a stream of chunks of
-    `chunk` rows): only the calls and sessions still open are kept in memory. The notes are complete
-    once the stream is exhausted."""
+    """Checks the path and each table export's header now; the log is read as the returned batches are consumed
+    (a stream of chunks of `chunk` rows): only the calls and sessions still open are kept in memory. The notes
+    are complete once the stream is exhausted. mapping: a TOML file naming a table layout's columns."""
     if path is None or dsn:
         raise ConnectorError("--source asterisk reads a queue_log file or folder: give its PATH (no --dsn)")
-    if mapping:
-        raise ConnectorError("--source asterisk takes no --mapping (the queue_log layout is fixed)")
-    files, skipped = _files(Path(path))
-    total = sum(f.stat().st_size for f in files)
+    cols = columns_from(mapping)
+    files, skipped = _files(Path(path), cols)
     notes: list[str] = []
+    readable = []
+    for f in files:  # a header that matches no layout rejects its file whole (the other files still go in)
+        first = _first_line(f)
+        try:
+            if is_header(first):
+                layout(f, first, cols)
+            readable.append(f)
+        except ConnectorError as e:
+            if len(files) == 1:
+                raise
+            notes.append(f"Error: {e}")
+    if not readable:
+        raise ConnectorError("\n".join(n.removeprefix("Error: ") for n in notes))
+    total = sum(f.stat().st_size for f in readable)
     # epochs carry Z; naive table-export times: --source-tz, else the workspace zone
-    return Converted(batches=_stream(files, skipped, notes, chunk, total), notes=notes)
+    return Converted(batches=_stream(readable, skipped, notes, chunk, total, cols), notes=notes)
 
 
 def _stream(files: list[Path], skipped: list[str], notes: list[str], chunk: int | None,
-            total: int) -> Iterator[Batch]:
+            total: int, cols: dict | None = None) -> Iterator[Batch]:
     state = Reader(chunk)
     state.skipped = skipped
     done = 0
     for f in files:
         size = f.stat().st_size
-        for ev in _events(f):
+        for ev in _events(f, cols):
             state.feed(ev)
             state.read += len(ev.text) + 1
             if state.rows.full:
@@ -83,7 +95,7 @@ def _stream(files: list[Path], skipped: list[str], notes: list[str], chunk: int 
         yield b
 
 
-def _files(path: Path) -> tuple[list[Path], list[str]]:
+def _files(path: Path, cols: dict | None = None) -> tuple[list[Path], list[str]]:
     """The files to read, in log order, and the empty ones of a folder (a freshly rotated log)."""
     if not path.exists():
         raise ConnectorError(f"{path}: no such file or folder")
@@ -94,12 +106,16 @@ def _files(path: Path) -> tuple[list[Path], list[str]]:
     files = [p for p in files if p.stat().st_size > 0]
     if not files:
         raise ConnectorError(f"{path}: no queue_log files here" + (" (only empty ones)" if empty else ""))
-    return sorted(files, key=lambda p: (_first_secs(p), p.name)), empty
+    return sorted(files, key=lambda p: (_first_secs(p, cols), p.name)), empty
 
 
-def _first_secs(path: Path) -> float:
-    if _is_table_export(_first_line(path)):  # in any order: its earliest time (no need to sort it)
-        return min((ev.secs for ev in _table_rows(path) if ev.secs is not None), default=float("inf"))
+def _first_secs(path: Path, cols: dict | None = None) -> float:
+    first = _first_line(path)
+    if is_header(first):  # in any order: its earliest time (no need to sort it)
+        try:
+            return min((ev.secs for ev in _table_rows(path, cols) if ev.secs is not None), default=float("inf"))
+        except ConnectorError:  # no known layout: reported by convert
+            return float("inf")
     for ev in _events(path):
         if ev.secs is not None:
             return ev.secs
@@ -114,12 +130,12 @@ def _first_line(path: Path) -> str:
         raise ConnectorError(f"{path}: cannot read the file ({e})") from None
 
 
-def _events(path: Path) -> Iterator[Event]:
+def _events(path: Path, cols: dict | None = None) -> Iterator[Event]:
     first = _first_line(path)
     if not first.strip():
         if path.stat().st_size == 0:
             raise ConnectorError(f"{path}: the file is empty (0 bytes)")
-    if _is_table_export(first):
-        yield from _table_events(path)
+    if is_header(first):
+        yield from _table_events(path, cols)
     else:
         yield from _pipe_events(path)

@@ -193,19 +193,13 @@ class Reader:
                 self.problem("odd", f"{call.key}: {e} at line {ev.line} after CONNECT at line {call.answered.line}")
                 row.update(answered_at=call.answered.out, agent_id=call.agent)
         else:
-            data = ev.data
-            if e == "ATTENDEDTRANSFER":
-                hold, talk = (data[-3], data[-2]) if len(data) >= 4 else (None, None)
-            elif e in TRANSFERS:
-                hold, talk = (data[2], data[3]) if len(data) >= 4 else (None, None)
-            else:
-                hold, talk = (data[0], data[1]) if len(data) >= 2 else (None, None)
+            hold, talk = _hold_talk(ev)
             row["outcome"] = "transferred" if e in TRANSFERS else "answered"
             row["agent_id"] = call.agent or ev.agent or None
             talk_n = _num(talk)
             if talk is None:
                 self.problem("fields", f"{Path(ev.source).name} line {ev.line}: {e} without holdtime|calltime "
-                                       f"fields: talk_seconds left empty")
+                                       f"fields: talk_seconds unknown (left out of AHT and occupancy)")
             elif talk_n is None:
                 bad = bad or (ev.source, ev.line)
             row["talk_seconds"] = talk
@@ -308,3 +302,15 @@ def _list(items) -> str:
     items = list(items)
     more = f" (+{len(items) - SHOW} more)" if len(items) > SHOW else ""
     return "; ".join(items[:SHOW]) + more
+
+
+def _hold_talk(ev: Event) -> tuple[str | None, str | None]:
+    """An ending's holdtime and calltime: a table's htime/ttime columns, else the event's data fields."""
+    if ev.talk is not None:
+        return ev.hold, ev.talk
+    data, e = ev.data, ev.event
+    if e == "ATTENDEDTRANSFER":
+        return (data[-3], data[-2]) if len(data) >= 4 else (None, None)
+    if e in TRANSFERS:
+        return (data[2], data[3]) if len(data) >= 4 else (None, None)
+    return (data[0], data[1]) if len(data) >= 2 else (None, None)

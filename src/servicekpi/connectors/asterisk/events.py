@@ -21,6 +21,8 @@ class Event:
     event: str
     data: list[str]
     text: str = ""  # the source line, for messages
+    hold: str | None = None  # a table's hold time column (htime), when the layout has one
+    talk: str | None = None  # a table's talk time column (ttime)
 
 
 

@@ -17,13 +17,13 @@ SORT_RUN = 100_000  # table-export events sorted in memory at a time (more: merg
 SPILL_BLOCK = 1_000  # events per block of a sorted run on disk (one block of each run is in memory)
 
 
-def _table_events(path: Path) -> Iterator[Event]:
+def _table_events(path: Path, cols: dict | None = None) -> Iterator[Event]:
     """The DB export ordered by time (an export may be in any order; an unreadable time keeps its place after
     the previous event), in bounded memory: an external merge sort. Runs of SORT_RUN events are sorted in
     memory; when there is more than one, each goes to a temporary file and the files are merged."""
     def keyed() -> Iterator[tuple]:
         last_secs = float("-inf")
-        for e in _table_rows(path):
+        for e in _table_rows(path, cols):
             last_secs = e.secs if e.secs is not None else last_secs
             yield (last_secs, RANK.get(e.event, 3), e.line), e  # lines are unique: a total order
 
