@@ -31,6 +31,41 @@ def _norm(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
 
 
+def _cell(cells: list, i: int | None) -> str | None:
+    return (cells[i].strip() or None) if i is not None and i < len(cells) else None
+
+
+def _number(v: str | None) -> float | None:
+    try:
+        return float(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def row_filters(t: TableSpec, index: dict) -> list[tuple]:
+    """(source column index, test of its stripped cell -> keep the row, reason for the notes) of the table's
+    row filters: the table-level `when`, and each column's `no_answer` scores."""
+    out = []
+    w = t.when
+    if w is not None:
+        if w.values is None:
+            def test(v, w=w):
+                return (v is not None) != w.negate
+            what = f"'{w.column}' " + ("empty" if not w.negate else "not empty")
+        else:
+            def test(v, w=w):
+                return ((v or "").casefold() in w.values) != w.negate
+            what = f"'{w.column}' " + ("not in" if not w.negate else "in") + f" ({', '.join(w.given)})"
+        out.append((index.get(w.column), test, f"{what} (when)"))
+    for c in t.columns:
+        if c.no_answer:
+            def test(v, c=c):
+                return _number(v) not in c.no_answer
+            shown = ", ".join(number_text(x) for x in sorted(c.no_answer))
+            out.append((index.get(c.source), test, f"'{c.source}' is a no-answer score ({shown}) (no_answer)"))
+    return out
+
+
 class Maker:
     """Makes one table's rows from blocks of one file's rows."""
 
@@ -39,6 +74,7 @@ class Maker:
         self.index, self.by_norm = index, by_norm
         self.columns = sorted(t.columns, key=lambda c: c.kind == "expr")  # expressions after what they use
         self.present = [index.get(w) for w in t.when_present]
+        self.filters = row_filters(t, index)
 
     @staticmethod
     def inputs(c: ColumnSpec) -> list[str]:
@@ -66,6 +102,11 @@ class Maker:
             keep = [r for r in block if all(i is not None and i < len(r[2]) and r[2][i].strip() for i in present)]
             if len(keep) < len(block):
                 self.run.skipped[(self.file, self.t.table, tuple(self.t.when_present))] += len(block) - len(keep)
+            block = keep
+        for i, test, reason in self.filters:
+            keep = [r for r in block if test(_cell(r[2], i))]
+            if len(keep) < len(block):
+                self.run.filtered[(self.file, self.t.table, reason)] += len(block) - len(keep)
             block = keep
         if not block:
             return
@@ -237,7 +278,7 @@ class Row:
                 raw = c.map[key]
             elif c.other is not None:
                 raw = c.other
-            else:
+            elif not c.keep:
                 self.note(c, "not in the map (passed on as they are)", raw)
             if raw is None:
                 self.internal[c.target] = None

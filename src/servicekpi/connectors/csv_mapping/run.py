@@ -138,6 +138,7 @@ class Run:
         self.read = 0  # bytes of the current file read (progress)
         self.problems: dict[tuple, list] = {}  # (file, where, reason) -> [count, examples]
         self.skipped: Counter = Counter()
+        self.filtered: Counter = Counter()  # (file, table, reason) -> rows a row filter left out
         self.count: Counter = Counter()
 
     # header checks: every source column the mapping names must be in the file
@@ -155,6 +156,8 @@ class Run:
             targets = {c.target for c in t.columns}
             for w in t.when_present:
                 need(w, f"{t.where}.when_present")
+            if t.when is not None:
+                need(t.when.column, f"{t.where}.when.column")
             for c in t.columns:
                 if c.kind in ("column", "date"):
                     need(c.source, f"{c.where}.{c.kind}")
@@ -256,6 +259,8 @@ class Run:
         for (file, table, cols), n in self.skipped.items():
             out.append(f"{file}: {n} row(s) without {' / '.join(repr(c) for c in cols)} make no {table} row "
                        f"(when_present)")
+        for (file, table, reason), n in self.filtered.items():
+            out.append(f"{file}: {n} row(s) make no {table} row: {reason}")
         for (file, where, reason), (n, examples) in self.problems.items():
             ex = f": {'; '.join(examples)}" + (f" (+{n - len(examples)} more)" if n > len(examples) else "") \
                 if examples else ""

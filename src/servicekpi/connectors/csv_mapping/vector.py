@@ -40,6 +40,13 @@ def vblock(self: Maker, b: Cols):
         if k < b.n:
             self.run.skipped[(self.file, self.t.table, tuple(self.t.when_present))] += b.n - k
             b = b.take(np.flatnonzero(keep))
+    for i, test, reason in self.filters:
+        cells = [None] * b.n if i is None else stripped(b.raw(i)).to_pylist()
+        keep = np.fromiter((test(x) for x in cells), bool, b.n)
+        k = int(keep.sum())
+        if k < b.n:
+            self.run.filtered[(self.file, self.t.table, reason)] += b.n - k
+            b = b.take(np.flatnonzero(keep))
     if not b.n:
         return
     v = Block(self, b)
