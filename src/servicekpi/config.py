@@ -23,6 +23,7 @@ class Config:
     calendars: object = None  # business.Calendars
     sla: list = field(default_factory=list)  # sla.Rule, the default policy last
     targets: dict | None = None  # targets.Target by KPI id; None = the default target set
+    agents: object = None  # agents.AgentRules ([agents]: alias map and normalisation rules)
 
     def sla_rules(self) -> list:
         from .sla import DEFAULT
@@ -92,4 +93,9 @@ def load(path: Path | None) -> Config:
         raise ConfigError(str(e)) from None
     from .targets import parse_targets
     cfg.targets = parse_targets(data, str(path))
+    from .agents import AgentsConfigError, parse as parse_agents
+    try:
+        cfg.agents = parse_agents(data, str(path))
+    except AgentsConfigError as e:
+        raise ConfigError(str(e)) from None
     return cfg
