@@ -192,3 +192,18 @@ def test_mapping_without_the_section_or_with_unknown_keys(ws, tmp_path):
     m.write_text(MAPPING + 'talk_time = "x"\n')
     r = run(ws, "import", str(DATA / "queue_log"), "--source", "asterisk", "--mapping", str(m))
     assert r.exit_code == 1 and said(r.stderr, "[asterisk.columns]: unknown key(s) talk_time")
+
+
+def test_epoch_preferred_over_a_rounded_local_time_whatever_the_column_order(tmp_path, reference):
+    # `datetime` (local wall time in +02:00, rounded to the minute) is listed before `time` (the epoch):
+    # each row's epoch is read, so the calls are the pipe log's to the second
+    rows = []
+    for p in LINES:
+        local = dt.datetime.fromtimestamp(int(p[0]), dt.timezone(dt.timedelta(hours=2)))
+        rows.append([local.replace(second=0, tzinfo=None).isoformat(sep=" "), p[0], *p[1:5],
+                     *(p[5:9] + ["|".join(p[9:])] + [""] * 5)[:5]])
+    f = tmp_path / "two_times.csv"
+    f.write_text(_csv(["datetime", "time", "callid", "queuename", "agent", "event", "data1", "data2", "data3",
+                       "data4", "data5"], rows))
+    (tmp_path / "ws").mkdir()
+    assert calls_and_sessions(tmp_path / "ws", f) == reference
