@@ -218,7 +218,7 @@ def test_every_format_stores_the_same_rows(ws, fmt):
         ("T2", dt.datetime(2026, 10, 2, 10), "chat", None, "C2", 1, False, False),
         ("T3", dt.datetime(2026, 10, 3, 8), "email", dt.datetime(2026, 10, 3, 10), None, 0, True, True),
     ]
-    assert calls == [("K1", 200.0, 70.5, True), ("K2", 0.0, 0.0, None)]
+    assert calls == [("K1", 200.0, 70.5, True), ("K2", None, 0.0, None)]  # no talk_seconds: unknown (NULL), wrap defaults to 0
 
 
 @pytest.mark.parametrize("first,second", [("csv", "jsonl"), ("jsonl", "parquet"), ("xlsx", "csv"),
