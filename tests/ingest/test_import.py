@@ -478,7 +478,8 @@ def test_defaults_fill_missing_values(ws):
           "csv")
     ws.load()
     assert query(ws, "SELECT reopen_count, fcr_eligible, excluded FROM tickets") == [(0, True, False)]
-    assert query(ws, "SELECT channel, talk_seconds, hold_seconds, wrap_seconds FROM calls") == [("phone", 0, 0, 0)]
+    # talk_seconds has no default: a missing talk time is unknown (NULL), never 0
+    assert query(ws, "SELECT channel, talk_seconds, hold_seconds, wrap_seconds FROM calls") == [("phone", None, 0, 0)]
     assert query(ws, "SELECT scale_min, scale_max FROM surveys") == [(1, 7)]
 
 

@@ -20,8 +20,7 @@ import pyarrow as pa
 
 from ...ingest.load import Batch
 from .spec import ColumnSpec, FileSpec, TableSpec
-from .values import (Invalid, evaluate, localize, number_text, parse_clock, parse_duration, parse_time,
-                             show_time)
+from .values import Invalid, evaluate, localize, number_text, parse_clock, parse_duration, parse_time, show_time
 
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 UNSET = object()

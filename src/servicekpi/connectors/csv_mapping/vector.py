@@ -20,6 +20,7 @@ from .block import Block
 from .rows import UNSET, Maker, Probe, Row
 from .values import refs
 
+
 def _bare_refs(mk: Maker) -> set[str]:
     """The bare names the table's expressions use (a made column's value, else a source column)."""
     return {name for c in mk.columns if c.kind == "expr" and c.expr is not None
