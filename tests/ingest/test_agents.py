@@ -152,3 +152,13 @@ def test_config_errors(ws, text, message):
     ws.write("calls", [{"call_id": "K1", "entered_at": "2026-10-01T10:00:00Z"}])
     r = run(ws, "import", str(ws.data))
     assert r.exit_code != 0 and said(r.stderr, message)
+
+
+def test_rules_in_a_parquet_import(ws):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    config(ws, '[agents]\nrules = ["channel"]\n')
+    pq.write_table(pa.table({"call_id": ["K1", "K2"], "entered_at": ["2026-10-01T10:00:00Z"] * 2,
+                             "agent_id": ["SIP/1127-0001", "Agent/1127"]}), ws.data / "calls.parquet")
+    ws.load()
+    assert rows(ws, "SELECT call_id, agent_id FROM calls ORDER BY 1") == [("K1", "1127"), ("K2", "1127")]
