@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from conftest import Workspace, run, said
 
 DATA = Path(__file__).parent / "data" / "asterisk"

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from servicekpi.connectors import csv_mapping
-from servicekpi.connectors.csv_mapping import files as mapped_files, run as mapped_run
+from servicekpi.connectors.csv_mapping import files as mapped_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "connectors" / "examples"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run, said
 
+from conftest import run, said
 from servicekpi.connectors import ConnectorError, csv_mapping
 from servicekpi.connectors.csv_mapping import files as mapped_files
 

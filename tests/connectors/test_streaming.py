@@ -15,11 +15,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import Workspace, run, said
 
+from conftest import Workspace, run, said
 from servicekpi.connectors import asterisk, csv_mapping
-from servicekpi.connectors.asterisk import calls as asterisk_calls, sort as asterisk_sort
-from servicekpi.connectors.csv_mapping import files as mapped_files, run as mapped_run
+from servicekpi.connectors.asterisk import calls as asterisk_calls
+from servicekpi.connectors.asterisk import sort as asterisk_sort
+from servicekpi.connectors.csv_mapping import files as mapped_files
+from servicekpi.connectors.csv_mapping import run as mapped_run
 
 HERE = Path(__file__).parent
 AST = HERE / "data" / "asterisk"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import run, said
 
-from servicekpi import agents as agents_mod
-from servicekpi import store
+from conftest import run, said
+from servicekpi.core import agents as agents_mod
+from servicekpi.store import db as store
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 

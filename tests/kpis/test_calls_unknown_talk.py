@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+
 from conftest import one
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")

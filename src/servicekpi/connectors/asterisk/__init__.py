@@ -36,12 +36,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from ...ingest.load import Batch
-from .. import ConnectorError, Converted
-from .calls import Reader
-from .events import Event, _pipe_events
-from .sort import _table_events
-from .table import _table_rows, columns_from, is_header, layout
+from servicekpi.connectors import ConnectorError, Converted
+from servicekpi.connectors.asterisk.calls import Reader
+from servicekpi.connectors.asterisk.events import Event, _pipe_events
+from servicekpi.connectors.asterisk.sort import _table_events
+from servicekpi.connectors.asterisk.table import _table_rows, columns_from, is_header, layout
+from servicekpi.ingest.load import Batch
 
 
 def convert(path: Path | None, *, mapping: Path | None = None, dsn: str | None = None,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ...ingest.load import Batch
-from .events import Event, _fmt, _num, _out_like
+from servicekpi.connectors.asterisk.events import Event, _fmt, _num, _out_like
+from servicekpi.ingest.load import Batch
 
 END_UNANSWERED = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "exit_empty",
                   "EXITWITHKEY": "exit_key"}

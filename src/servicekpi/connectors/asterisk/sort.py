@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .events import Event
-from .table import _table_rows
+from servicekpi.connectors.asterisk.events import Event
+from servicekpi.connectors.asterisk.table import _table_rows
 
 # order of events logged in the same second (a table export may be sorted by time only)
 RANK = {"ENTERQUEUE": 0, "RINGNOANSWER": 1, "CONNECT": 2}

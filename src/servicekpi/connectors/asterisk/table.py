@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .. import ConnectorError
-from .events import EPOCH, Event, _event
+from servicekpi.connectors import ConnectorError
+from servicekpi.connectors.asterisk.events import EPOCH, Event, _event
 
 TIME = ("date_time", "datetime", "time", "timestamp", "eventtime")
 CALLID = ("callid", "call_id", "uniqueid")

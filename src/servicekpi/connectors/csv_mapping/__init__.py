@@ -5,6 +5,6 @@ files (reading: the csv module, pyarrow blocks, XLSX); spec (the mapping file, c
 row-by-row conversion: Maker, Row); vector, block and arrays (the default conversion by column); values
 (parsing dates, durations, numbers, expressions).
 """
-from .run import convert
+from servicekpi.connectors.csv_mapping.run import convert
 
 __all__ = ["convert"]

@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .rows import UNSET
-from .values import EXCEL_EPOCH
+from servicekpi.connectors.csv_mapping.rows import UNSET
+from servicekpi.connectors.csv_mapping.values import EXCEL_EPOCH
 
 NONE, NUM, NAIVE, ZONED, UTC, UNSET_K, BAD = 0, 1, 2, 3, 4, 5, 7
 TIMES = (NAIVE, ZONED, UTC)

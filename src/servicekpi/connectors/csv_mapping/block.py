@@ -7,11 +7,34 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrays import (BAD, DAY_US, EXCEL_US, MAX_US, MIN_US, NAIVE, NONE, NULL, NUM, NUMBER, TIMES, UNSET_K, US, UTC,
-                     ZONED, Cols, IVec, _ints, _match, _strict, _strptime_safe, _valid, stripped)
-from .rows import TEMPLATE, Maker, _norm
-from .spec import ColumnSpec
-from .values import DURATIONS, Invalid, localize, number_text, parse_time
+from servicekpi.connectors.csv_mapping.arrays import (
+    BAD,
+    DAY_US,
+    EXCEL_US,
+    MAX_US,
+    MIN_US,
+    NAIVE,
+    NONE,
+    NULL,
+    NUM,
+    NUMBER,
+    TIMES,
+    UNSET_K,
+    US,
+    UTC,
+    ZONED,
+    Cols,
+    IVec,
+    _ints,
+    _match,
+    _strict,
+    _strptime_safe,
+    _valid,
+    stripped,
+)
+from servicekpi.connectors.csv_mapping.rows import TEMPLATE, Maker, _norm
+from servicekpi.connectors.csv_mapping.spec import ColumnSpec
+from servicekpi.connectors.csv_mapping.values import DURATIONS, Invalid, localize, number_text, parse_time
 
 
 class Block:

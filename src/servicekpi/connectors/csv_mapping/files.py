@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from .. import ConnectorError
-from .arrays import Cols
-from .spec import FileSpec
+from servicekpi.connectors import ConnectorError
+from servicekpi.connectors.csv_mapping.arrays import Cols
+from servicekpi.connectors.csv_mapping.spec import FileSpec
 
 VECTOR = True  # False: the row-by-row reference (csv module reader, Maker.block); bench/mapped_csv.py compares
 FAST_MIN_BYTES = 1 << 20  # CSV files from this size are parsed by pyarrow (_fast_rows), smaller ones by csv

@@ -18,9 +18,18 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from ...ingest.load import Batch
-from .spec import ColumnSpec, FileSpec, TableSpec
-from .values import Invalid, evaluate, localize, number_text, parse_clock, parse_duration, parse_time, show_time
+from servicekpi.connectors.csv_mapping.spec import ColumnSpec, FileSpec, TableSpec
+from servicekpi.connectors.csv_mapping.values import (
+    Invalid,
+    evaluate,
+    localize,
+    number_text,
+    parse_clock,
+    parse_duration,
+    parse_time,
+    show_time,
+)
+from servicekpi.ingest.load import Batch
 
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 UNSET = object()

@@ -31,16 +31,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from ...ingest.load import Batch
-from ...model import TABLES
-from .. import ConnectorError, Converted
-from . import files
-from .arrays import Cols
-from .files import POSITION, _position, _read
-from .rows import TEMPLATE, Maker
-from .spec import FileSpec, Mapping, load
-from .values import refs
-from .vector import vblock
+from servicekpi.connectors import ConnectorError, Converted
+from servicekpi.connectors.csv_mapping import files
+from servicekpi.connectors.csv_mapping.arrays import Cols
+from servicekpi.connectors.csv_mapping.files import POSITION, _position, _read
+from servicekpi.connectors.csv_mapping.rows import TEMPLATE, Maker
+from servicekpi.connectors.csv_mapping.spec import FileSpec, Mapping, load
+from servicekpi.connectors.csv_mapping.values import refs
+from servicekpi.connectors.csv_mapping.vector import vblock
+from servicekpi.core.model import TABLES
+from servicekpi.ingest.load import Batch
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 CHUNK = 100_000

@@ -14,11 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...ingest.load import Batch
-from .arrays import BAD, NONE, Cols, IVec, _valid, stripped
-from .block import Block
-from .rows import UNSET, Maker, Probe, Row
-from .values import refs
+from servicekpi.connectors.csv_mapping.arrays import BAD, NONE, Cols, IVec, _valid, stripped
+from servicekpi.connectors.csv_mapping.block import Block
+from servicekpi.connectors.csv_mapping.rows import UNSET, Maker, Probe, Row
+from servicekpi.connectors.csv_mapping.values import refs
+from servicekpi.ingest.load import Batch
 
 
 def _bare_refs(mk: Maker) -> set[str]:
