@@ -166,7 +166,7 @@ def call_center_csv(path: Path, rows: int, seed: int = 11) -> dict:
     day0 = dt.date(2025, 1, 1)
     days = [(day0 + dt.timedelta(days=i)).strftime("%d/%m/%Y") for i in range(731)]
     with open(path, "w") as f:
-        f.write("Call Id,Agent,Date,Time,Topic,Answered (Y/N),Resolved (Y/N),Speed of answer in seconds,"
+        f.write("Call Id,Agent,Date,Time,Topic,Answered (Y/N),Resolved,Speed of answer in seconds,"
                 "AvgTalkDuration,Satisfaction rating\n")
         for i in range(rows):
             d = days[i * 730 // rows]
@@ -176,9 +176,9 @@ def call_center_csv(path: Path, rows: int, seed: int = 11) -> dict:
                 talk = r.randrange(30, 1200)
                 f.write(f"ID{i:08d},{r.choice(agents)},{d},{clock},{r.choice(topics)},Y,{r.choice('YN')},"
                         f"{r.randrange(300)},{talk // 3600}:{talk // 60 % 60:02d}:{talk % 60:02d},"
-                        f"{r.choice(('1', '2', '3', '4', '5', '', ''))}\n")
+                        f"{r.choice(('1', '2', '3', '4', '5', '0', '0'))}\n")  # 0 = no rating
             else:
-                f.write(f"ID{i:08d},{r.choice(agents)},{d},{clock},{r.choice(topics)},N,N,,,\n")
+                f.write(f"ID{i:08d},{r.choice(agents)},{d},{clock},{r.choice(topics)},N,N,,,0\n")
     return {"bytes": path.stat().st_size, "rows": rows}
 
 

@@ -1,5 +1,5 @@
 """Benchmark: the CSV mapping connector alone (issue 5, `--source csv --mapping`), the vectorised path
-against the row-by-row reference (mapped.VECTOR = False), measured in the same run, each in its own
+against the row-by-row reference (csv_mapping.files.VECTOR = False), measured in the same run, each in its own
 process, alternating, so that the ratios are paired on a noisy machine. Not a test: it prints figures.
 
     nice .venv/bin/python bench/mapped_csv.py [--rows 100000,1000000] [--repeat 1] [--check]
@@ -29,10 +29,11 @@ CHILD = """
 import hashlib, json, resource, sys, time
 from pathlib import Path
 import pyarrow as pa
-from servicekpi.connectors import mapped
-mapped.VECTOR = sys.argv[1] == "vector"
+from servicekpi.connectors import csv_mapping
+from servicekpi.connectors.csv_mapping import files as mapped_files
+mapped_files.VECTOR = sys.argv[1] == "vector"
 t, c = time.perf_counter(), time.process_time()
-conv = mapped.convert(Path(sys.argv[2]), mapping=Path(sys.argv[3]))
+conv = csv_mapping.convert(Path(sys.argv[2]), mapping=Path(sys.argv[3]))
 n = 0
 h = hashlib.sha256() if sys.argv[4] == "1" else None
 for b in conv.batches:

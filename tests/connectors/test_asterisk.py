@@ -62,14 +62,14 @@ def test_calls_table(full):
                      "epoch(answered_at - entered_at) FROM calls ORDER BY entered_at, call_id")
     assert got == [
         ("1790845800.1:sales", "answered", "Agent/1001", 300, 0, 20),
-        ("1790846400.3:sales", "abandoned", None, 0, 0, None),
+        ("1790846400.3:sales", "abandoned", None, None, 0, None),
         ("1790847000.4:support", "answered", "Agent/1002", 240, 0, 90),
-        ("1790847600.6:sales", "timeout", None, 0, 0, None),
+        ("1790847600.6:sales", "timeout", None, None, 0, None),
         ("1790847600.6:support", "transferred", "Agent/1002", 120, 0, 30),
         ("1790848200.8:support", "transferred", "Agent/1001", 120, 0, 10),
         ("1790848800.10:sales", "transferred", "Agent/1001", 240, 0, 40),
-        ("1790849400.12:sales", "exit_empty", None, 0, 0, None),
-        ("1790850000.13:support", "exit_key", None, 0, 0, None),
+        ("1790849400.12:sales", "exit_empty", None, None, 0, None),
+        ("1790850000.13:support", "exit_key", None, None, 0, None),
         ("1790850600.14:sales", "answered", "Agent/1001", 180, 0, 60),
         ("1790851200.16:support", "answered", "Agent/1002", 240, 0, 25),
     ]
@@ -205,11 +205,12 @@ def test_reentering_the_same_queue_is_a_new_offer(ws, tmp_path):
         ("1790845800.1:sales", "transferred"), ("1790845800.1:sales#2", "abandoned")]
 
 
-def test_no_such_path_and_no_mapping(ws):
+def test_no_such_path_and_a_missing_mapping(ws):
     r = run(ws, "import", str(DATA / "nope"), "--source", "asterisk")
     assert r.exit_code == 1 and said(r.stderr, "nope: no such file or folder")
+    # --mapping names a table layout's columns (test_asterisk_layouts.py); a missing file is a file error
     r = run(ws, "import", str(DATA / "queue_log"), "--source", "asterisk", "--mapping", "m.toml")
-    assert r.exit_code == 2 and said(r.stderr, "--source asterisk takes no --mapping")  # usage
+    assert r.exit_code == 1 and said(r.stderr, "m.toml: cannot read the mapping")
 
 
 def test_table_export_with_one_data_column_and_epoch_times(ws, tmp_path):

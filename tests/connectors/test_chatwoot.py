@@ -92,7 +92,7 @@ def test_bad_rows_are_quarantined_with_location(ws):
                       ("csat_survey_responses.json", 5, "score")}
     assert "'yesterday' is not a timestamp" in q[("conversations.json", 6, "created_at")]
     assert "'message_type 7' is not one of: customer, agent, bot, system" in q[("messages.json", 8, "author")]
-    assert "'6.0' is out of range (expected 1.0..5.0" in q[("csat_survey_responses.json", 5, "score")]
+    assert "'6' is out of range (expected 1.0..5.0" in q[("csat_survey_responses.json", 5, "score")]
 
 
 def test_reimport_is_idempotent(ws):

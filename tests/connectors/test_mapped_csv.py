@@ -45,9 +45,11 @@ def mapping(tmp_path: Path, text: str, name: str = "m.toml") -> Path:
 def call_center(ws):
     d = EXAMPLES / "call-center"
     r = imp(ws, d / "calls.csv", d / "mapping.toml")
-    # 6 calls + 3 ratings (ID0001, ID0002, ID0004)
+    # 6 calls + 3 ratings (ID0001, ID0002, ID0004); ID0003 and ID0006 not answered (rating 0), ID0005 rated 0
     assert said(r.stdout, "imported 9, replaced 0, unchanged 0, rejected 0 rows")
-    assert said(r.stderr, "3 row(s) without 'Satisfaction rating' make no surveys row")
+    assert said(r.stderr, "calls.csv: 2 row(s) make no surveys row: 'Answered (Y/N)' not in (Y) (when)")
+    assert said(r.stderr, "calls.csv: 1 row(s) make no surveys row: 'Satisfaction rating' is a no-answer score (0) "
+                          "(no_answer)")
     return ws
 
 
@@ -328,7 +330,7 @@ def test_xlsx_with_a_sheet(ws, tmp_path):
     imp(ws, tmp_path / "calls.xlsx", m)
     # x1: waited 12 s, talked 3.5 min = 210 s; x2 not answered
     got = rows(ws, "SELECT call_id, epoch(answered_at - entered_at), talk_seconds FROM calls ORDER BY 1")
-    assert got == [("x1", 12, 210), ("x2", None, 0)]
+    assert got == [("x1", 12, 210), ("x2", None, None)]  # not answered: talk unknown, not 0
 
 
 # ---- mapping errors: located, all at once ---------------------------------------------------------

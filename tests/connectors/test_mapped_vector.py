@@ -1,5 +1,5 @@
 """The vectorised CSV mapping (Maker.vblock, and the pyarrow reader _fast_rows) against the row-by-row
-reference (mapped.VECTOR = False: the csv module and Maker.block): the same batches (file, line, every
+reference (csv_mapping.files.VECTOR = False: the csv module and Maker.block): the same batches (file, line, every
 value) and the same notes (each problem, its count and its first lines), on generated messy files with
 bad cells, DST gaps, quoted line breaks, short and blank rows, and on the shipped examples.
 """
@@ -12,7 +12,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from servicekpi.connectors import mapped
+from servicekpi.connectors import csv_mapping
+from servicekpi.connectors.csv_mapping import files as mapped_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "connectors" / "examples"
 
@@ -30,9 +31,9 @@ def both(monkeypatch, path: Path, mapping: Path, chunk: int | None = None, fast_
     """(reference rows, notes), (vector rows, notes)."""
     got = []
     for vector in (False, True):
-        monkeypatch.setattr(mapped, "VECTOR", vector)
-        monkeypatch.setattr(mapped, "FAST_MIN_BYTES", fast_min)
-        conv = mapped.convert(path, mapping=mapping, chunk=chunk)
+        monkeypatch.setattr(mapped_files, "VECTOR", vector)
+        monkeypatch.setattr(mapped_files, "FAST_MIN_BYTES", fast_min)
+        conv = csv_mapping.convert(path, mapping=mapping, chunk=chunk)
         rows = rows_of(conv.batches)
         got.append((rows, list(conv.notes)))
     return got
@@ -167,19 +168,19 @@ def test_messy_file_vector_equals_row_by_row(monkeypatch, tmp_path, text, chunk,
 def test_arrow_reader_blocks_and_line_numbers(monkeypatch, tmp_path):
     """Small pyarrow blocks: most parsed by pyarrow, those with a quoted line break, a short row or a long
     line by the csv module, each resuming at a record boundary; lines as the csv module counts them."""
-    monkeypatch.setattr(mapped, "BLOCK_BYTES", 300)
+    monkeypatch.setattr(mapped_files, "BLOCK_BYTES", 300)
     f = tmp_path / "calls.csv"
     messy(f, 2000, seed=9)
     m = tmp_path / "m.toml"
     m.write_text(textwrap.dedent(MESSY))
     parsed = []
-    real = mapped._arrow_block
+    real = mapped_files._arrow_block
 
     def counted(*a):
         got = real(*a)
         parsed.append(got is not None)
         return got
-    monkeypatch.setattr(mapped, "_arrow_block", counted)
+    monkeypatch.setattr(mapped_files, "_arrow_block", counted)
     check(monkeypatch, f, m, chunk=50)
     assert any(parsed) and not all(parsed)
 
@@ -274,7 +275,7 @@ def test_csv_syntax_error_half_way_same_rows_and_error(monkeypatch, tmp_path):
         score = "score"
         responded_at = "at"
         """))
-    monkeypatch.setattr(mapped, "BLOCK_BYTES", 2000)
+    monkeypatch.setattr(mapped_files, "BLOCK_BYTES", 2000)
     ref, notes = check(monkeypatch, f, m, chunk=40)
     assert len(ref) == 300 and any("cannot parse as CSV" in n and "line 302" in n for n in notes)
 

@@ -17,7 +17,11 @@ import pyarrow as pa
 import pytest
 
 from conftest import Workspace, run, said
-from servicekpi.connectors import asterisk, mapped
+from servicekpi.connectors import asterisk, csv_mapping
+from servicekpi.connectors.asterisk import calls as asterisk_calls
+from servicekpi.connectors.asterisk import sort as asterisk_sort
+from servicekpi.connectors.csv_mapping import files as mapped_files
+from servicekpi.connectors.csv_mapping import run as mapped_run
 
 HERE = Path(__file__).parent
 AST = HERE / "data" / "asterisk"
@@ -114,7 +118,7 @@ def test_asterisk_import_in_tiny_chunks_equals_one_chunk(ws, tmp_path, monkeypat
            "FROM calls ORDER BY call_id")
     expected = db_rows(ws, sql)
     sessions = db_rows(ws, "SELECT agent_id, login_at, logout_at FROM agent_sessions ORDER BY 1, 2")
-    monkeypatch.setattr(asterisk, "CHUNK", 2)
+    monkeypatch.setattr(asterisk_calls, "CHUNK", 2)
     small = fresh(tmp_path, "small")
     r2 = run(small, "import", str(AST / name), "--source", "asterisk")
     assert r2.exit_code == 0, r2.stderr
@@ -147,7 +151,7 @@ def test_csv_returns_before_reading_rows_and_yields_before_the_end(tmp_path, mon
     f = tmp_path / "s.csv"
     f.write_text("id,score,at\n" + "".join(f"r{i},{i % 5 + 1},2026-10-01 10:{i:02d}\n" for i in range(10)))
     m = write_mapping(tmp_path, SURVEYS)
-    real = mapped._csv_rows
+    real = mapped_files._csv_rows
     got = []
 
     def counted(*args):
@@ -156,8 +160,8 @@ def test_csv_returns_before_reading_rows_and_yields_before_the_end(tmp_path, mon
             if len(got) > 1 + 4:  # header + 4 rows, then the file "cannot be read"
                 raise RuntimeError("read too far")
             yield item
-    monkeypatch.setattr(mapped, "_csv_rows", counted)
-    conv = mapped.convert(f, mapping=m, chunk=3)
+    monkeypatch.setattr(mapped_files, "_csv_rows", counted)
+    conv = csv_mapping.convert(f, mapping=m, chunk=3)
     assert len(got) == 1  # the header only (checked against the mapping now)
     stream = iter(conv.batches)
     first = next(stream)
@@ -172,9 +176,9 @@ def test_csv_returns_before_reading_rows_and_yields_before_the_end(tmp_path, mon
 def test_csv_chunks_equal_one_chunk_and_keep_table_order(chunk, example):
     d = EXAMPLES / example
     data = next(p for p in d.iterdir() if p.suffix == ".csv")
-    whole = mapped.convert(data, mapping=d / "mapping.toml")
+    whole = csv_mapping.convert(data, mapping=d / "mapping.toml")
     expected = table_rows(list(whole.batches))
-    conv = mapped.convert(data, mapping=d / "mapping.toml", chunk=chunk)
+    conv = csv_mapping.convert(data, mapping=d / "mapping.toml", chunk=chunk)
     batches = list(conv.batches)
     assert table_rows(batches) == expected
     assert conv.notes == whole.notes
@@ -194,7 +198,7 @@ def test_call_center_import_in_tiny_chunks_equals_one_chunk(ws, tmp_path, monkey
     q = ["SELECT call_id, entered_at, answered_at, outcome, agent_id, talk_seconds FROM calls ORDER BY 1",
          "SELECT response_id, score, responded_at FROM surveys ORDER BY 1"]
     expected = [db_rows(ws, s) for s in q]
-    monkeypatch.setattr(mapped, "CHUNK", 2)
+    monkeypatch.setattr(mapped_run, "CHUNK", 2)
     small = fresh(tmp_path, "small")
     r = run(small, *args)
     assert r.exit_code == 0 and said(r.stdout, "imported 9, replaced 0, unchanged 0, rejected 0 rows")
@@ -204,7 +208,7 @@ def test_call_center_import_in_tiny_chunks_equals_one_chunk(ws, tmp_path, monkey
 def test_csv_undecodable_late_in_the_file_is_rejected_whole(ws, tmp_path, monkeypatch):
     """The file is decoded once before its rows are converted: the bad byte on line 40 is found before the
     first chunk (2 rows) goes in, so none of the file's rows are imported; the other file is."""
-    monkeypatch.setattr(mapped, "CHUNK", 2)
+    monkeypatch.setattr(mapped_run, "CHUNK", 2)
     d = tmp_path / "export"
     d.mkdir()
     good = "".join(f"a{i},5,2026-10-01 10:{i:02d}\n" for i in range(38))
@@ -222,7 +226,7 @@ def test_csv_syntax_error_half_way_keeps_the_rows_before_it(ws, tmp_path, monkey
     """A row the csv module cannot parse (a field over its 128 KiB limit) is found only when reached: the
     chunks before it are already in the import's transaction. They stay; an Error note says where the
     file stopped; the exit code is 1 and --strict stores nothing."""
-    monkeypatch.setattr(mapped, "CHUNK", 1)
+    monkeypatch.setattr(mapped_run, "CHUNK", 1)
     f = tmp_path / "s.csv"
     f.write_text("id,score,at\nr1,5,2026-10-01 10:00\nr2,4,2026-10-01 11:00\n"
                  f"r3,\"{'x' * 200_000}\",2026-10-01 12:00\nr4,3,2026-10-01 13:00\n")
@@ -242,7 +246,7 @@ def test_asterisk_re_entry_counts_kept_for_a_window_of_log_time(tmp_path, monkey
     """Re-entries are numbered from visit counts kept for one to two VISIT_WINDOWs of log time (bounded
     memory); here the window is 100 s. A re-enters 150 s after its first visit: #2. Y is open across
     two windows and keeps its count."""
-    monkeypatch.setattr(asterisk, "VISIT_WINDOW", 100)
+    monkeypatch.setattr(asterisk_calls, "VISIT_WINDOW", 100)
     log = tmp_path / "queue_log"
     log.write_text(
         "1790845800|A|sales|NONE|ENTERQUEUE||5550001|1\n"
@@ -269,14 +273,14 @@ def test_asterisk_table_export_sorted_in_runs_on_disk_equals_sorted_in_memory(tm
     whole = asterisk.convert(src)
     expected = table_rows(whole.batches)
     spilled = []
-    real = asterisk._spill
+    real = asterisk_sort._spill
 
     def counted(items):
         spilled.append(len(items))
         return real(items)
-    monkeypatch.setattr(asterisk, "SORT_RUN", run)
-    monkeypatch.setattr(asterisk, "SPILL_BLOCK", 2)
-    monkeypatch.setattr(asterisk, "_spill", counted)
+    monkeypatch.setattr(asterisk_sort, "SORT_RUN", run)
+    monkeypatch.setattr(asterisk_sort, "SPILL_BLOCK", 2)
+    monkeypatch.setattr(asterisk_sort, "_spill", counted)
     assert [(e.line, e.event) for e in asterisk._table_events(src)] == whole_events
     assert sum(spilled) == len(whole_events) and max(spilled) <= run  # every event went through a file
     conv = asterisk.convert(src, chunk=2)
@@ -292,7 +296,7 @@ def test_asterisk_table_export_shuffled_gives_the_same_calls(tmp_path, monkeypat
     random.Random(5).shuffle(rows)
     shuffled = tmp_path / "queue_log_table.csv"
     shuffled.write_text(header + "".join(rows))
-    monkeypatch.setattr(asterisk, "SORT_RUN", 3)
+    monkeypatch.setattr(asterisk_sort, "SORT_RUN", 3)
 
     def content(batches):
         return {t: sorted((r[2] for r in rs), key=repr) for t, rs in table_rows(batches).items()}

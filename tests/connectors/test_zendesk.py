@@ -21,6 +21,7 @@ from servicekpi.connectors.zendesk import convert as convert_zendesk
 from servicekpi.connectors.zendesk import rules as zd
 from servicekpi.connectors.zendesk.schedules import week_ranges, zone
 from servicekpi.core.calendars import parse_calendar
+from servicekpi.store import db as store
 
 DATA = Path(__file__).parent / "data"
 API = DATA / "zendesk_api"
@@ -466,6 +467,7 @@ def test_check_agrees_when_metrics_match(ws, tmp_path):
     (("check", "zendesk", str(API)), "no tickets imported yet", 1),
 ])
 def test_check_errors(ws, args, message, code):
+    store.connect(ws.db).close()  # a store that exists, with nothing imported
     r = run(ws, *args)
     assert r.exit_code == code
     assert said(r.stderr, f"Error: {message}") or said(r.stderr, message)

@@ -220,7 +220,7 @@ def test_every_format_stores_the_same_rows(ws, fmt):
         ("T2", dt.datetime(2026, 10, 2, 10), "chat", None, "C2", 1, False, False),
         ("T3", dt.datetime(2026, 10, 3, 8), "email", dt.datetime(2026, 10, 3, 10), None, 0, True, True),
     ]
-    assert calls == [("K1", 200.0, 70.5, True), ("K2", 0.0, 0.0, None)]
+    assert calls == [("K1", 200.0, 70.5, True), ("K2", None, 0.0, None)]  # no talk_seconds: unknown (NULL), wrap defaults to 0
 
 
 @pytest.mark.parametrize("first,second", [("csv", "jsonl"), ("jsonl", "parquet"), ("xlsx", "csv"),
@@ -480,7 +480,8 @@ def test_defaults_fill_missing_values(ws):
           "csv")
     ws.load()
     assert query(ws, "SELECT reopen_count, fcr_eligible, excluded FROM tickets") == [(0, True, False)]
-    assert query(ws, "SELECT channel, talk_seconds, hold_seconds, wrap_seconds FROM calls") == [("phone", 0, 0, 0)]
+    # talk_seconds has no default: a missing talk time is unknown (NULL), never 0
+    assert query(ws, "SELECT channel, talk_seconds, hold_seconds, wrap_seconds FROM calls") == [("phone", None, 0, 0)]
     assert query(ws, "SELECT scale_min, scale_max FROM surveys") == [(1, 7)]
 
 

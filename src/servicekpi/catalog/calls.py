@@ -4,7 +4,7 @@ from __future__ import annotations
 import ibis
 
 from servicekpi.catalog.clocks import at, ms, span
-from servicekpi.catalog.kpi import Calc, Kpi, Option, count, mean, ratio
+from servicekpi.catalog.kpi import Calc, Kpi, Option, count, mean, ratio, with_note
 from servicekpi.catalog.tickets import HOURS
 
 ABANDON = Option("abandon", "all", ("all", "caller_only"),
@@ -37,6 +37,14 @@ def answered(t):
     return t.answered_at.notnull()
 
 
+def timed(t):
+    """Answered calls whose talk time is known (a missing talk_seconds is unknown, never 0)."""
+    return answered(t) & t.talk_seconds.notnull()
+
+
+UNTIMED = "answered calls with unknown talk_seconds left out"
+
+
 def _service_level(t, o):
     fast = answered(t) & (ms(t.answered_at, t.entered_at) <= o["threshold_seconds"] * 1000)
     den = t.count(where=answered(t)) if o["denominator"] == "answered" else t.count()
@@ -46,7 +54,7 @@ def _service_level(t, o):
 def _occupancy(ctx, o):
     calls = ctx.by_period(offered(ctx.table("calls"), o), "entered_at")
     handle = ctx.group(calls, num=(calls.talk_seconds + calls.hold_seconds + calls.wrap_seconds)
-                       .sum(where=answered(calls)))
+                       .sum(where=timed(calls)), unknown=calls.count(where=answered(calls) & ~timed(calls)))
     s = ctx.cross(ctx.table("agent_sessions"))
     until = s.logout_at.fill_null(ibis.literal(ctx.asof))
     start = ibis.greatest(s.login_at, s.lo)
@@ -79,10 +87,11 @@ KPIS = [
          population=lambda t, o: answered(t),
          calc=Calc(("wait_seconds", "answered"), lambda a: {"sum": a["wait_seconds"] * 1000, "n": a["answered"]})),
     call("aht", "seconds", "lower",
-         lambda t, o: {"sum": (t.talk_seconds + t.hold_seconds + t.wrap_seconds).sum(where=answered(t)),
-                       "n": t.count(where=answered(t))},
-         mean("count"), "mean of talk + hold + wrap seconds over answered calls",
-         population=lambda t, o: answered(t),
+         lambda t, o: {"sum": (t.talk_seconds + t.hold_seconds + t.wrap_seconds).sum(where=timed(t)),
+                       "n": t.count(where=timed(t)), "unknown": t.count(where=answered(t) & ~timed(t))},
+         with_note(mean("count"), "unknown", UNTIMED),
+         "mean of talk + hold + wrap seconds over answered calls with a known talk_seconds",
+         population=lambda t, o: timed(t),
          calc=Calc(("talk_seconds", "hold_seconds", "wrap_seconds", "calls"),
                    lambda a: {"sum": a["talk_seconds"] + a["hold_seconds"] + a["wrap_seconds"], "n": a["calls"]})),
     call("first_call_resolution", "percent", "higher",
@@ -91,10 +100,12 @@ KPIS = [
          "answered calls with resolved = true / answered calls with resolved known x 100",
          population=lambda t, o: answered(t) & t.resolved.notnull(),
          calc=Calc(("resolved", "answered"), lambda a: {"num": a["resolved"], "den": a["answered"]})),
-    Kpi("occupancy", "calls", "percent", "neutral", ("calls", "agent_sessions"), "calls", _occupancy, ratio(),
-        "talk + hold + wrap seconds of answered calls / logged-in seconds in the period x 100",
+    Kpi("occupancy", "calls", "percent", "neutral", ("calls", "agent_sessions"), "calls", _occupancy,
+        with_note(ratio(), "unknown", UNTIMED),
+        "talk + hold + wrap seconds of answered calls with a known talk_seconds / logged-in seconds in the period "
+        "x 100",
         shape="custom", options=CALL_OPTIONS, attribution="entered_at / session overlap",
-        allowed_dims=("agent_id", "queue"), rows_time="entered_at", population=lambda t, o: answered(t),
+        allowed_dims=("agent_id", "queue"), rows_time="entered_at", population=lambda t, o: timed(t),
         calc=Calc(("handle_seconds", "logged_in_seconds"),
                   lambda a: {"num": a["handle_seconds"], "den": a["logged_in_seconds"]})),
 ]

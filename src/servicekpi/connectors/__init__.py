@@ -20,7 +20,7 @@ SOURCES = {
     "freshdesk": "freshdesk",
     "chatwoot": "chatwoot",
     "asterisk": "asterisk",
-    "csv": "mapped",
+    "csv": "csv_mapping",
 }
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from servicekpi.core import sla_rules
+from servicekpi.core.agents import AgentsConfigError
+from servicekpi.core.agents import parse as parse_agents
 from servicekpi.core.calendars import CalendarError, Calendars, default_calendar
 from servicekpi.core.calendars import parse as parse_calendars
 from servicekpi.core.errors import ConfigError
@@ -26,6 +28,8 @@ class Config:
     calendars: object = None  # business.Calendars
     sla: list = field(default_factory=list)  # sla.Rule, the default policy last
     targets: dict | None = None  # catalog.targets.Target by KPI id; None = parsed from raw when asked
+
+    agents: object = None  # agents.AgentRules ([agents]: alias map and normalisation rules)
 
     def sla_rules(self) -> list:
         return self.sla or [sla_rules.DEFAULT]
@@ -80,5 +84,9 @@ def load(path: Path | None) -> Config:
     try:
         cfg.sla = sla_rules.parse(data, str(path))
     except sla_rules.SlaError as e:
+        raise ConfigError(str(e)) from None
+    try:
+        cfg.agents = parse_agents(data, str(path))
+    except AgentsConfigError as e:
         raise ConfigError(str(e)) from None
     return cfg  # [targets] are parsed by catalog.targets (they name catalog KPIs): load_workspace

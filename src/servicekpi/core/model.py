@@ -95,7 +95,7 @@ CALLS = Table(
         C("channel", E, default="phone", allowed=("phone", "chat")),
         C("customer_id"),
         C("agent_id"),
-        C("talk_seconds", "number", default=0, min=0),
+        C("talk_seconds", "number", min=0),  # missing = unknown (left out of AHT and occupancy), never 0
         C("hold_seconds", "number", default=0, min=0),
         C("wrap_seconds", "number", default=0, min=0),
         C("resolved", "boolean"),
@@ -247,10 +247,23 @@ ACTIVITY = Table(
     customer_link=True,
 )
 
+AGENTS = Table(
+    "agents",
+    ("agent_id",),
+    (
+        C("agent_id", required=True),
+        C("name"),  # the display name (leaderboards, reports)
+        C("team"),
+        C("active_from", "date"),
+        C("active_to", "date", not_before=("active_from",)),
+    ),
+    time="active_from",
+)
+
 # import order matters: messages check their ticket
 TABLES: dict[str, Table] = {t.name: t for t in (
     TICKETS, MESSAGES, CALLS, AGENT_SESSIONS, SURVEYS, CUSTOMERS, ORDERS,
-    SPEND, SELF_SERVICE, FEEDBACK, QUALITY_REVIEWS, ACTIVITY)}
+    SPEND, SELF_SERVICE, FEEDBACK, QUALITY_REVIEWS, ACTIVITY, AGENTS)}
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "xlsx")
 

@@ -81,9 +81,9 @@ def plan(path: Path, table: str | None) -> list[tuple[Path, str | None, str | No
 
 
 def run(con, path: Path, table: str | None = None, strict: bool = False, encoding: str | None = None,
-        tz: str = "UTC", progress: Callable[[str], None] | None = None) -> ImportResult:
+        tz: str = "UTC", progress: Callable[[str], None] | None = None, agents=None) -> ImportResult:
     items = [(str(f), name, error, (lambda f=f: readers.read(f, encoding))) for f, name, error in plan(path, table)]
-    return transaction(con, items, strict, tz, progress)
+    return transaction(con, items, strict, tz, progress, agents=agents)
 
 
 @dataclass
@@ -105,7 +105,7 @@ class Batch:
 
 def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "UTC",
                 progress: Callable[[str], None] | None = None,
-                unread: Callable[[], list[str]] | None = None) -> ImportResult:
+                unread: Callable[[], list[str]] | None = None, agents=None) -> ImportResult:
     """Import connector output with the same validation, quarantine and upsert as files.
 
     A list is imported in table order; an iterator (a streaming connector) is consumed as it
@@ -116,13 +116,16 @@ def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "
     if isinstance(batches, list):
         order = list(TABLES)
         items = [item(b) for b in sorted(batches, key=lambda b: order.index(b.table) if b.table in TABLES else -1)]
-        return transaction(con, items, strict, tz, progress, unread=unread)
-    return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True, unread=unread)
+        return transaction(con, items, strict, tz, progress, unread=unread, agents=agents)
+    return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True, unread=unread,
+                       agents=agents)
 
 
 def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
-                track_all: bool = False, unread: Callable[[], list[str]] | None = None) -> ImportResult:
+                track_all: bool = False, unread: Callable[[], list[str]] | None = None,
+                agents=None) -> ImportResult:
     """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction.
+    agents: agents.AgentRules applied to every agent_id imported (the workspace's [agents]).
     A table fed by several items is checked for keys repeated across them (track_all: every table)."""
     result = ImportResult()
     # bounded memory: DuckDB spills big sorts and joins to disk instead of growing
@@ -145,7 +148,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             if error:
                 continue
             try:
-                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all)
+                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
@@ -170,7 +173,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
-          chunk: bool = False) -> None:
+          chunk: bool = False, agents=None) -> None:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below)."""
     names = [n.strip() for n in loaded.columns]
     missing = [c.name for c in table.columns if c.required and c.name not in names]
@@ -193,6 +196,9 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     # else the import would grow with its input. A file (read whole, or a Parquet file read by DuckDB) is
     # staged as a registered view and checked in a temp table, which DuckDB can spill.
     arrow: dict[str, pa.Table] = {}
+    if agents and loaded.parquet is not None and "agent_id" in names:  # read through Arrow to apply [agents]
+        whole = con.read_parquet(str(loaded.parquet)).fetch_arrow_table()
+        loaded = readers.Loaded(whole, pa.array(range(1, whole.num_rows + 1), pa.int64()), loaded.line_kind)
     in_memory = loaded.parquet is None
     chunk = chunk and in_memory
     if not in_memory:
@@ -201,6 +207,8 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {cols}, file_row_number + 1 AS __line FROM stage_src")
     else:
         data = loaded.data.select([orig for orig, _ in keep]).rename_columns([n for _, n in keep])
+        if agents:  # the one place every source's rows pass: agent ids made one per person
+            data = agents.apply(data)
         staged = data.append_column("__line", loaded.lines)
         if chunk:
             arrow["stage"] = staged
@@ -375,12 +383,12 @@ def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, c
     fr.imported, fr.replaced, fr.unchanged = n_valid - existing, existing - unchanged, unchanged
 
 
-def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "UTC") -> FileResult:
+def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "UTC", agents=None) -> FileResult:
     """Import rows already in memory (API ingest, connectors), in the caller's transaction."""
     fr = FileResult(source, table_name)
     lines = pa.array(range(1, data.num_rows + 1), pa.int64())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
-    _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz)
+    _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz, agents=agents)
     if table_name in DERIVED_FROM:
         derive.refresh(con)  # the tickets in TOUCHED
     con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")

@@ -151,9 +151,9 @@ def _rules(c: Column, r: str, gap: str | None) -> list[tuple[str, str, str]]:
     if c.min is not None:
         op = "<=" if c.min_exclusive else "<"
         word = "greater than" if c.min_exclusive else "at least"
-        out.append((c.name, f"{t} {op} {c.min}", f"{_show(t)} || {lit(f' is out of range (expected {word} {c.min:g})')}"))
+        out.append((c.name, f"{t} {op} {c.min}", f"{_show(r)} || {lit(f' is out of range (expected {word} {c.min:g})')}"))
     if c.max is not None:
-        out.append((c.name, f"{t} > {c.max}", f"{_show(t)} || {lit(f' is out of range (expected at most {c.max:g})')}"))
+        out.append((c.name, f"{t} > {c.max}", f"{_show(r)} || {lit(f' is out of range (expected at most {c.max:g})')}"))
     return out
 
 
@@ -166,10 +166,10 @@ def _table_rules(table: Table) -> list[tuple[str, str, str]]:
         return [
             ("scale_max", f"{lo} >= {hi}", lit("scale_min must be below scale_max")),
             ("score", f"t_score < {lo} OR t_score > {hi}",
-             f"{_show('t_score')} || ' is out of range (expected ' || CAST({lo} AS VARCHAR) || '..' "
+             f"{_show('r_score')} || ' is out of range (expected ' || CAST({lo} AS VARCHAR) || '..' "
              f"|| CAST({hi} AS VARCHAR) || ' for a ' || t_survey || ' answer)'"),
         ]
     if table.name == "quality_reviews":
         return [("score", "t_score > t_max_score",
-                 f"{_show('t_score')} || ' is out of range (expected 0..' || CAST(t_max_score AS VARCHAR) || ', the max_score)'")]
+                 f"{_show('r_score')} || ' is out of range (expected 0..' || CAST(t_max_score AS VARCHAR) || ', the max_score)'")]
     return []

@@ -85,7 +85,7 @@ def ingest(state, ident: Identity, table: str, body: bytes, key: str | None) -> 
                                         f"table; use a new key for new data")
                 return seen[0][1], json.loads(seen[0][2]), True
         try:
-            fr = arrow_ingest(cur, table, data, source, state.cfg.timezone)
+            fr = arrow_ingest(cur, table, data, source, state.cfg.timezone, agents=state.cfg.agents)
         except FileError as e:
             raise ApiError(422, f"{table}: {e.reason}") from None
         refresh_business(cur, state.cfg.business(), own_transaction=False)  # the new rows' business seconds

@@ -11,7 +11,7 @@ from servicekpi.store import derive
 from servicekpi.store.derive import REPLY_TICKET_COLUMNS
 
 DEFAULT_DB = "servicekpi.duckdb"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # ticket columns copied onto each reply, so reply KPIs slice without a join
 
 # per-ticket facts derived from messages (data-format.md, "Order and replies")
@@ -91,7 +91,14 @@ def _v5(con: duckdb.DuckDBPyConnection) -> None:
                 "computed_at TIMESTAMP DEFAULT current_timestamp)")
 
 
-MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
+def _v6(con: duckdb.DuckDBPyConnection) -> None:
+    """The optional agents table (display names, teams)."""
+    t = TABLES["agents"]
+    cols = ", ".join(f"{quote(c.name)} {SQL_TYPES[c.type]}" for c in t.columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS agents ({cols})")
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6}
 
 
 def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -18,15 +18,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from servicekpi.connectors import ConnectorError
-from servicekpi.connectors.mapping_values import DURATIONS, ExprError, parse_expr
+from servicekpi.connectors.csv_mapping.values import DURATIONS, ExprError, parse_expr
 from servicekpi.core.model import TABLES
 
 TOP_KEYS = ("timezone", "date_format", "files")
 FILE_KEYS = ("match", "delimiter", "encoding", "sheet", "skip_rows", "skip_after_header", "timezone",
              "date_format", "tables")
-TABLE_KEYS = ("table", "columns", "extras", "when_present")
+TABLE_KEYS = ("table", "columns", "extras", "when_present", "when")
 SOURCES = ("column", "value", "template", "date", "expr")  # exactly one of these says where a value comes from
-COLUMN_KEYS = SOURCES + ("time", "format", "time_format", "map", "other", "default", "duration", "when")
+COLUMN_KEYS = SOURCES + ("time", "format", "time_format", "map", "other", "else", "default", "duration", "when",
+                         "no_answer")
 SPECIAL_FORMATS = ("iso", "excel", "epoch", "epoch_ms")
 
 
@@ -35,6 +36,7 @@ class When:
     column: str
     values: set[str] | None  # casefolded; None = any non-empty value
     negate: bool = False
+    given: tuple[str, ...] = ()  # the values as the mapping writes them (for the notes)
 
 
 @dataclass
@@ -54,6 +56,8 @@ class ColumnSpec:
     duration: str | None = None
     when: When | None = None
     expr: object = None
+    keep: bool = False  # else = "keep": values outside the map are kept as they are, without a note
+    no_answer: set[float] | None = None  # scores that mean "no answer": the row makes no row of this table
 
 
 @dataclass
@@ -62,6 +66,7 @@ class TableSpec:
     where: str
     columns: list[ColumnSpec]
     when_present: list[str] = field(default_factory=list)
+    when: When | None = None  # a row filter: only rows whose column is (not) in the values make a row
 
 
 @dataclass
@@ -261,6 +266,8 @@ class Checker:
         if missing and not any(e.startswith(f"{self.path.name}: {where}.columns") for e in self.errors):
             self.err(f"{where}.columns", f"table {name} needs {', '.join(missing)} (map a source column, or give a "
                                          f"constant, e.g. {missing[0]} = {{ value = \"...\" }})")
+        if "when" in t:
+            spec.when = self.when(t["when"], f"{where}.when")
         wp = t.get("when_present", [])
         spec.when_present = [wp] if isinstance(wp, str) else list(wp) if isinstance(wp, list) else []
         if not isinstance(wp, (str, list)):
@@ -317,6 +324,18 @@ class Checker:
                 setattr(spec, k, None if c[k] is None else text(c[k]))
         if "other" in c and "map" not in c:
             self.err(f"{where}.other", "`other` is the value for source values missing from `map`; give a `map`")
+        if "else" in c:
+            if c["else"] != "keep":
+                self.err(f"{where}.else", f"'{c['else']}' is not an else rule (expected \"keep\": values outside "
+                                          "the map are kept as they are)")
+            elif "map" not in c:
+                self.err(f"{where}.else", "`else = \"keep\"` is for source values missing from `map`; give a `map`")
+            elif "other" in c:
+                self.err(f"{where}.else", "give `other` (one value for everything outside the map) or "
+                                          "`else = \"keep\"`, not both")
+            spec.keep = True
+        if "no_answer" in c:
+            spec.no_answer = self.no_answer(c["no_answer"], kind, typ, f"{where}.no_answer")
         if "duration" in c:
             d = c["duration"]
             if d not in DURATIONS:
@@ -328,6 +347,17 @@ class Checker:
             spec.when = self.when(c["when"], f"{where}.when")
         return spec
 
+    def no_answer(self, v, kind: str, typ: str, where: str) -> set[float] | None:
+        items = v if isinstance(v, list) else [v]
+        if kind != "column" or typ not in ("number", "integer"):
+            self.err(where, "no_answer is for a number read from a source column (e.g. score = { column = "
+                            "\"Satisfaction\", no_answer = [0] })")
+            return None
+        if not items or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in items):
+            self.err(where, f"expected a list of numbers (e.g. [0]), not {v!r}")
+            return None
+        return {float(x) for x in items}
+
     def when(self, w, where: str) -> When | None:
         if not isinstance(w, dict) or "column" not in w:
             self.err(where, "expected { column = \"...\", in = [...] } (or not_in = [...], or no list: any value)")
@@ -337,4 +367,4 @@ class Checker:
         if vals is not None and not isinstance(vals, list):
             vals = [vals]
         return When(str(w["column"]), None if vals is None else {text(v).strip().casefold() for v in vals},
-                    negate="not_in" in w)
+                    negate="not_in" in w, given=tuple(text(v) for v in vals or ()))
