@@ -68,10 +68,19 @@ def detect(text: str) -> str:
     words = re.findall(r"[a-z]+", fold_ro(text))
     en = sum(w in EN_WORDS for w in words)
     ro = sum(w in RO_WORDS for w in words)
-    if en > ro:
+    enough = min(2, len(words))  # one stray "mi" or "a" does not make Spanish Romanian
+    if en > ro and en >= enough:
         return "en"
-    if ro > en:
+    if ro > en and ro >= enough:
         return "ro"
+    # too few function words ("Great service!"): the opinion words of each language decide, if any
+    en_lex = sum(1 for w in words if _vader().lexicon.get(w))
+    ro_lex = sum(1 for k, _, _ in _ro_hits(" ".join(words), lexicon("ro")) if k == "w")
+    if en_lex or ro_lex:
+        if en + en_lex > ro + ro_lex:
+            return "en"
+        if ro + ro_lex > en + en_lex:
+            return "ro"
     return "unclassified"
 
 

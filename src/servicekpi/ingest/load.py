@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 import pyarrow as pa
 
-from .. import derive
+from .. import derive, sentiment_store
 from ..model import TABLES, Table
 from ..store import INTERNAL, quote, table_columns
 from . import readers, validate
@@ -151,6 +151,8 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
                 fr.error = e.reason
         if touched & set(DERIVED_FROM):
             derive.refresh(con)  # the tickets in TOUCHED
+        if sentiment_store.needs_refresh(con, touched):
+            sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
         con.execute(f"DROP TABLE {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
@@ -383,6 +385,8 @@ def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "U
     _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz)
     if table_name in DERIVED_FROM:
         derive.refresh(con)  # the tickets in TOUCHED
+    if sentiment_store.needs_refresh(con, {table_name}):
+        sentiment_store.refresh(con)
     con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     con.execute("DROP TABLE IF EXISTS chk")
     return fr
