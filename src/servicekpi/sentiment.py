@@ -33,6 +33,10 @@ ALPHA = 15.0  # VADER's normalisation: x / sqrt(x^2 + alpha)
 NEG_REACH = {"ro": 3, "th": 3, "zh": 3}
 
 RO_MARKS = set("ăâîșțşţ")
+THAI = re.compile("[\u0e00-\u0e7f]")
+CJK = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+RO_MARK = re.compile("[ăâîșțşţĂÂÎȘȚŞŢ]")
+LATIN = re.compile("[A-Za-zăâîșțşţĂÂÎȘȚŞŢ]")
 EN_WORDS = frozenset("the and is was i you to of it not my for with this very but have are be on no your me "
                      "they we an at that what please thanks thank can would could did does".split())
 RO_WORDS = frozenset("si nu este e sunt am a fost de la cu pe un o mai foarte care ca pentru din sau dar imi "
@@ -54,16 +58,16 @@ def fold_ro(text: str) -> str:
 
 def detect(text: str) -> str:
     """en, zh, ro, th by script, then en vs ro by diacritics and function words; else unclassified."""
-    thai = sum(1 for c in text if "\u0e00" <= c <= "\u0e7f")
-    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf")
-    latin = sum(1 for c in text if c.isascii() and c.isalpha() or c.lower() in RO_MARKS)
+    thai = len(THAI.findall(text))
+    cjk = len(CJK.findall(text))
+    latin = len(LATIN.findall(text))
     if not thai and not cjk and not latin:
         return "unclassified"
     if thai >= cjk and thai * 2 >= latin:  # a Thai or Chinese letter carries more than a Latin one
         return "th"
     if cjk > thai and cjk * 3 >= latin:
         return "zh"
-    if any(c in RO_MARKS for c in text.lower()):
+    if RO_MARK.search(text):
         return "ro"
     words = re.findall(r"[a-z]+", fold_ro(text))
     en = sum(w in EN_WORDS for w in words)
@@ -91,7 +95,9 @@ class Lexicon:
     negators: frozenset[str]
     boosters: frozenset[str]
     contrast: frozenset[str]  # "but": what follows it weighs more
-    longest: int
+    terms: dict[str, tuple[str, float]]  # every entry -> (kind, valence): one lookup
+    sizes: tuple[int, ...]  # the entries' lengths, longest first
+    stem_order: tuple[str, ...]  # stems, longest first
 
 
 @cache
@@ -113,9 +119,11 @@ def lexicon(lang: str) -> Lexicon:
             stems[term[:-1]] = float(kind)
         else:
             words[term] = float(kind)
-    every = [*words, *neg, *boost, *contrast]
-    return Lexicon(words, stems, frozenset(neg), frozenset(boost), frozenset(contrast),
-                   max(map(len, every)) if every else 1)
+    terms = {**{t: ("but", 0.0) for t in contrast}, **{t: ("boost", 0.0) for t in boost},
+             **{t: ("neg", 0.0) for t in neg}, **{t: ("w", v) for t, v in words.items()}}
+    return Lexicon(words, stems, frozenset(neg), frozenset(boost), frozenset(contrast), terms,
+                   tuple(sorted({len(t) for t in terms}, reverse=True)),
+                   tuple(sorted(stems, key=len, reverse=True)))
 
 
 @cache
@@ -142,9 +150,8 @@ def _scan(text: str, lex: Lexicon, at=None) -> list[tuple[str, float, int]]:
             out.append(("stop", 0.0, i))
             i += 1
             continue
-        for size in range(min(lex.longest, len(text) - i), 0, -1):
-            piece = text[i:i + size]
-            kind = _kind(piece, lex)
+        for size in lex.sizes:
+            kind = lex.terms.get(text[i:i + size]) if i + size <= len(text) else None
             if kind:
                 out.append((kind[0], kind[1], at if at is not None else i))
                 i += size
@@ -156,25 +163,24 @@ def _scan(text: str, lex: Lexicon, at=None) -> list[tuple[str, float, int]]:
     return out
 
 
-def _kind(term: str, lex: Lexicon) -> tuple[str, float] | None:
-    if term in lex.words:
-        return ("w", lex.words[term])
-    if term in lex.negators:
-        return ("neg", 0.0)
-    if term in lex.boosters:
-        return ("boost", 0.0)
-    if term in lex.contrast:
-        return ("but", 0.0)
-    return None
+def _ro_kind(tok: str, lex: Lexicon, memo: dict = {}) -> tuple[str, float] | None:
+    """A Romanian token's entry: the word itself, else the longest stem it begins with (memoised)."""
+    key = (id(lex), tok)
+    if key not in memo:
+        kind = lex.terms.get(tok)
+        if kind is None:
+            stem = next((s for s in lex.stem_order if tok.startswith(s)), None)
+            kind = ("w", lex.stems[stem]) if stem else None
+        if len(memo) > 200_000:
+            memo.clear()
+        memo[key] = kind
+    return memo[key]
 
 
 def _ro_hits(text: str, lex: Lexicon) -> list[tuple[str, float, int]]:
     out = []
     for i, tok in enumerate(re.findall(r"[a-z]+|[,.;:!?]", fold_ro(text))):
-        kind = ("stop", 0.0) if tok in STOPS else _kind(tok, lex)
-        if kind is None:
-            stem = next((s for s in sorted(lex.stems, key=len, reverse=True) if tok.startswith(s)), None)
-            kind = ("w", lex.stems[stem]) if stem else None
+        kind = ("stop", 0.0) if tok in STOPS else _ro_kind(tok, lex)
         if kind:
             out.append((kind[0], kind[1], i))
     return out
