@@ -152,3 +152,13 @@ def test_erasing_a_customer_drops_the_verdicts_on_their_texts(ws):
     assert keys == ["F3", "F4", "F6"]
     row = one(ws, "feedback_sentiment", *OCT)
     assert (row["numerator"], row["denominator"]) == (0, 1)  # F3 positive only: 0 / 1 = 0.0
+
+
+def test_survey_comments_of_excluded_tickets_are_left_out(ws):
+    ws.write("tickets", [{"ticket_id": "T1", "created_at": "2026-10-01T09:00:00Z", "excluded": "true"},
+                         {"ticket_id": "T2", "created_at": "2026-10-01T09:00:00Z"}])
+    ws.write("surveys", [dict(SURVEYS[0], ticket_id="T1"), dict(SURVEYS[1], ticket_id="T2")])
+    ws.load()
+    row = one(ws, "feedback_sentiment", *OCT)
+    # S1 (negative) hangs on excluded T1: only S2 (positive) counts -> 0 negative of 1 = 0.0
+    assert (row["numerator"], row["denominator"], row["value"]) == (0, 1, pytest.approx(0.0))
