@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api_support import bearer, make_tokens
+from api_support import ASOF, bearer, fresh, make_tokens  # noqa: F401 - fixture
 from conftest import Workspace
 from servicekpi.server.app import create_app
 
@@ -33,3 +33,17 @@ def test_api_gives_the_cli_numbers_and_rows(tmp_path):
         entry = next(k for k in r.json()["kpis"] if k["id"] == "feedback_sentiment")
         assert entry["available"] and entry["dimensions"] == ["origin", "language"]
         assert entry["options"][0]["default"] == "negative"
+
+
+def test_feedback_posted_to_the_api_is_classified_at_ingest(fresh):
+    # the fresh store has surveys R1-R3 without comments: no classified text before
+    h = bearer(fresh.tokens["ingest"])
+    body = [dict(r) for r in FEEDBACK[:3]]  # F1 F2 negative, F3 positive
+    r = fresh.client.post("/api/ingest/feedback", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    params = [("from", "2026-10-01"), ("to", "2026-10-31"), ("as_of", ASOF)]
+    rows = fresh.client.get("/api/kpis/feedback_sentiment", params=params,
+                            headers=bearer(fresh.tokens["viewer"])).json()
+    # 2 negative of 3 classified -> 66.67
+    assert [(x["numerator"], x["denominator"]) for x in rows] == [(2, 3)]
+    assert abs(rows[0]["value"] - 200 / 3) < 1e-9
