@@ -22,9 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "analysis"))
 
 from sentiment_sets import load  # noqa: E402
-from servicekpi import sentiment_store, store  # noqa: E402
+
+from servicekpi.core.sentiment import classify  # noqa: E402
 from servicekpi.ingest import load as loader  # noqa: E402
-from servicekpi.sentiment import classify  # noqa: E402
+from servicekpi.store import db as store
+from servicekpi.store import sentiment as sentiment_store  # noqa: E402
 
 LANGS = ("en", "ro", "zh", "th")
 

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from conftest import one, run
-from servicekpi import sentiment_store, store
-from servicekpi.sentiment import classify
+from servicekpi.core.sentiment import classify
+from servicekpi.store import db as store
+from servicekpi.store import sentiment as sentiment_store
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 FEEDBACK = [

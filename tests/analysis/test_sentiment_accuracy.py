@@ -6,9 +6,9 @@ language (a lexicon not found, negation lost, the tokenizer gone) fails while sm
 from __future__ import annotations
 
 import pytest
-
 from sentiment_sets import LABELS, load, score
-from servicekpi.sentiment import SENTIMENTS, classify, detect, fold_ro
+
+from servicekpi.core.sentiment import SENTIMENTS, classify, detect, fold_ro
 
 FLOOR = {"en": (0.85, 0.83), "ro": (0.85, 0.83), "zh": (0.85, 0.83), "th": (0.80, 0.78)}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from api_support import ASOF, bearer, fresh, make_tokens  # noqa: F401 - fixture
 from fastapi.testclient import TestClient
 
-from api_support import ASOF, bearer, fresh, make_tokens  # noqa: F401 - fixture
 from conftest import Workspace
 from servicekpi.server.app import create_app
 

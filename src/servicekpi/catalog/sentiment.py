@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ibis
 
-from .kpi import Kpi, Option, ratio, with_note
+from servicekpi.catalog.kpi import Kpi, Option, ratio, with_note
 
 TABLE = "text_sentiment"  # built at import by sentiment_store.py
 # origin -> (key column, text column, time column)
