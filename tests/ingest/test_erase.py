@@ -246,9 +246,11 @@ def test_erase_ticket_keeps_the_rest(ws):
     before = count_rows(ws)
     cli(ws, "erase", "--ticket", TA1)
     after = count_rows(ws)
-    # TA1, its 2 messages, its reply, its survey, its review, its quarantined message
+    # TA1, its 2 messages, its reply, its survey (and the sentiment verdict on its comment), its review,
+    # its quarantined message
     assert {t: before[t] - after[t] for t in before if before[t] != after[t]} == {
-        "tickets": 1, "messages": 2, "replies": 1, "surveys": 1, "quality_reviews": 1, "quarantine": 1}
+        "tickets": 1, "messages": 2, "replies": 1, "surveys": 1, "text_sentiment": 1, "quality_reviews": 1,
+        "quarantine": 1}
     assert traces(ws, TA2) and traces(ws, TB1)
     assert ws.value("ticket_volume") == 2
     # TB1's first reply (2 h) is the only one left

@@ -4,14 +4,13 @@ follow-up queue, the negative-sentiment alert).
 polarity(con, lo, hi, asof) lists every text customers wrote in [lo, hi) (feedback.text and
 surveys.comment) with a sentiment: negative, neutral, positive or unclassified.
 
-- Feedback text: judged by CLASSIFIER (text -> one of the four labels) when one is set; until
-  the sentiment module is wired in, by a numeric `rating` column on feedback when the import
-  carried one (1-5: 1-2 negative, 3 neutral, 4-5 positive), else unclassified (never guessed).
-- Survey comments: judged by CLASSIFIER when set, else by the answer's score (an NPS detractor
-  or a dissatisfied CSAT answer is negative; a promoter or satisfied answer positive; the rest
-  neutral; CES unclassified).
-
-To wire the classifier in: `negative.CLASSIFIER = sentiment.classify` (or any text -> label).
+- CLASSIFIER (text -> label) judges feedback text and survey comments when set; `_sentiment` is the
+  workspace classifier of core/sentiment.py (what feedback_sentiment counts). Not the default yet:
+  the follow-up queue and the alert were specified on ratings and scores (docs/alerts.md).
+- With CLASSIFIER None (the default): feedback by a numeric `rating` column when the import carried one
+  (1-2 negative, 3 neutral, 4-5 positive), else unclassified; survey comments by the answer's
+  score (an NPS detractor or a dissatisfied CSAT answer negative, a promoter or satisfied answer
+  positive, the rest neutral, CES unclassified).
 """
 from __future__ import annotations
 
@@ -19,6 +18,14 @@ import datetime as dt
 from typing import Callable
 
 LABELS = ("negative", "neutral", "positive", "unclassified")
+
+
+def _sentiment(text: str) -> str:
+    """The workspace classifier (core/sentiment.py), the same one the feedback_sentiment KPI stores."""
+    from servicekpi.core.sentiment import classify
+    return classify(text).sentiment
+
+
 CLASSIFIER: Callable[[str], str] | None = None
 
 # SQL predicates on a surveys row `s` (the catalog's rules: csat satisfied = top-2 box on scales of

@@ -5,7 +5,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from servicekpi.catalog import calls, customers, quality, sla, surveys, tickets
+from servicekpi.catalog import calls, customers, quality, sentiment, sla, surveys, tickets
 from servicekpi.catalog.kpi import Catalog
 
 LANGS = ("en", "zh", "ro", "th")
@@ -14,7 +14,7 @@ LANGS = ("en", "zh", "ro", "th")
 @cache
 def catalog() -> Catalog:
     cat = Catalog()
-    for family in (tickets, calls, surveys, customers, quality, sla):
+    for family in (tickets, calls, surveys, customers, quality, sla, sentiment):
         cat.add(*family.KPIS)
     return cat
 

@@ -158,7 +158,7 @@ class Engine:
             return q.start, last
         earliest = None
         for name in {t for k in kpis for t in k.tables}:
-            col = TABLES[name].time
+            col = TABLES[name].time if name in TABLES else "written_at"  # derived text_sentiment
             row = self.con.execute(f"SELECT min({col}) FROM {name} WHERE {col} <= ?", [asof]).fetchall()[0]
             if row[0] is not None:
                 d = row[0] if isinstance(row[0], dt.datetime) else dt.datetime.combine(row[0], dt.time())

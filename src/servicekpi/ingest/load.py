@@ -12,6 +12,7 @@ from servicekpi.core.model import TABLES, Table
 from servicekpi.ingest import readers, validate
 from servicekpi.ingest.readers import FileError
 from servicekpi.store import derive
+from servicekpi.store import sentiment as sentiment_store
 from servicekpi.store.db import INTERNAL, quote, table_columns
 
 MEMORY_LIMIT = "3GB"
@@ -154,6 +155,8 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
                 fr.error = e.reason
         if touched & set(DERIVED_FROM):
             derive.refresh(con)  # the tickets in TOUCHED
+        if sentiment_store.needs_refresh(con, touched):
+            sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
         con.execute(f"DROP TABLE {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
@@ -391,6 +394,8 @@ def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "U
     _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz, agents=agents)
     if table_name in DERIVED_FROM:
         derive.refresh(con)  # the tickets in TOUCHED
+    if sentiment_store.needs_refresh(con, {table_name}):
+        sentiment_store.refresh(con)
     con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     con.execute("DROP TABLE IF EXISTS chk")
     return fr

@@ -203,6 +203,8 @@ def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[s
             raw_hit.append("trim(json_extract_string(raw, '$.referred_by')) = ?")
             params += [customer, customer]
         delete("quarantine", " OR ".join(raw_hit), params)
+        from servicekpi.store.sentiment import prune
+        prune(con)  # the verdicts on erased texts
         con.execute("DROP TABLE erase_tickets")
         con.execute("COMMIT")
     except BaseException:
