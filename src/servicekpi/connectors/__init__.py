@@ -21,6 +21,8 @@ SOURCES = {
     "chatwoot": "chatwoot",
     "asterisk": "asterisk",
     "csv": "mapped",
+    "hubspot": "hubspot",
+    "liveagent": "liveagent",
 }
 
 
