@@ -124,8 +124,10 @@ def build(docs: dict[str, tuple[object, str]], opts: Options) -> Converted:
         for p in records(doc, label):
             for st in (p.get("stages") or []) if isinstance(p, dict) else []:
                 state = STATE.get(str((st.get("metadata") or {}).get("ticketState", "")).upper())
-                if state and s(st.get("id")) and s(st.get("id")) not in opts.mapped:
-                    stages[s(st["id"])] = state
+                sid = s(st.get("id"))
+                if state and sid and sid not in opts.mapped and \
+                        (stages.get(sid) in RESOLVED) != (state == "closed"):  # keep a finer default (pending)
+                    stages[sid] = state
     tickets: set[str] = set()
     if "tickets" in docs:
         _tickets(*docs["tickets"], stages, tickets, out)
