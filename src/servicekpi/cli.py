@@ -116,7 +116,7 @@ def parse_instant(text: Optional[str], tz: str) -> Optional[dt.datetime]:
 @app.command("import")
 def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (one file per table) or one file"),
             table: Optional[str] = typer.Option(None, "--table", help="table name for a single file"),
-            source: Optional[str] = typer.Option(None, "--source", help="zendesk, freshdesk, chatwoot, asterisk or csv"),
+            source: Optional[str] = typer.Option(None, "--source", help="zendesk, freshdesk, chatwoot, asterisk, hubspot, liveagent or csv"),
             mapping: Optional[Path] = typer.Option(None, "--mapping", help="--source csv: mapping TOML or YAML"),
             dsn: Optional[str] = typer.Option(None, "--dsn", help="--source chatwoot: postgresql://... database"),
             strict: bool = typer.Option(False, "--strict", help="store nothing if any row is invalid"),
@@ -492,9 +492,9 @@ from .scorecard_cli import scorecard_command  # noqa: E402 - it imports this mod
 app.command("scorecard")(scorecard_command)
 
 # feature modules add their own commands: each exposes register(app)
-from . import check_cli, report_cli, server_cli, sync_cli  # noqa: E402 - they import this module's helpers lazily
+from . import check_cli, report_cli, server_cli, sync_cli, sync_vendors_cli  # noqa: E402 - they import this module's helpers lazily
 
-for _module in (report_cli, check_cli, server_cli, sync_cli):
+for _module in (report_cli, check_cli, server_cli, sync_cli, sync_vendors_cli):
     _module.register(app)
 
 
