@@ -43,7 +43,7 @@ def _run(name: str, account: str, client, run, db, config) -> None:
     try:
         with progress() as bar:
             task = bar.add_task(name, total=None)
-            outcome = run(con, lambda stream, n: bar.update(task, advance=n, description=f"{name} {stream}"),
+            outcome = run(con, cfg, lambda stream, n: bar.update(task, advance=n, description=f"{name} {stream}"),
                           lambda note: err.print(f"{name}: {note}", markup=False))
     except Exception as e:  # noqa: BLE001 - say what failed, without the credential, without a traceback
         if DEBUG["on"]:
@@ -91,7 +91,7 @@ def hubspot_command(
                                         "conversations.read, crm.objects.feedback_submissions.read)",
                                 sleep=lambda s: vendor_http.sleep(s))
     _run("hubspot", account, client,
-         lambda con, step, say: hubspot_sync.sync(con, client, account, None if start is None else start * 1000,
+         lambda con, cfg, step, say: hubspot_sync.sync(con, client, account, None if start is None else start * 1000,
                                                   opts, step, say), db, config)
 
 
@@ -104,8 +104,8 @@ def liveagent_command(
         base_url: Optional[str] = typer.Option(None, "--base-url", hidden=True,
                                                help="API address instead of https://DOMAIN.ladesk.com/api/v3"),
         db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
-    """Pull agents, tickets with their message groups, and calls from LiveAgent API v3; resumes from the stored
-    cursor."""
+    """Pull agents and tickets with their message groups from LiveAgent API v3 (calls: import a saved GET /calls
+    answer); resumes from the stored cursor."""
     from .cli import fail
     from .connectors import liveagent_sync, vendor_http
     account = domain.strip().lower()
@@ -118,4 +118,5 @@ def liveagent_command(
                                 refused="check the API v3 key in --token-env and its privileges",
                                 sleep=lambda s: vendor_http.sleep(s))
     _run("liveagent", account, client,
-         lambda con, step, say: liveagent_sync.sync(con, client, account, start, step, say), db, config)
+         lambda con, cfg, step, say: liveagent_sync.sync(con, client, account, start, cfg.timezone, step, say),
+         db, config)
