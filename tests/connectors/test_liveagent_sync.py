@@ -79,7 +79,8 @@ def test_first_sync(ws, la):
     assert r.exit_code == 0, r.stdout + r.stderr + r.exception
     assert la.waits == [3.0]
     pages = [q["_page"] for m, p, q, _ in la.stub.log if p == "/tickets"]
-    assert pages == ["1", "1", "2", "3"]  # the 429, then 6 tickets in pages of 2 (page 3 is full: ask page 4?)
+    # the 429, then 6 tickets in pages of 2; page 3 is full, so page 4 is asked (empty: the end)
+    assert pages == ["1", "1", "2", "3", "4"]
     # the same figures as the file import (test_liveagent): FRT (40 + 2 + 1) / 3, resolved 2 of 3
     assert ws.value("first_response_time", *MARCH) == pytest.approx(43 / 3)
     assert ws.value("resolution_rate", *MARCH) == pytest.approx(200 / 3)
@@ -95,8 +96,9 @@ def test_incremental_sync(ws, la):
     k2.update(status="R", date_resolved="2026-03-06 09:00:00", date_changed="2026-03-06 09:00:00")
     r = sync(ws, la)
     assert r.exit_code == 0, r.stdout + r.stderr
-    asked = [json.loads(q["_filters"])[0][2] for m, p, q, _ in la.stub.log[n:] if p == "/tickets"]
-    assert asked == ["2026-03-04 10:00:00"]  # from the stored cursor; b5 and k2 come back (one short page)
+    asked = [(json.loads(q["_filters"])[0][2], q["_page"]) for m, p, q, _ in la.stub.log[n:] if p == "/tickets"]
+    # from the stored cursor: b5 and k2 fill page 1, page 2 is empty
+    assert asked == [("2026-03-04 10:00:00", "1"), ("2026-03-04 10:00:00", "2")]
     # resolved: fp80688h 3 h, p3 1/6 h, k2 03-03 10:00 -> 03-06 09:00 = 71 h -> (3 + 1/6 + 71) / 3
     assert ws.value("avg_resolution_time", *MARCH) == pytest.approx((3 + 1 / 6 + 71) / 3)
     assert ws.value("resolution_rate", *MARCH) == pytest.approx(100.0)
