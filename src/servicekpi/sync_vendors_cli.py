@@ -68,8 +68,8 @@ def hubspot_command(
                                                                "private app's access token (not the token itself)"),
         account: str = typer.Option("default", "--account", help="a name for this HubSpot account (e.g. its "
                                                                  "portal id): sync cursors are kept per account"),
-        mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML with [hubspot.stages] and "
-                                                                       "[hubspot.scales] overrides"),
+        mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML with hubspot.stages and "
+                                                                       "hubspot.scales tables (overrides)"),
         since: Optional[str] = typer.Option(None, "--since", help="start from this date (YYYY-MM-DD, UTC) or ISO "
                                                                   "8601 time instead of the stored cursors"),
         base_url: Optional[str] = typer.Option(None, "--base-url", hidden=True,
