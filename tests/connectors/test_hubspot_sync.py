@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run, said
 from vendor_stub import Stub
 
+from conftest import run, said
 from servicekpi.connectors import hubspot_sync, vendor_http
 
 DATA = Path(__file__).parent / "data" / "hubspot"

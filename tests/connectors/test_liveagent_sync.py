@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run, said
 from vendor_stub import Stub
 
+from conftest import run, said
 from servicekpi.connectors import liveagent_sync, vendor_http
 
 DATA = Path(__file__).parent / "data" / "liveagent"

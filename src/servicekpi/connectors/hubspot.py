@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ingest.load import Batch
-from . import ConnectorError, Converted, s, table
+from servicekpi.connectors import ConnectorError, Converted, s, table
+from servicekpi.ingest.load import Batch
 
 # HubSpot's default "Support Pipeline" (id 0): 1 New, 2 Waiting on contact, 3 Waiting on us, 4 Closed.
 DEFAULT_STAGES = {"1": "open", "2": "pending", "3": "open", "4": "closed"}

@@ -18,10 +18,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..ingest import load
-from . import hubspot
-from .vendor_http import Client, SyncError, cursor_of, ensure_state, save_state
-from .zendesk_sync import _StateOnCommit
+from servicekpi.connectors import hubspot
+from servicekpi.connectors.vendor_http import Client, SyncError, cursor_of, ensure_state, save_state
+from servicekpi.connectors.zendesk.sync import _StateOnCommit
+from servicekpi.ingest import load
 
 SOURCE = "hubspot"
 TICKET_PROPERTIES = ["hs_object_id", "subject", "createdate", "hs_lastmodifieddate", "closed_date", "hs_pipeline",

@@ -20,8 +20,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..ingest.load import Batch
-from . import ConnectorError, Converted, s, table
+from servicekpi.connectors import ConnectorError, Converted, s, table
+from servicekpi.ingest.load import Batch
 
 # Ticket.status: I init, N new, T chatting, P calling, R resolved, X deleted, B spam, A answered,
 # C open, W postponed

@@ -18,10 +18,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..ingest import load
-from . import liveagent
-from .vendor_http import Client, SyncError, cursor_of, ensure_state, save_state
-from .zendesk_sync import _StateOnCommit
+from servicekpi.connectors import liveagent
+from servicekpi.connectors.vendor_http import Client, SyncError, cursor_of, ensure_state, save_state
+from servicekpi.connectors.zendesk.sync import _StateOnCommit
+from servicekpi.ingest import load
 
 SOURCE = "liveagent"
 PAGE = 100

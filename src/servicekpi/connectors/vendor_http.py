@@ -14,7 +14,7 @@ from typing import Callable
 
 import httpx
 
-from .zendesk_sync import STATE_DDL, SyncError, retry_after
+from servicekpi.connectors.zendesk.sync import STATE_DDL, SyncError, retry_after
 
 
 def sleep(seconds: float) -> None:
