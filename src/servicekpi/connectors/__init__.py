@@ -21,6 +21,8 @@ SOURCES = {
     "chatwoot": "chatwoot",
     "asterisk": "asterisk",
     "csv": "csv_mapping",
+    "hubspot": "hubspot",
+    "liveagent": "liveagent",
 }
 
 
