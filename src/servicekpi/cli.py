@@ -116,7 +116,7 @@ def parse_instant(text: Optional[str], tz: str) -> Optional[dt.datetime]:
 @app.command("import")
 def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (one file per table) or one file"),
             table: Optional[str] = typer.Option(None, "--table", help="table name for a single file"),
-            source: Optional[str] = typer.Option(None, "--source", help="zendesk, freshdesk, chatwoot, asterisk or csv"),
+            source: Optional[str] = typer.Option(None, "--source", help="zendesk, freshdesk, chatwoot, asterisk, zammad or csv"),
             mapping: Optional[Path] = typer.Option(None, "--mapping", help="--source csv: mapping TOML or YAML"),
             dsn: Optional[str] = typer.Option(None, "--dsn", help="--source chatwoot: postgresql://... database"),
             strict: bool = typer.Option(False, "--strict", help="store nothing if any row is invalid"),

@@ -21,6 +21,7 @@ SOURCES = {
     "chatwoot": "chatwoot",
     "asterisk": "asterisk",
     "csv": "mapped",
+    "zammad": "zammad",
 }
 
 
