@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import run, said
 
 DATA = Path(__file__).parent / "data" / "zammad"

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
-from conftest import run, said
 
+from conftest import run, said
 from servicekpi.connectors import zammad_sync as zs
 
 DATA = Path(__file__).parent / "data" / "zammad"

@@ -18,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ingest.load import Batch
-from . import ConnectorError, Converted, s, table
+from servicekpi.connectors import ConnectorError, Converted, s, table
+from servicekpi.ingest.load import Batch
 
 # db/seeds/ticket_state_types.rb
 STATE_TYPES = {1: "new", 2: "open", 3: "pending reminder", 4: "pending action", 5: "closed", 6: "merged",

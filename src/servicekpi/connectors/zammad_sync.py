@@ -19,9 +19,9 @@ from typing import Callable
 
 import httpx
 
-from ..ingest import load
-from . import zammad
-from .zendesk_sync import STATE_DDL, NotFound, SyncError, _StateOnCommit, retry_after
+from servicekpi.connectors import zammad
+from servicekpi.connectors.zendesk.sync import STATE_DDL, NotFound, SyncError, _StateOnCommit, retry_after
+from servicekpi.ingest import load
 
 SOURCE = "zammad"
 SEARCH = "/api/v1/tickets/search"
