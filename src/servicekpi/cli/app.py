@@ -8,7 +8,20 @@ import sys
 
 import typer
 
-from servicekpi.cli.commands import alerts, check, data, demo, followups, kpi, report, scorecard, serve, sync, sync_vendors
+from servicekpi.cli.commands import (
+    alerts,
+    check,
+    data,
+    demo,
+    followups,
+    kpi,
+    report,
+    scorecard,
+    serve,
+    sync,
+    sync_vendors,
+    sync_zammad,
+)
 from servicekpi.cli.common import DEBUG, close_all, err, guard_all
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -28,7 +41,7 @@ def _root(ctx: typer.Context, version: bool = typer.Option(False, "--version", i
     ctx.call_on_close(close_all)
 
 
-for _group in (data, kpi, demo, scorecard, report, followups, alerts, check, serve, sync, sync_vendors):
+for _group in (data, kpi, demo, scorecard, report, followups, alerts, check, serve, sync, sync_vendors, sync_zammad):
     _group.register(app)
 guard_all(app)  # every ServiceKpiError -> its exit code, here
 

@@ -23,6 +23,7 @@ SOURCES = {
     "csv": "csv_mapping",
     "hubspot": "hubspot",
     "liveagent": "liveagent",
+    "zammad": "zammad",
 }
 
 
