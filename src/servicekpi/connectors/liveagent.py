@@ -20,7 +20,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from servicekpi.connectors import ConnectorError, Converted, s, table
+from servicekpi.connectors import ConnectorError, Converted, SourceUsageError, s, table
 from servicekpi.ingest.load import Batch
 
 # Ticket.status: I init, N new, T chatting, P calling, R resolved, X deleted, B spam, A answered,
@@ -77,7 +77,7 @@ def read_json(path: Path):
 
 def convert(path, *, mapping=None, dsn=None) -> Converted:
     if dsn is not None or mapping is not None:
-        raise ConnectorError("--source liveagent reads a folder of API v3 JSON files; it takes no --dsn or --mapping")
+        raise SourceUsageError("--source liveagent reads a folder of API v3 JSON files; it takes no --dsn or --mapping")
     if path is None or not Path(path).is_dir():
         raise ConnectorError(f"{path}: expected a folder holding tickets.json (GET /api/v3/tickets), and optionally "
                              "messages.json, agents.json, calls.json")
