@@ -492,9 +492,9 @@ from .scorecard_cli import scorecard_command  # noqa: E402 - it imports this mod
 app.command("scorecard")(scorecard_command)
 
 # feature modules add their own commands: each exposes register(app)
-from . import check_cli, report_cli, server_cli, sync_cli  # noqa: E402 - they import this module's helpers lazily
+from . import check_cli, ops_cli, report_cli, server_cli, sync_cli  # noqa: E402 - they import this module's helpers lazily
 
-for _module in (report_cli, check_cli, server_cli, sync_cli):
+for _module in (report_cli, check_cli, server_cli, sync_cli, ops_cli):
     _module.register(app)
 
 

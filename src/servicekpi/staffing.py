@@ -168,3 +168,35 @@ def scheduled(agents: int, shrinkage: float) -> int:
     if not 0 <= shrinkage < 1:
         raise StaffingError("shrinkage must be at least 0% and below 100%")
     return math.ceil(agents / (1 - shrinkage) - 1e-9)
+
+
+DEFAULT_MAX_OCCUPANCY = 0.85        # a common planning cap; echoed in every row
+
+
+def plan(calls: float, interval_seconds: float, aht: float, threshold: float, target: float,
+         agents: Optional[int] = None, patience: Optional[float] = None, shrinkage: float = 0.0,
+         max_occupancy: float = DEFAULT_MAX_OCCUPANCY) -> dict:
+    """One output row: the staffing fields (percent, seconds) and the inputs echoed back."""
+    if calls < 0 or interval_seconds <= 0 or aht <= 0 or threshold < 0:
+        raise StaffingError("calls must be >= 0, the interval and AHT > 0 and the threshold >= 0")
+    if not 0 < target <= 1 or not 0 < max_occupancy <= 1:
+        raise StaffingError("the target and the occupancy cap must be above 0% and at most 100%")
+    if patience is not None and patience <= 0:
+        raise StaffingError("patience must be more than 0 seconds")
+    a = offered_load(calls, interval_seconds, aht)
+    if agents is None:
+        r = required(a, aht, threshold, target, max_occupancy, patience)
+    else:
+        if agents < 0:
+            raise StaffingError("--agents must be 0 or more")
+        r = evaluate(agents, a, aht, threshold, patience) if a > 0 else evaluate(agents, 0.0, aht, threshold, patience)
+    pct = lambda x: None if x is None else round(float(x) * 100, 4)  # noqa: E731
+    return {"model": r.model, "agents": r.agents, "scheduled_agents": scheduled(r.agents, shrinkage),
+            "service_level": pct(r.service_level), "service_level_answered": pct(r.service_level_answered),
+            "asa_seconds": round(float(r.asa_seconds), 4), "occupancy": pct(r.occupancy),
+            "wait_probability": pct(r.wait_probability), "abandon_probability": pct(r.abandon_probability),
+            "meets_target": bool(r.service_level >= target - 1e-12 and r.occupancy <= max_occupancy + 1e-12),
+            "erlangs": round(a, 6), "calls": calls, "interval_seconds": interval_seconds, "aht_seconds": aht,
+            "target_percent": round(target * 100, 6), "threshold_seconds": threshold,
+            "patience_seconds": patience, "shrinkage_percent": round(shrinkage * 100, 6),
+            "max_occupancy_percent": round(max_occupancy * 100, 6), "agents_given": agents is not None}
