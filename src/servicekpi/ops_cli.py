@@ -124,28 +124,10 @@ def staffing_command(
             scale, note = weekly_scale(con, cfg, zone, data, dim)
         except ValueError as e:
             fail(str(e))
-    rows = []
-    for s in data["slots"]:
-        p = patience if patience is not None else None
-        if p is None and model != "erlang_c":
-            p = data["patience"].get(s.value)
-        if model == "erlang_a" and p is None:
-            fail(f"no abandons to estimate patience from{f' for {dim} {s.value}' if dim else ''}; "
-                 f"give --patience SECONDS or --model erlang_c", 1)
-        if model == "erlang_c":
-            p = None
-        head = {"weekday": D.WEEKDAYS[s.weekday], "interval_start": D.label(by, s.slot)}
-        if dim:
-            head[dim] = s.value
-        calls_here = s.calls * (scale.get(s.value, 1.0) if isinstance(scale, dict) else scale)
-        if s.aht is None:
-            rows.append({**head, "calls": round(calls_here, 4), "note": "no answered call with a known talk time"})
-            continue
-        try:
-            rows.append({**head, **S.plan(round(calls_here, 6), data["interval_seconds"], round(s.aht, 3),
-                                          patience=None if p is None else round(p, 3), **common)})
-        except S.StaffingError as e:
-            rows.append({**head, "calls": round(calls_here, 4), "note": str(e)})
+    try:
+        rows = D.plan_rows(data, by, dim, model, patience, scale, **common)
+    except D.DataError as e:
+        fail(str(e))
     extra = {"tz": zone, "from": str(data["from"]), "to": str(data["to"]), "by": by}
     if note:
         extra["forecast"] = note

@@ -81,3 +81,29 @@ def load(con, tz: str, by: str = "halfhour", dim: Optional[str] = None, start: O
 def label(by: str, slot: int) -> str:
     m = slot * INTERVALS[by] // 60
     return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def plan_rows(data: dict, by: str, dim: Optional[str], model: str = "auto", patience: Optional[float] = None,
+              scale=1.0, **common) -> list[dict]:
+    """One staffing row per (dim value, weekday, interval). model: auto (Erlang A where patience is given
+    or estimated from abandons), erlang_c or erlang_a. scale: a factor, or {dim value: factor}."""
+    from . import staffing as S
+    rows = []
+    for s in data["slots"]:
+        p = None if model == "erlang_c" else (patience if patience is not None else data["patience"].get(s.value))
+        if model == "erlang_a" and p is None:
+            raise DataError(f"no abandons to estimate patience from{f' for {dim} {s.value}' if dim else ''}; "
+                            f"give a patience in seconds or use Erlang C")
+        head = {"weekday": WEEKDAYS[s.weekday], "interval_start": label(by, s.slot)}
+        if dim:
+            head[dim] = s.value
+        calls = s.calls * (scale.get(s.value, 1.0) if isinstance(scale, dict) else scale)
+        if s.aht is None:
+            rows.append({**head, "calls": round(calls, 4), "note": "no answered call with a known talk time"})
+            continue
+        try:
+            rows.append({**head, **S.plan(round(calls, 6), data["interval_seconds"], round(s.aht, 3),
+                                          patience=None if p is None else round(p, 3), **common)})
+        except S.StaffingError as e:
+            rows.append({**head, "calls": round(calls, 4), "note": str(e)})
+    return rows

@@ -30,6 +30,8 @@ EXAMPLES = {
     ("GET", "/api/tokens"): ("/api/tokens", {}, None),
     ("POST", "/api/tokens"): ("/api/tokens", {}, {"role": "viewer"}),
     ("DELETE", "/api/tokens/{ref}"): ("/api/tokens/no-such-token", {}, None),
+    ("GET", "/api/staffing"): ("/api/staffing", {"calls": 100, "aht": 180}, None),
+    ("GET", "/api/forecast"): ("/api/forecast", {"kpi": "ticket_volume", "horizon": 7}, None),
 }
 
 

@@ -14,7 +14,7 @@ from .. import config as cfg_mod
 from .. import store
 from . import errors
 from .errors import respond
-from .routes import data, kpis, reports, session, tokens as token_routes
+from .routes import data, kpis, ops, reports, session, tokens as token_routes
 from .state import State
 
 STATIC = Path(__file__).parent / "static"
@@ -133,7 +133,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
                   "dashboard's session cookie. Each route lists the roles allowed under `x-roles`.")
     app.state.sk = state
     errors.install(app)
-    for r in (session.router, kpis.router, reports.router, data.router, token_routes.router):
+    for r in (session.router, kpis.router, reports.router, data.router, token_routes.router, ops.router):
         app.include_router(r)
 
     app.mount("/", Dashboard(app, static_dir or STATIC), name="dashboard")

@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read": ("admin", "manager", "viewer", "agent"),  # agent: filtered to its own agent_id
     "read_all": ("admin", "manager", "viewer"),  # whole-operation views: scorecard, spikes, reports
     "quarantine": ("admin", "manager"),
+    "plan": ("admin", "manager"),  # staffing and forecasts
     "ingest": ("admin", "manager", "ingest"),
     "admin": ("admin",),
 }
