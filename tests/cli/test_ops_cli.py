@@ -168,3 +168,22 @@ def test_forecast_cli(ws, tmp_path):
 def test_forecast_unknown_kpi(ws):
     r = ws.cli("forecast", "nps")
     assert r.exit_code == 2 and "forecast covers ticket_volume, calls_offered" in r.stderr
+
+
+def test_staffing_with_forecast_scales_the_week(ws):
+    # 10 full weeks (2026-01-05 .. 2026-03-15): every day 4 calls at 10:00-10:29 UTC except Mondays with 8
+    rows, n = [], 0
+    for d in range(70):
+        day = dt.date(2026, 1, 5) + dt.timedelta(days=d)
+        for k in range(8 if day.weekday() == 0 else 4):
+            n += 1
+            rows.append(_call(f"k{n}", f"{day}T10:{k * 3:02d}:00", 5, 180))
+    ws.write("calls", rows)
+    ws.load()
+    out = staffing(ws, "staffing", "--from-data", "--forecast", "--tz", "UTC", "--format", "json")
+    # an exactly repeating week: 32 calls a week, forecast 32 for the week of 2026-03-16 -> scale 1
+    assert out["forecast"]["week_start"] == "2026-03-16" and out["forecast"]["calls"] == {"all": 32.0}
+    mon = next(r for r in out["rows"] if r["weekday"] == "mon")
+    assert mon["calls"] == 8.0 and mon["interval_start"] == "10:00"
+    r = ws.cli("staffing", "--calls", "5", "--aht", "180", "--forecast")
+    assert r.exit_code == 2 and "--forecast needs --from-data" in r.stderr
