@@ -1,6 +1,6 @@
 """`staffing --from-data --forecast`: the weekly pattern of arrivals scaled to next week's forecast.
 
-Scale (per dimension value) = forecast of calls_offered for the week after the last full week with data
+Scale (per dimension value) = forecast of calls_offered (ticket_volume for tickets) for the week after the last full week with data
 / mean calls per week in the staffing history."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from .engine import Engine
 from .forecast_query import build
 
 
-def weekly_scale(con, cfg, tz: str, data: dict, dim):
+def weekly_scale(con, cfg, tz: str, data: dict, dim, kpi: str = "calls_offered"):
     engine = Engine(con, cfg)
-    f = build(engine, "calls_offered", "week", 1, dim, tz)
+    f = build(engine, kpi, "week", 1, dim, tz)
     if not f["rows"]:
-        raise ValueError(f"no forecast of calls_offered: {f.get('note', 'no data')}")
+        raise ValueError(f"no forecast of {kpi}: {f.get('note', 'no data')}")
     history: dict = {}
     for s in data["slots"]:
         history[s.value] = history.get(s.value, 0.0) + s.calls

@@ -69,7 +69,10 @@ def staffing_command(
         from_: Optional[str] = typer.Option(None, "--from", help="first local date of the history (with --from-data)"),
         to: Optional[str] = typer.Option(None, "--to", help="last local date (inclusive)"),
         by: str = typer.Option("halfhour", "--by", help="halfhour or hour (with --from-data)"),
-        dim: Optional[str] = typer.Option(None, "--dim", help="queue or channel (with --from-data)"),
+        dim: Optional[str] = typer.Option(None, "--dim", help="queue or channel (calls); channel, category "
+                                                              "or team (tickets)"),
+        source: str = typer.Option("calls", "--source", help="calls, or tickets for async channels (with "
+                                                             "--from-data; tickets need --aht)"),
         model: str = typer.Option("auto", "--model", help="auto (Erlang A when patience is given or estimated), "
                                                           "erlang_c or erlang_a"),
         forecast: bool = typer.Option(False, "--forecast", help="scale the weekly pattern to next week's "
@@ -106,26 +109,28 @@ def staffing_command(
             fail(str(e))
         emit(rows, fmt)
         return
-    if calls is not None or aht is not None:
+    if calls is not None or (aht is not None and source == "calls"):
         fail("--from-data takes arrivals and AHT from the store; leave out --calls and --aht", 2)
+    if source == "tickets" and aht is None:
+        fail("--source tickets needs --aht SECONDS: the store holds no handle time for tickets", 2)
     from .cli import connect, workspace
     from . import staffing_data as D
     path_db, cfg = workspace(db, config)
     zone = tz or cfg.timezone
     con = connect(path_db, read_only=True)
     try:
-        data = D.load(con, zone, by, dim, parse_date(from_, "--from"), parse_date(to, "--to"))
+        data = D.load(con, zone, by, dim, parse_date(from_, "--from"), parse_date(to, "--to"), source)
     except D.DataError as e:
         fail(str(e))
     scale, note = 1.0, None
     if forecast:
         from .forecast_staffing import weekly_scale
         try:
-            scale, note = weekly_scale(con, cfg, zone, data, dim)
+            scale, note = weekly_scale(con, cfg, zone, data, dim, "ticket_volume" if source == "tickets" else "calls_offered")
         except ValueError as e:
             fail(str(e))
     try:
-        rows = D.plan_rows(data, by, dim, model, patience, scale, **common)
+        rows = D.plan_rows(data, by, dim, model, patience, scale, aht=aht, **common)
     except D.DataError as e:
         fail(str(e))
     extra = {"tz": zone, "from": str(data["from"]), "to": str(data["to"]), "by": by}

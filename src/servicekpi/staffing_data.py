@@ -12,7 +12,7 @@ from typing import Optional
 
 from .store import imported_tables
 
-DIMS = ("queue", "channel")
+DIMS = {"calls": ("queue", "channel"), "tickets": ("channel", "category", "team")}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 INTERVALS = {"halfhour": 1800, "hour": 3600}
 
@@ -39,14 +39,21 @@ def _weekday_counts(start: dt.date, end: dt.date) -> list[int]:
 
 
 def load(con, tz: str, by: str = "halfhour", dim: Optional[str] = None, start: Optional[dt.date] = None,
-         end: Optional[dt.date] = None) -> dict:
-    """{"slots": [Slot], "patience": {value: seconds or None}, "aht": {value: seconds}, "from", "to"}."""
-    if "calls" not in imported_tables(con):
-        raise DataError("staffing from data needs the calls table, which was never imported")
+         end: Optional[dt.date] = None, source: str = "calls") -> dict:
+    """{"slots": [Slot], "patience": {value: seconds or None}, "aht": {value: seconds}, "from", "to"}.
+
+    source "tickets" (async channels: email, web forms): arrivals from tickets.created_at, excluded
+    tickets left out; the store holds no handle time for tickets, so AHT and patience stay unknown."""
+    if source not in DIMS:
+        raise DataError(f"--source '{source}' is not one of: {', '.join(DIMS)}")
+    if source not in imported_tables(con):
+        raise DataError(f"staffing from data needs the {source} table, which was never imported")
     if by not in INTERVALS:
         raise DataError(f"--by '{by}' is not one of: {', '.join(INTERVALS)}")
-    if dim is not None and dim not in DIMS:
-        raise DataError(f"--dim '{dim}' is not one of: {', '.join(DIMS)}")
+    if dim is not None and dim not in DIMS[source]:
+        raise DataError(f"--dim '{dim}' is not one of: {', '.join(DIMS[source])}")
+    if source == "tickets":
+        return _tickets(con, tz, by, dim, start, end)
     minutes = INTERVALS[by] // 60
     col = f"coalesce(CAST({dim} AS VARCHAR), '(none)')" if dim else "NULL"   # dim from the fixed list above
     local = "timezone(?, entered_at AT TIME ZONE 'UTC')"
@@ -78,13 +85,33 @@ def load(con, tz: str, by: str = "halfhour", dim: Optional[str] = None, start: O
             "interval_seconds": INTERVALS[by]}
 
 
+def _tickets(con, tz, by, dim, start, end) -> dict:
+    minutes = INTERVALS[by] // 60
+    col = f"coalesce(CAST({dim} AS VARCHAR), '(none)')" if dim else "NULL"   # dim from the fixed list above
+    local = "timezone(?, created_at AT TIME ZONE 'UTC')"
+    base = (f"SELECT *, {local} AS __l, CAST({local} AS DATE) AS __d FROM tickets "
+            f"WHERE NOT coalesce(excluded, false)")
+    lo, hi = con.execute(f"SELECT min(__d), max(__d) FROM ({base})", [tz, tz]).fetchone()
+    if lo is None:
+        raise DataError("the tickets table has no tickets")
+    start, end = start or lo, end or hi
+    rows = con.execute(
+        f"SELECT {col}, isodow(__l) - 1, (hour(__l) * 60 + minute(__l)) // {minutes}, count(*) "
+        f"FROM ({base}) WHERE __d BETWEEN ? AND ? GROUP BY ALL ORDER BY 1, 2, 3", [tz, tz, start, end]).fetchall()
+    if not rows:
+        raise DataError(f"no tickets created between {start} and {end} ({tz})")
+    days = _weekday_counts(start, end)
+    slots = [Slot(v, wd, s, n / days[wd], None) for v, wd, s, n in rows]
+    return {"slots": slots, "aht": {}, "patience": {}, "from": start, "to": end, "interval_seconds": INTERVALS[by]}
+
+
 def label(by: str, slot: int) -> str:
     m = slot * INTERVALS[by] // 60
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def plan_rows(data: dict, by: str, dim: Optional[str], model: str = "auto", patience: Optional[float] = None,
-              scale=1.0, **common) -> list[dict]:
+              scale=1.0, aht: Optional[float] = None, **common) -> list[dict]:
     """One staffing row per (dim value, weekday, interval). model: auto (Erlang A where patience is given
     or estimated from abandons), erlang_c or erlang_a. scale: a factor, or {dim value: factor}."""
     from . import staffing as S
@@ -98,11 +125,12 @@ def plan_rows(data: dict, by: str, dim: Optional[str], model: str = "auto", pati
         if dim:
             head[dim] = s.value
         calls = s.calls * (scale.get(s.value, 1.0) if isinstance(scale, dict) else scale)
-        if s.aht is None:
+        handle = aht if aht is not None else s.aht
+        if handle is None:
             rows.append({**head, "calls": round(calls, 4), "note": "no answered call with a known talk time"})
             continue
         try:
-            rows.append({**head, **S.plan(round(calls, 6), data["interval_seconds"], round(s.aht, 3),
+            rows.append({**head, **S.plan(round(calls, 6), data["interval_seconds"], round(handle, 3),
                                           patience=None if p is None else round(p, 3), **common)})
         except S.StaffingError as e:
             rows.append({**head, "calls": round(calls, 4), "note": str(e)})

@@ -187,3 +187,23 @@ def test_staffing_with_forecast_scales_the_week(ws):
     assert mon["calls"] == 8.0 and mon["interval_start"] == "10:00"
     r = ws.cli("staffing", "--calls", "5", "--aht", "180", "--forecast")
     assert r.exit_code == 2 and "--forecast needs --from-data" in r.stderr
+
+
+def test_from_data_tickets_for_async_channels(ws):
+    ws.write("tickets", [
+        {"ticket_id": "E1", "created_at": "2026-10-05T09:05:00Z", "channel": "email"},
+        {"ticket_id": "E2", "created_at": "2026-10-05T09:40:00Z", "channel": "email"},
+        {"ticket_id": "E3", "created_at": "2026-10-12T09:10:00Z", "channel": "email"},
+        {"ticket_id": "S1", "created_at": "2026-10-12T09:15:00Z", "channel": "email", "excluded": "true"},  # spam
+    ])
+    ws.load()
+    r = ws.cli("staffing", "--from-data", "--source", "tickets")
+    assert r.exit_code == 2 and "--source tickets needs --aht SECONDS" in r.stderr
+    out = staffing(ws, "staffing", "--from-data", "--source", "tickets", "--aht", "600", "--by", "hour",
+                   "--target", "80/3600", "--dim", "channel", "--tz", "UTC", "--from", "2026-10-05",
+                   "--to", "2026-10-18", "--format", "json")
+    [row] = out["rows"]
+    # 3 tickets (the excluded one left out) over 2 Mondays in the 09:00 hour -> 1.5 an hour; AHT as given
+    assert (row["channel"], row["weekday"], row["interval_start"]) == ("email", "mon", "09:00")
+    assert row["calls"] == 1.5 and row["aht_seconds"] == 600.0 and row["model"] == "erlang_c"
+    assert row["agents"] == S.plan(1.5, 3600, 600.0, 3600, 0.8)["agents"]

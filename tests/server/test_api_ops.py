@@ -51,3 +51,14 @@ def test_forecast_shape(srv):
 def test_forecast_unknown_kpi_is_400(srv):
     r = get(srv, "/api/forecast", "manager", {"kpi": "nps"})
     assert r.status_code == 400 and "forecast covers" in r.json()["error"]
+
+
+def test_staffing_from_tickets(srv):
+    # the test store's 5 tickets over 2026-10-01 .. 2026-11-10, in Europe/Bucharest: one row per local
+    # weekday x hour holding a ticket (Thu 12h, Fri 17h, Mon 12h, Tue 18h, Tue 9h)
+    r = get(srv, "/api/staffing", "manager", {"from_data": "true", "source": "tickets", "aht": 600, "by": "hour",
+                                              "target": "80/3600"})
+    assert r.status_code == 200, r.text
+    got = {(row["weekday"], row["interval_start"]) for row in r.json()["rows"]}
+    assert got == {("thu", "12:00"), ("fri", "17:00"), ("mon", "12:00"), ("tue", "18:00"), ("tue", "09:00")}
+    assert get(srv, "/api/staffing", "manager", {"from_data": "true", "source": "tickets"}).status_code == 400
