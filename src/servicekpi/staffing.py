@@ -171,6 +171,7 @@ def scheduled(agents: int, shrinkage: float) -> int:
 
 
 DEFAULT_MAX_OCCUPANCY = 0.85        # a common planning cap; echoed in every row
+MAX_ERLANGS = 100_000               # bounds the work of one request (the recursion is linear in agents)
 
 
 def plan(calls: float, interval_seconds: float, aht: float, threshold: float, target: float,
@@ -184,6 +185,9 @@ def plan(calls: float, interval_seconds: float, aht: float, threshold: float, ta
     if patience is not None and patience <= 0:
         raise StaffingError("patience must be more than 0 seconds")
     a = offered_load(calls, interval_seconds, aht)
+    if a > MAX_ERLANGS or (agents or 0) > 10 * MAX_ERLANGS:
+        raise StaffingError(f"a load of {a:g} Erlangs is beyond the {MAX_ERLANGS:,} this command computes; "
+                            f"split the queue or check the units (calls per interval, AHT in seconds)")
     if agents is None:
         r = required(a, aht, threshold, target, max_occupancy, patience)
     else:

@@ -130,3 +130,11 @@ def test_simulation_reproduces_erlang_a():
     r = S.erlang_a(12, A, 180, 20, 120)
     assert sim["service_level"] == pytest.approx(r.service_level, abs=0.015)
     assert sim["abandon_probability"] == pytest.approx(r.abandon_probability, abs=0.01)
+
+
+def test_absurd_load_is_refused_not_computed():
+    # 1e12 calls per 30 min at 180 s = 1e11 Erlangs: refused at once (a request must stay bounded)
+    t = time.perf_counter()
+    with pytest.raises(S.StaffingError, match="beyond the 100,000"):
+        S.plan(1e12, 1800, 180, 20, 0.8)
+    assert time.perf_counter() - t < 0.1
