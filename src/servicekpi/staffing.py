@@ -106,6 +106,8 @@ def _answered_within(start: np.ndarray, nu: np.ndarray, theta: float, t: float) 
     """P(answered by time t) for a caller starting at position j+1 with weight start[j] (uniformization)."""
     if t <= 0 or not start.any() or nu[0] == 0:
         return 0.0
+    if theta * t > 40:       # a waiting caller abandons by t with probability >= 1 - e^-40: all are settled
+        return float((start * np.cumprod(nu / (nu + theta))).sum())
     rate = float(nu[-1] + theta)
     lt = rate * t
     kmax = int(lt + 12 * math.sqrt(lt) + 30)
@@ -182,8 +184,8 @@ def plan(calls: float, interval_seconds: float, aht: float, threshold: float, ta
         raise StaffingError("calls must be >= 0, the interval and AHT > 0 and the threshold >= 0")
     if not 0 < target <= 1 or not 0 < max_occupancy <= 1:
         raise StaffingError("the target and the occupancy cap must be above 0% and at most 100%")
-    if patience is not None and patience <= 0:
-        raise StaffingError("patience must be more than 0 seconds")
+    if patience is not None and patience < 1:
+        raise StaffingError("patience must be at least 1 second")
     a = offered_load(calls, interval_seconds, aht)
     if a > MAX_ERLANGS or (agents or 0) > 10 * MAX_ERLANGS:
         raise StaffingError(f"a load of {a:g} Erlangs is beyond the {MAX_ERLANGS:,} this command computes; "

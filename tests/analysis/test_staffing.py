@@ -138,3 +138,12 @@ def test_absurd_load_is_refused_not_computed():
     with pytest.raises(S.StaffingError, match="beyond the 100,000"):
         S.plan(1e12, 1800, 180, 20, 0.8)
     assert time.perf_counter() - t < 0.1
+
+
+def test_long_threshold_short_patience_is_fast_and_consistent():
+    # threshold 3600 s, patience 30 s: theta * t = 120, so everyone answered is answered within t
+    t = time.perf_counter()
+    r = S.erlang_a(9, A, 180, 3600, 30)
+    assert time.perf_counter() - t < 0.5
+    assert r.service_level == pytest.approx(1 - r.abandon_probability, abs=1e-12)
+    assert r.service_level_answered == pytest.approx(1.0)
