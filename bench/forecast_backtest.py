@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from servicekpi import forecast as F
+from servicekpi.analysis import forecast as F
 
 
 def series(i: int, n: int = 730) -> np.ndarray:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from servicekpi import forecast as F
+from servicekpi.analysis import forecast as F
 
 
 def weekly_series(n=364, seed=3):

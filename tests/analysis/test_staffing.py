@@ -2,9 +2,9 @@
 import time
 
 import pytest
-
-from servicekpi import staffing as S
 from queue_sim import simulate
+
+from servicekpi.analysis import staffing as S
 
 # 100 calls per 30 min at AHT 180 s: A = 100 * 180 / 1800 = 10 Erlangs (in floats 9.999999999999998
 # when computed as an arrival rate over a service rate: (100 / 1800) / (1 / 180))

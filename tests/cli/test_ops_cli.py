@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from servicekpi import staffing as S
+from servicekpi.analysis import staffing as S
 
 FIELDS = {"model", "agents", "scheduled_agents", "service_level", "service_level_answered", "asa_seconds",
           "occupancy", "wait_probability", "abandon_probability", "calls", "interval_seconds", "aht_seconds",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from api_support import bearer, srv  # noqa: F401 - fixture
 
 STAFF = {"calls": 100, "interval": 1800, "aht": 180, "target": "80/20"}

@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from fastapi import APIRouter, Query as Q, Request
+from fastapi import APIRouter, Request
+from fastapi import Query as Q
 
-from ...engine import UsageError
-from .. import query as qry
-from ..auth import allow, roles_extra
-from ..errors import ApiError
-from ..tokens import Identity
+from servicekpi.engine.query import UsageError
+from servicekpi.server import query as qry
+from servicekpi.server.auth import allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["planning"])
 TARGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*$")
@@ -27,7 +28,8 @@ def staffing(request: Request, calls: Optional[float] = Q(None, ge=0), interval:
     """With `calls` and `aht` (per `interval` seconds): one row. With `from_data=true`: one row per weekday x
     interval (and queue or channel) from the calls table, in the workspace zone. Fields as
     `servicekpi staffing --format json` (docs/operations.md)."""
-    from ... import staffing as S, staffing_data as D
+    from servicekpi.analysis import staffing as S
+    from servicekpi.analysis import staffing_data as D
     m = TARGET.match(target)
     if not m:
         raise ApiError(400, f"target '{target}' is not PERCENT/SECONDS (e.g. 80/20)")
@@ -63,7 +65,7 @@ def forecast(request: Request, kpi: str = "ticket_volume", by: str = "day", hori
              ident: Identity = allow("plan")):
     """ticket_volume or calls_offered per day or week after the last period with data, with the model chosen
     by a rolling-origin backtest (seasonal naive, ETS, Theta) and 80/95% prediction intervals."""
-    from ...forecast_query import build
+    from servicekpi.analysis.forecast_query import build
     state = request.app.state.sk
     with state.engine() as eng:
         try:
