@@ -32,6 +32,8 @@ EXAMPLES = {
     ("DELETE", "/api/tokens/{ref}"): ("/api/tokens/no-such-token", {}, None),
     ("GET", "/api/followups"): ("/api/followups", {"as_of": ASOF}, None),
     ("POST", "/api/followups/{item_id}/done"): ("/api/followups/survey:R2/done", {}, {"note": "called"}),
+    ("GET", "/api/staffing"): ("/api/staffing", {"calls": 100, "aht": 180}, None),
+    ("GET", "/api/forecast"): ("/api/forecast", {"kpi": "ticket_volume", "horizon": 7}, None),
 }
 
 

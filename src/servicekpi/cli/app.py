@@ -14,7 +14,9 @@ from servicekpi.cli.commands import (
     data,
     demo,
     followups,
+    forecast,
     kpi,
+    ops,
     report,
     scorecard,
     serve,
@@ -41,7 +43,8 @@ def _root(ctx: typer.Context, version: bool = typer.Option(False, "--version", i
     ctx.call_on_close(close_all)
 
 
-for _group in (data, kpi, demo, scorecard, report, followups, alerts, check, serve, sync, sync_vendors, sync_zammad):
+for _group in (data, kpi, demo, scorecard, report, followups, alerts, ops, forecast, check, serve, sync, sync_vendors,
+               sync_zammad):
     _group.register(app)
 guard_all(app)  # every ServiceKpiError -> its exit code, here
 

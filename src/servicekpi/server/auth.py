@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_all": ("admin", "manager", "viewer"),  # whole-operation views: scorecard, spikes, reports
     "quarantine": ("admin", "manager"),
     "follow_up": ("admin", "manager"),  # mark a follow-up done
+    "plan": ("admin", "manager"),  # staffing and forecasts
     "ingest": ("admin", "manager", "ingest"),
     "admin": ("admin",),
 }
