@@ -145,11 +145,13 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
     try:
         if converted is not None:
             unread = lambda: [n for n in converted.notes if n.startswith("Error:")]  # noqa: E731
-            result = batches_with_progress(con, converted.batches, strict=strict, tz=tz, unread=unread)
+            result = batches_with_progress(con, converted.batches, strict=strict, tz=tz, unread=unread,
+                                           instants=cfg.instants)
             for note in converted.notes:  # after the stream: a streaming connector notes as it reads
                 err.print(f"{source}: {note}", markup=False)
         else:
-            result = import_with_progress(con, path, table=table, strict=strict, encoding=encoding, tz=tz)
+            result = import_with_progress(con, path, table=table, strict=strict, encoding=encoding, tz=tz,
+                                          instants=cfg.instants)
     except FileError as e:
         fail(str(e))
     if result.committed:

@@ -23,6 +23,7 @@ class Config:
     calendars: object = None  # business.Calendars
     sla: list = field(default_factory=list)  # sla.Rule, the default policy last
     targets: dict | None = None  # targets.Target by KPI id; None = the default target set
+    instants: tuple | None = None  # [instants] earliest, latest: valid timestamps (None = the default range)
 
     def sla_rules(self) -> list:
         from .sla import DEFAULT
@@ -80,6 +81,9 @@ def load(path: Path | None) -> Config:
         if not isinstance(weights, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in weights.values()):
             raise ConfigError(f"{path}, key {key}.weights: expected a table of name = non-negative number")
         setattr(cfg, attr, {str(k).lower(): float(v) for k, v in weights.items()})
+    if "instants" in data:
+        from .instants import parse as parse_instants
+        cfg.instants = parse_instants(data["instants"], f"{path}, key instants")
     from .business import CalendarError, parse as parse_calendars
     try:
         cfg.calendars = parse_calendars(data, cfg.timezone, str(path))

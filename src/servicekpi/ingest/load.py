@@ -11,7 +11,7 @@ import pyarrow as pa
 from .. import derive
 from ..model import TABLES, Table
 from ..store import INTERNAL, quote, table_columns
-from . import readers, validate
+from . import headers, readers, validate
 from .readers import FileError
 
 
@@ -81,9 +81,9 @@ def plan(path: Path, table: str | None) -> list[tuple[Path, str | None, str | No
 
 
 def run(con, path: Path, table: str | None = None, strict: bool = False, encoding: str | None = None,
-        tz: str = "UTC", progress: Callable[[str], None] | None = None) -> ImportResult:
+        tz: str = "UTC", progress: Callable[[str], None] | None = None, instants: tuple | None = None) -> ImportResult:
     items = [(str(f), name, error, (lambda f=f: readers.read(f, encoding))) for f, name, error in plan(path, table)]
-    return transaction(con, items, strict, tz, progress)
+    return transaction(con, items, strict, tz, progress, instants=instants)
 
 
 @dataclass
@@ -105,7 +105,7 @@ class Batch:
 
 def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "UTC",
                 progress: Callable[[str], None] | None = None,
-                unread: Callable[[], list[str]] | None = None) -> ImportResult:
+                unread: Callable[[], list[str]] | None = None, instants: tuple | None = None) -> ImportResult:
     """Import connector output with the same validation, quarantine and upsert as files.
 
     A list is imported in table order; an iterator (a streaming connector) is consumed as it
@@ -116,12 +116,14 @@ def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "
     if isinstance(batches, list):
         order = list(TABLES)
         items = [item(b) for b in sorted(batches, key=lambda b: order.index(b.table) if b.table in TABLES else -1)]
-        return transaction(con, items, strict, tz, progress, unread=unread)
-    return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True, unread=unread)
+        return transaction(con, items, strict, tz, progress, unread=unread, instants=instants)
+    return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True, unread=unread,
+                       instants=instants)
 
 
 def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
-                track_all: bool = False, unread: Callable[[], list[str]] | None = None) -> ImportResult:
+                track_all: bool = False, unread: Callable[[], list[str]] | None = None,
+                instants: tuple | None = None) -> ImportResult:
     """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction.
     A table fed by several items is checked for keys repeated across them (track_all: every table)."""
     result = ImportResult()
@@ -145,7 +147,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             if error:
                 continue
             try:
-                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all)
+                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, instants=instants)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
@@ -170,22 +172,25 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
-          chunk: bool = False) -> None:
+          chunk: bool = False, instants: tuple | None = None) -> None:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below)."""
-    names = [n.strip() for n in loaded.columns]
+    names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
         raise FileError(fr.source, f"{loaded.line_kind} 1: required column(s) missing: {', '.join(missing)} "
                                    f"(the header has: {', '.join(names) or 'nothing'})")
     known = set(table.names)
     extras = []
-    for n in names:
+    stored_as = {c.lower(): c for c in table_columns(con, table.name)}
+    for i, n in enumerate(names):
         if n in known:
             continue
-        if n and n not in INTERNAL and not n.startswith("__"):
+        why = headers.unusable(n)
+        if why is None:
+            names[i] = n = stored_as.get(n.lower(), n)  # an extra keeps the spelling it was stored with
             extras.append(n)
         else:
-            fr.notes.append(f"column '{n}' ignored (not a usable column name)")
+            fr.notes.append(f"column {headers.shown(n)} ignored ({why})")
     keep = [(orig, n) for orig, n in zip(loaded.columns, names) if n in known or n in extras]
     # DuckDB keeps every view registered and every temp table made in a transaction until the transaction
     # ends. So the chunks of a stream, any number in one transaction, are staged and checked as Arrow tables
@@ -196,6 +201,7 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     in_memory = loaded.parquet is None
     chunk = chunk and in_memory
     if not in_memory:
+        headers.check_parquet(loaded.parquet)
         con.register("stage_src", con.read_parquet(str(loaded.parquet), file_row_number=True))
         cols = ", ".join(f"{quote(orig)} AS {quote(n)}" for orig, n in keep)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {cols}, file_row_number + 1 AS __line FROM stage_src")
@@ -207,7 +213,7 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         else:
             con.register("stage", staged)
     types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
-    build = _with_duplicates(validate.build(table, types, extras, tz, 'stage'), table, loaded.line_kind)
+    build = _with_duplicates(validate.build(table, types, extras, tz, 'stage', instants), table, loaded.line_kind)
     _chk(con, arrow, build, chunk)
     if track:
         _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
@@ -375,12 +381,13 @@ def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, c
     fr.imported, fr.replaced, fr.unchanged = n_valid - existing, existing - unchanged, unchanged
 
 
-def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "UTC") -> FileResult:
+def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "UTC",
+                 instants: tuple | None = None) -> FileResult:
     """Import rows already in memory (API ingest, connectors), in the caller's transaction."""
     fr = FileResult(source, table_name)
     lines = pa.array(range(1, data.num_rows + 1), pa.int64())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
-    _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz)
+    _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz, instants=instants)
     if table_name in DERIVED_FROM:
         derive.refresh(con)  # the tickets in TOUCHED
     con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
