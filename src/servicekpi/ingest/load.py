@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import duckdb
 import pyarrow as pa
 
 from .. import derive
@@ -167,7 +168,10 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         result.committed = True
         return result
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # DuckDB ended the transaction itself (a failed write): show the first error
+            pass
         raise
 
 
