@@ -162,7 +162,7 @@ def snapshot(db: Path) -> str:
                                 "AND table_name NOT IN ('imported') ORDER BY 1").fetchall():
             cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                               "WHERE table_name = ? ORDER BY 1", [t]).fetchall()]
-            sel = ", ".join(f'CAST("{x}" AS VARCHAR)' for x in cols)
+            sel = ", ".join("CAST(\"" + x.replace('"', '""') + "\" AS VARCHAR)" for x in cols)
             h.update(t.encode() + repr(sorted(con.execute(f'SELECT {sel} FROM "{t}"').fetchall(), key=repr)).encode())
         return h.hexdigest()
     finally:
@@ -265,7 +265,10 @@ if __name__ == "__main__":  # tally: python test_fuzz_readers.py N CASES.pickle 
     for c in drawn:
         if skip and skip in c.value:
             continue
-        problems = check(c)
+        try:
+            problems = check(c)
+        except Exception as e:  # noqa: BLE001 - the harness itself, counted apart
+            problems = [f"harness: {e!r}"]
         tally["cases"] += 1
         for kind in {p.split(":")[0] for p in problems}:
             tally[kind] = tally.get(kind, 0) + 1
