@@ -255,7 +255,8 @@ if __name__ == "__main__":  # tally: python test_fuzz_readers.py N CASES.pickle 
     warnings.filterwarnings("ignore")
     n, store = int(sys.argv[1]), Path(sys.argv[2])
     if store.exists():
-        drawn = pickle.loads(store.read_bytes())[:n]
+        first = int(os.environ.get("SERVICEKPI_FUZZ_FROM", "0"))  # continue a tally from case number first
+        drawn = pickle.loads(store.read_bytes())[first:first + n]
     else:
         drawn = [cases().example() for _ in range(n)]
         store.write_bytes(pickle.dumps(drawn))
