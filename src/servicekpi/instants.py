@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .ingest.validate import DEFAULT_INSTANTS
+# timestamps and dates outside [earliest, latest) are rejected (docs/data-format.md; config [instants])
+DEFAULT_INSTANTS = (dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1))
 
 
 def _instant(value: object, where: str) -> dt.datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..instants import DEFAULT_INSTANTS
 from ..model import SURVEY_SCALES, Column, Table
 from ..store import quote
 
@@ -22,8 +23,6 @@ OFFSET = r"'\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$'"
 VALID_OFFSET = r"'([zZ]|[+-](0\d|1[0-4])(:?[0-5]\d)?)$'"
 
 
-# timestamps and dates outside [earliest, latest) are rejected (docs/data-format.md; config [instants])
-DEFAULT_INSTANTS = (dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1))
 
 
 def _day(t: dt.datetime) -> str:
