@@ -8,8 +8,8 @@ import tracemalloc
 
 import numpy as np
 
-from servicekpi import business
-from servicekpi.business import Calendars, default_calendar
+from servicekpi.core import calendars as business
+from servicekpi.core.calendars import Calendars, default_calendar
 
 
 def test_a_57_year_span_builds_in_bounded_memory():

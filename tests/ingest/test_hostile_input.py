@@ -3,15 +3,23 @@ fault, located, and never poisons the store or turns a number into a wrong one."
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import run as cli, said
-from test_bad_input import BAD_BASE, GOOD, assert_good_rows_kept, assert_located, import_with_bad_row, \
-    only_entry, open_store, stored
+from test_bad_input import (
+    BAD_BASE,
+    GOOD,
+    assert_good_rows_kept,
+    assert_located,
+    import_with_bad_row,
+    only_entry,
+    stored,
+)
+
+from conftest import run as cli
+from conftest import said
 
 TS = "2026-10-01T10:00:00Z"
 

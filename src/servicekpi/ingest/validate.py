@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..instants import DEFAULT_INSTANTS
-from ..model import SURVEY_SCALES, Column, Table
-from ..store import quote
+from servicekpi.core.instants import DEFAULT_INSTANTS
+from servicekpi.core.model import SURVEY_SCALES, Column, Table
+from servicekpi.store.db import quote
 
 EXPECT = {
     "timestamp": "expected ISO 8601, e.g. 2026-02-28T10:00:00Z",
