@@ -1,6 +1,8 @@
 """`calc`: a KPI's own finishing formula on plain totals (no events needed)."""
 from __future__ import annotations
 
+import math
+
 from servicekpi.catalog import catalog
 from servicekpi.catalog.customers import CLV_MODELS
 from servicekpi.engine.query import UsageError, suggest
@@ -24,6 +26,8 @@ def parse_args(extra: list[str]) -> dict[str, float]:
             args[name.replace("-", "_")] = float(value.replace(",", ""))
         except ValueError:
             raise UsageError(f"--{name} '{value}' is not a number") from None
+        if not math.isfinite(args[name.replace("-", "_")]):
+            raise UsageError(f"--{name} '{value}' is not a finite number")
         i += 1
     return args
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -25,6 +26,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 EPOCH = dt.datetime(1970, 1, 1)
 HOURS_PER_CALENDAR = 10**8  # calendar i's hours are keyed i * 10**8 + epoch hour
+CHUNK_MINUTES = 60 * 24 * 7 * 26  # the hour table is computed half a year at a time
 
 
 class CalendarError(ConfigError):
@@ -177,15 +179,23 @@ class Calendars:
         hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
         base = int((lo - EPOCH).total_seconds() // 60)
         n = int((hi - lo).total_seconds() // 60)
-        utc_min = np.arange(base, base + n, dtype=np.int64)
         weights = np.left_shift(np.int64(1), np.arange(60, dtype=np.int64))
         keys, cums, masks = [], [], []
         for number, cal in enumerate(self.all):
-            is_open = self._open_minutes(cal, utc_min, lo, n, first, last).reshape(-1, 60)
-            per_hour = is_open.sum(axis=1, dtype=np.int64) * 60
-            keys.append(utc_min[::60] // 60 + number * HOURS_PER_CALENDAR)
-            cums.append(np.concatenate([[0], np.cumsum(per_hour)[:-1]]))
-            masks.append(is_open.astype(np.int64) @ weights)
+            closed = np.array([(d - dt.date(1970, 1, 1)).days for d in cal.closed_days(
+                first - dt.timedelta(days=3), last + dt.timedelta(days=3))], dtype=np.int64)
+            offs = _offsets(cal.timezone, lo, n)
+            before = 0
+            # minutes in chunks of whole hours: memory stays that of one chunk whatever the span
+            for start in range(0, n, CHUNK_MINUTES):
+                utc_min = np.arange(base + start, base + min(n, start + CHUNK_MINUTES), dtype=np.int64)
+                is_open = self._open_minutes(cal, utc_min, offs(start, start + utc_min.size), closed).reshape(-1, 60)
+                per_hour = is_open.sum(axis=1, dtype=np.int64) * 60
+                keys.append(utc_min[::60] // 60 + number * HOURS_PER_CALENDAR)
+                cum = np.cumsum(per_hour)
+                cums.append(before + cum - per_hour)
+                before += int(cum[-1])
+                masks.append(is_open.astype(np.int64) @ weights)
         return pa.table({
             "key": pa.array(np.concatenate(keys), pa.int64()),
             "cum_s": pa.array(np.concatenate(cums), pa.int64()),
@@ -193,9 +203,8 @@ class Calendars:
         })
 
     @staticmethod
-    def _open_minutes(cal: Calendar, utc_min: np.ndarray, lo: dt.datetime, n: int,
-                      first: dt.date, last: dt.date) -> np.ndarray:
-        local = utc_min + _offsets(cal.timezone, lo, n)
+    def _open_minutes(cal: Calendar, utc_min: np.ndarray, offsets: np.ndarray, closed: np.ndarray) -> np.ndarray:
+        local = utc_min + offsets
         day = local // 1440
         weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
         lut = np.zeros((7, 1440), dtype=bool)
@@ -203,22 +212,35 @@ class Calendars:
             for a, b in ranges:
                 lut[wd, a:b] = True
         is_open = lut[weekday, local % 1440]
-        closed = [(d - dt.date(1970, 1, 1)).days for d in cal.closed_days(first - dt.timedelta(days=3),
-                                                                          last + dt.timedelta(days=3))]
-        if closed:
-            is_open &= ~np.isin(day, np.array(closed, dtype=np.int64))
+        if closed.size:
+            is_open &= ~np.isin(day, closed)
         return is_open
 
 
-def _offsets(tz: str, lo: dt.datetime, n: int) -> np.ndarray:
-    """UTC offset in minutes for each minute from lo (evaluated per quarter hour: zones change
-    offset only on quarter hours)."""
+def _offsets(tz: str, lo: dt.datetime, n: int) -> Callable[[int, int], np.ndarray]:
+    """(start, stop) -> the UTC offset in minutes of each minute start..stop-1 after lo. Zones change
+    offset only on quarter hours, and at most once a day: the offset is read at each UTC midnight,
+    and per quarter hour only on the days whose next midnight has another offset (a DST change)."""
     zone = ZoneInfo(tz)
-    quarters = (n + 14) // 15
-    start = lo.replace(tzinfo=dt.timezone.utc)
-    offs = np.array([int((start + dt.timedelta(minutes=15 * q)).astimezone(zone).utcoffset().total_seconds() // 60)
-                     for q in range(quarters)], dtype=np.int64)
-    return np.repeat(offs, 15)[:n]
+    origin = lo.replace(tzinfo=dt.timezone.utc)
+
+    def off(minutes: int) -> int:
+        return int((origin + dt.timedelta(minutes=minutes)).astimezone(zone).utcoffset().total_seconds() // 60)
+
+    days = (n + 1439) // 1440
+    midnight = np.array([off(1440 * d) for d in range(days + 1)], dtype=np.int64)
+    changes = {int(d): np.repeat(np.array([off(1440 * int(d) + 15 * q) for q in range(96)], dtype=np.int64), 15)
+               for d in np.flatnonzero(midnight[:-1] != midnight[1:])}
+
+    def chunk(start: int, stop: int) -> np.ndarray:
+        minute = np.arange(start, stop, dtype=np.int64)
+        out = midnight[minute // 1440]
+        for d, per_minute in changes.items():
+            if start < 1440 * (d + 1) and 1440 * d < stop:
+                a, b = max(start, 1440 * d), min(stop, 1440 * (d + 1))
+                out[a - start:b - start] = per_minute[a - 1440 * d:b - 1440 * d]
+        return out
+    return chunk
 
 
 def default_calendar(tz: str) -> Calendar:

@@ -29,6 +29,7 @@ class Config:
     sla: list = field(default_factory=list)  # sla.Rule, the default policy last
     targets: dict | None = None  # catalog.targets.Target by KPI id; None = parsed from raw when asked
 
+    instants: tuple | None = None  # [instants] earliest, latest: valid timestamps (None = the default range)
     agents: object = None  # agents.AgentRules ([agents]: alias map and normalisation rules)
 
     def sla_rules(self) -> list:
@@ -77,6 +78,9 @@ def load(path: Path | None) -> Config:
         if not isinstance(weights, dict) or not all(isinstance(v, (int, float)) and v >= 0 for v in weights.values()):
             raise ConfigError(f"{path}, key {key}.weights: expected a table of name = non-negative number")
         setattr(cfg, attr, {str(k).lower(): float(v) for k, v in weights.items()})
+    if "instants" in data:
+        from servicekpi.core.instants import parse as parse_instants
+        cfg.instants = parse_instants(data["instants"], f"{path}, key instants")
     try:
         cfg.calendars = parse_calendars(data, cfg.timezone, str(path))
     except CalendarError as e:

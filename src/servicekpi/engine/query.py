@@ -12,6 +12,7 @@ import ibis
 
 from servicekpi.catalog import catalog, resolve_id
 from servicekpi.catalog.kpi import Kpi, Result
+from servicekpi.core import finite
 from servicekpi.core import periods as P
 from servicekpi.core import sla_rules as sla_mod
 from servicekpi.core.config import Config
@@ -263,7 +264,7 @@ class Engine:
                 if k.share_of:
                     i = dims.index(k.share_of)
                     m["den"] = totals.get((ps, combo[:i] + combo[i + 1:]), 0)
-                res: Result = k.finish(m, o, p)
+                res: Result = Result(None, note=finite.NOTE) if finite.unknown(m) else k.finish(m, o, p)
                 row = {"kpi": k.id, "period_start": _label(p)}
                 row.update({d: _plain(v) for d, v in zip(dims, combo)})
                 row.update(value=_clean(res.value, k.unit), unit=k.unit,
@@ -332,7 +333,7 @@ def _clean(v, unit: str):
     if unit == "count" and float(v).is_integer():
         return int(v)
     v = float(v)
-    return float(f"{v:.12g}") if math.isfinite(v) else v
+    return float(f"{v:.12g}") if math.isfinite(v) else None  # JSON has no NaN or Infinity
 
 
 def _row_dims(row: dict, dims: list[str]) -> list[str]:

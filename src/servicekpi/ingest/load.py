@@ -6,14 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import duckdb
 import pyarrow as pa
 
 from servicekpi.core.model import TABLES, Table
-from servicekpi.ingest import readers, validate
+from servicekpi.ingest import headers, readers, validate
 from servicekpi.ingest.readers import FileError
 from servicekpi.store import derive
 from servicekpi.store import sentiment as sentiment_store
-from servicekpi.store.db import INTERNAL, quote, table_columns
+from servicekpi.store.db import quote, table_columns
 
 MEMORY_LIMIT = "3GB"
 # a streamed import (a connector's chunks, any size of input) keeps DuckDB's share of memory small: what
@@ -82,9 +83,10 @@ def plan(path: Path, table: str | None) -> list[tuple[Path, str | None, str | No
 
 
 def run(con, path: Path, table: str | None = None, strict: bool = False, encoding: str | None = None,
-        tz: str = "UTC", progress: Callable[[str], None] | None = None, agents=None) -> ImportResult:
+        tz: str = "UTC", progress: Callable[[str], None] | None = None, agents=None,
+        instants: tuple | None = None) -> ImportResult:
     items = [(str(f), name, error, (lambda f=f: readers.read(f, encoding))) for f, name, error in plan(path, table)]
-    return transaction(con, items, strict, tz, progress, agents=agents)
+    return transaction(con, items, strict, tz, progress, agents=agents, instants=instants)
 
 
 @dataclass
@@ -106,7 +108,8 @@ class Batch:
 
 def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "UTC",
                 progress: Callable[[str], None] | None = None,
-                unread: Callable[[], list[str]] | None = None, agents=None) -> ImportResult:
+                unread: Callable[[], list[str]] | None = None, agents=None,
+        instants: tuple | None = None) -> ImportResult:
     """Import connector output with the same validation, quarantine and upsert as files.
 
     A list is imported in table order; an iterator (a streaming connector) is consumed as it
@@ -117,14 +120,15 @@ def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "
     if isinstance(batches, list):
         order = list(TABLES)
         items = [item(b) for b in sorted(batches, key=lambda b: order.index(b.table) if b.table in TABLES else -1)]
-        return transaction(con, items, strict, tz, progress, unread=unread, agents=agents)
+        return transaction(con, items, strict, tz, progress, unread=unread, agents=agents, instants=instants)
     return transaction(con, (item(b) for b in batches), strict, tz, progress, track_all=True, unread=unread,
-                       agents=agents)
+                       agents=agents, instants=instants)
 
 
 def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
                 track_all: bool = False, unread: Callable[[], list[str]] | None = None,
-                agents=None) -> ImportResult:
+                agents=None,
+        instants: tuple | None = None) -> ImportResult:
     """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction.
     agents: agents.AgentRules applied to every agent_id imported (the workspace's [agents]).
     A table fed by several items is checked for keys repeated across them (track_all: every table)."""
@@ -149,7 +153,8 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             if error:
                 continue
             try:
-                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents)
+                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents,
+                      instants=instants)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
@@ -171,27 +176,33 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         result.committed = True
         return result
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # DuckDB ended the transaction itself (a failed write): show the first error
+            pass
         raise
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
-          chunk: bool = False, agents=None) -> None:
+          chunk: bool = False, agents=None, instants: tuple | None = None) -> None:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below)."""
-    names = [n.strip() for n in loaded.columns]
+    names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
         raise FileError(fr.source, f"{loaded.line_kind} 1: required column(s) missing: {', '.join(missing)} "
                                    f"(the header has: {', '.join(names) or 'nothing'})")
     known = set(table.names)
     extras = []
-    for n in names:
+    stored_as = {c.lower(): c for c in table_columns(con, table.name)}
+    for i, n in enumerate(names):
         if n in known:
             continue
-        if n and n not in INTERNAL and not n.startswith("__"):
+        why = headers.unusable(n)
+        if why is None:
+            names[i] = n = stored_as.get(n.lower(), n)  # an extra keeps the spelling it was stored with
             extras.append(n)
         else:
-            fr.notes.append(f"column '{n}' ignored (not a usable column name)")
+            fr.notes.append(f"column {headers.shown(n)} ignored ({why})")
     keep = [(orig, n) for orig, n in zip(loaded.columns, names) if n in known or n in extras]
     # DuckDB keeps every view registered and every temp table made in a transaction until the transaction
     # ends. So the chunks of a stream, any number in one transaction, are staged and checked as Arrow tables
@@ -205,6 +216,7 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     in_memory = loaded.parquet is None
     chunk = chunk and in_memory
     if not in_memory:
+        headers.check_parquet(loaded.parquet)
         con.register("stage_src", con.read_parquet(str(loaded.parquet), file_row_number=True))
         cols = ", ".join(f"{quote(orig)} AS {quote(n)}" for orig, n in keep)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {cols}, file_row_number + 1 AS __line FROM stage_src")
@@ -218,7 +230,7 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         else:
             con.register("stage", staged)
     types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
-    build = _with_duplicates(validate.build(table, types, extras, tz, 'stage'), table, loaded.line_kind)
+    build = _with_duplicates(validate.build(table, types, extras, tz, 'stage', instants), table, loaded.line_kind)
     _chk(con, arrow, build, chunk)
     if track:
         _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)

@@ -4,6 +4,9 @@ Rules come from model.py; every message says where, what was found and what was 
 """
 from __future__ import annotations
 
+import datetime as dt
+
+from servicekpi.core.instants import DEFAULT_INSTANTS
 from servicekpi.core.model import SURVEY_SCALES, Column, Table
 from servicekpi.store.db import quote
 
@@ -18,6 +21,12 @@ TRUE = "('true','1','yes','y','t')"
 FALSE = "('false','0','no','n','f')"
 OFFSET = r"'\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$'"
 VALID_OFFSET = r"'([zZ]|[+-](0\d|1[0-4])(:?[0-5]\d)?)$'"
+
+
+
+
+def _day(t: dt.datetime) -> str:
+    return t.date().isoformat() if t.time() == dt.time() else t.isoformat(sep=" ")
 
 
 def lit(s: str) -> str:
@@ -46,11 +55,16 @@ def _typed(col: Column, raw: str, src_type: str | None, tz: str) -> str:
     if t in ("string", "enum"):
         v = f"CAST({raw} AS VARCHAR)"
         return f"lower({v})" if t == "enum" else v
-    if t == "number":
-        return f"TRY_CAST({raw} AS DOUBLE)"
-    if t == "integer":
+    if t == "number":  # NaN and infinities are not numbers here (see _rules)
         d = f"TRY_CAST({raw} AS DOUBLE)"
-        return f"CASE WHEN {d} = floor({d}) THEN CAST({d} AS BIGINT) END"
+        return f"CASE WHEN isfinite({d}) THEN {d} END"
+    if t == "integer":  # digits cast exactly (beyond int64: rejected), else a whole finite double
+        d = f"TRY_CAST({raw} AS DOUBLE)"
+        via = f"CASE WHEN isfinite({d}) AND {d} = floor({d}) AND abs({d}) < 9007199254740992 THEN CAST({d} AS BIGINT) END"
+        if src_type in (None, "VARCHAR"):
+            return (f"CASE WHEN regexp_matches(CAST({raw} AS VARCHAR), '^[+-]?[0-9]+$') "
+                    f"THEN TRY_CAST(CAST({raw} AS VARCHAR) AS BIGINT) ELSE {via} END")
+        return via
     if t == "boolean":
         if src_type == "BOOLEAN":
             return raw
@@ -83,38 +97,41 @@ def _nonexistent(raw: str, typed: str, src_type: str | None, tz: str) -> str | N
     return check
 
 
-def build(table: Table, source_types: dict[str, str], extras: list[str], tz: str, stage: str) -> str:
-    """SELECT over `stage` giving typed canonical columns, extras, __line, __col, __reason."""
+def build(table: Table, source_types: dict[str, str], extras: list[str], tz: str, stage: str,
+          instants: tuple[dt.datetime, dt.datetime] | None = None) -> str:
+    """SELECT over `stage` giving typed canonical columns, extras, __line, __col, __reason.
+    instants: the valid range [earliest, latest) of timestamps and dates (default DEFAULT_INSTANTS)."""
+    instants = instants or DEFAULT_INSTANTS
     raw_sel, typed_sel, checks = [], [], []
     for c in table.columns:
-        r = f"r_{c.name}"
+        r = f"__r_{c.name}"  # internal names start with __, which no kept user column can
         if c.name in source_types:
             st = source_types[c.name]
             src = quote(c.name)
             raw_sel.append(f"{('NULLIF(trim(' + src + '), ' + lit('') + ')') if st == 'VARCHAR' else src} AS {r}")
             typed = _typed(c, r, st, tz)
-            typed_sel.append(f"{typed} AS t_{c.name}")
-            gap = _nonexistent(r, f"t_{c.name}", st, tz) if c.type == "timestamp" else None
+            typed_sel.append(f"{typed} AS __t_{c.name}")
+            gap = _nonexistent(r, f"__t_{c.name}", st, tz) if c.type == "timestamp" else None
         else:
             raw_sel.append(f"NULL AS {r}")
-            typed_sel.append(f"NULL AS t_{c.name}")
+            typed_sel.append(f"NULL AS __t_{c.name}")
             gap = None
-        checks += _rules(c, r, gap)
+        checks += _rules(c, r, gap, instants)
     for c in table.columns:
         for other in c.not_before:
-            checks.append((c.name, f"t_{c.name} < t_{other}",
-                           f"{lit(c.name + ' ')} || CAST(t_{c.name} AS VARCHAR) || {lit(' is before ' + other + ' ')}"
-                           f" || CAST(t_{other} AS VARCHAR) || {lit(' (it must not be earlier)')}"))
+            checks.append((c.name, f"__t_{c.name} < __t_{other}",
+                           f"{lit(c.name + ' ')} || CAST(__t_{c.name} AS VARCHAR) || {lit(' is before ' + other + ' ')}"
+                           f" || CAST(__t_{other} AS VARCHAR) || {lit(' (it must not be earlier)')}"))
     checks += _table_rules(table)
     final = []
     for c in table.columns:
-        typed = f"t_{c.name}"
+        typed = f"__t_{c.name}"
         if c.default is not None:
             d = lit(c.default) if isinstance(c.default, str) else str(c.default).upper()
             typed = f"coalesce({typed}, {d})"
         if table.name == "surveys" and c.name in ("scale_min", "scale_max"):
             i = 0 if c.name == "scale_min" else 1
-            typed = f"coalesce({typed}, CASE t_survey " + " ".join(
+            typed = f"coalesce({typed}, CASE __t_survey " + " ".join(
                 f"WHEN {lit(k)} THEN {v[i]}" for k, v in SURVEY_SCALES.items()) + " END)"
         final.append(f"{typed} AS {quote(c.name)}")
     final += [f"CAST({quote(x)} AS VARCHAR) AS {quote(x)}" for x in extras]
@@ -133,11 +150,24 @@ def raw_json(columns: list[str]) -> str:
     return "CAST(to_json(struct_pack(" + ", ".join(f"{quote(n)} := s.{quote(n)}" for n in columns) + ")) AS VARCHAR)"
 
 
-def _rules(c: Column, r: str, gap: str | None) -> list[tuple[str, str, str]]:
-    t = f"t_{c.name}"
+def _rules(c: Column, r: str, gap: str | None, instants: tuple) -> list[tuple[str, str, str]]:
+    t = f"__t_{c.name}"
     out = []
     if c.required:
         out.append((c.name, f"{r} IS NULL", lit("missing required value")))
+    if c.type in ("number", "integer"):
+        d = f"TRY_CAST({r} AS DOUBLE)"
+        out.append((c.name, f"{d} IS NOT NULL AND NOT isfinite({d})",
+                    f"{_show(r)} || {lit(' is not a finite number (NaN and infinities are not accepted)')}"))
+    if c.type == "integer":
+        d = f"TRY_CAST({r} AS DOUBLE)"
+        out.append((c.name, f"{d} IS NOT NULL AND {t} IS NULL AND {d} = floor({d})",
+                    f"{_show(r)} || {lit(' is too large a whole number (expected at most 18 digits)')}"))
+    if c.type in ("timestamp", "date"):
+        lo, hi = instants
+        cond = (f"{t} IS NOT NULL AND ({t} < TIMESTAMP {lit(lo.isoformat(sep=' '))} "
+                f"OR {t} >= TIMESTAMP {lit(hi.isoformat(sep=' '))})")
+        out.append((c.name, cond, f"{_show(r)} || {lit(f' is out of range (expected an instant from {_day(lo)} to before {_day(hi)} UTC; set [instants] in the config to change the range)')}"))
     if c.type not in ("string", "enum"):
         article = "an" if c.type[0] in "aeiou" else "a"
         msg = f"{_show(r)} || {lit(f' is not {article} {c.type} ({EXPECT[c.type]})')}"
@@ -159,17 +189,17 @@ def _rules(c: Column, r: str, gap: str | None) -> list[tuple[str, str, str]]:
 
 def _table_rules(table: Table) -> list[tuple[str, str, str]]:
     if table.name == "surveys":
-        lo = "coalesce(t_scale_min, CASE t_survey " + " ".join(
+        lo = "coalesce(__t_scale_min, CASE __t_survey " + " ".join(
             f"WHEN {lit(k)} THEN {v[0]}" for k, v in SURVEY_SCALES.items()) + " END)"
-        hi = "coalesce(t_scale_max, CASE t_survey " + " ".join(
+        hi = "coalesce(__t_scale_max, CASE __t_survey " + " ".join(
             f"WHEN {lit(k)} THEN {v[1]}" for k, v in SURVEY_SCALES.items()) + " END)"
         return [
             ("scale_max", f"{lo} >= {hi}", lit("scale_min must be below scale_max")),
-            ("score", f"t_score < {lo} OR t_score > {hi}",
-             f"{_show('r_score')} || ' is out of range (expected ' || CAST({lo} AS VARCHAR) || '..' "
-             f"|| CAST({hi} AS VARCHAR) || ' for a ' || t_survey || ' answer)'"),
+            ("score", f"__t_score < {lo} OR __t_score > {hi}",
+             f"{_show('__r_score')} || ' is out of range (expected ' || CAST({lo} AS VARCHAR) || '..' "
+             f"|| CAST({hi} AS VARCHAR) || ' for a ' || __t_survey || ' answer)'"),
         ]
     if table.name == "quality_reviews":
-        return [("score", "t_score > t_max_score",
-                 f"{_show('r_score')} || ' is out of range (expected 0..' || CAST(t_max_score AS VARCHAR) || ', the max_score)'")]
+        return [("score", "__t_score > __t_max_score",
+                 f"{_show('__r_score')} || ' is out of range (expected 0..' || CAST(__t_max_score AS VARCHAR) || ', the max_score)'")]
     return []

@@ -84,7 +84,9 @@ class Book:
         self.r = report
         self._ = translator(report.lang)
         font = {"font_name": FONT[report.lang]} if report.lang in FONT else {}
-        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_format_properties": font})
+        # data is written as text: a value starting with = + - @ or a URL never becomes a formula or link
+        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_format_properties": font,
+                                                  "strings_to_formulas": False, "strings_to_urls": False})
         # the as-of instant, not the wall clock: the same --as-of writes the same workbook
         self.wb.set_properties({"title": self._("Customer service report"), "created": report.asof,
                                 "comments": "servicekpi"})

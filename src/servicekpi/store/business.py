@@ -125,7 +125,10 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
             con.execute("COMMIT")
     except BaseException:
         if own_transaction:
-            con.execute("ROLLBACK")
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:  # DuckDB ended the transaction itself (a failed write): show the first error
+                pass
         raise
     finally:
         try:

@@ -59,12 +59,13 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
         if converted is not None:
             unread = lambda: [n for n in converted.notes if n.startswith("Error:")]  # noqa: E731
             result = batches_with_progress(con, converted.batches, calendars=cfg.business(), strict=strict, tz=tz,
-                                           unread=unread, agents=cfg.agents)
+                                           unread=unread, agents=cfg.agents, instants=cfg.instants)
             for note in converted.notes:  # after the stream: a streaming connector notes as it reads
                 err.print(f"{source}: {note}", markup=False)
         else:
             result = import_with_progress(con, path, calendars=cfg.business(), table=table, strict=strict,
-                                          encoding=encoding, tz=tz, agents=cfg.agents)
+                                          encoding=encoding, tz=tz, agents=cfg.agents,
+                                          instants=cfg.instants)
     except FileError as e:
         fail(str(e))
     report_import(result, strict)

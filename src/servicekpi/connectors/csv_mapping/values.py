@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -134,6 +135,9 @@ def parse_expr(text: str):
         tokens.append(("num", float(num)) if num else ("src", bracket) if bracket else
                       ("name", name) if name else ("op", op))
         pos = m.end()
+    depth = max(itertools.accumulate({"(": 1, ")": -1}.get(v, 0) for k, v in tokens if k == "op"), default=0)
+    if depth > 32 or len(tokens) > 200:  # the parser recurses per level; a mapping needs far fewer
+        raise ExprError(f"the expression is {'nested deeper than 32 parentheses' if depth > 32 else 'longer than 200 parts'}")
     p = _Parser(tokens)
     node = p.expr()
     if p.i != len(tokens):
