@@ -80,6 +80,9 @@ class Dashboard:
             return await respond(405, f"{scope['method']} is not allowed on {path}",
                                  headers={"Allow": "GET, HEAD"})(scope, receive, send)
         rel = path.lstrip("/")
+        if "\0" in rel or not (self.root / rel).resolve().is_relative_to(self.root.resolve()):
+            # outside the static root (e.g. /..%2f..%2fetc%2fpasswd): one answer, whether it exists or not
+            return await respond(404, "not found")(scope, receive, send)
         if rel and "." not in rel.rsplit("/", 1)[-1] and not (self.root / rel).exists():
             scope = dict(scope, path="/")  # a client-side route: the app's index.html
         await self.files(scope, receive, send)

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Header, Query as Q, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ... import store
 from .. import ingest as ing
 from ..auth import allow, roles_extra
 from ..errors import ApiError
+from ..pages import quarantine_page
 from ..tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["data"])
@@ -54,14 +54,12 @@ async def ingest(request: Request, table: str, ident: Identity = allow("ingest")
 
 @router.get("/quarantine", openapi_extra=roles_extra("quarantine"), summary="Rejected rows")
 def quarantine(request: Request, table: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000),
-               offset: int = Q(0, ge=0), ident: Identity = allow("quarantine")):
+               offset: int = Q(0, ge=0, le=2**62), ident: Identity = allow("quarantine")):
     """Rows rejected by imports and ingests, with source, line, column, reason and the raw row."""
     if table is not None:
         ing.check_table(table)
     with request.app.state.sk.reader() as cur:
-        found = store.quarantine_rows(cur)
-    if table is not None:
-        found = [r for r in found if r["table"] == table]
-    return {"ok": True, "total": len(found), "limit": limit, "offset": offset,
+        total, found = quarantine_page(cur, table, limit, offset)
+    return {"ok": True, "total": total, "limit": limit, "offset": offset,
             "rows": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-                     for r in found[offset:offset + limit]]}
+                     for r in found]}
