@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Optional
 
@@ -35,7 +36,10 @@ def _note(db: Path) -> dict | None:
         note = json.loads(note_path(db).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return note if isinstance(note, dict) else None
+    from .server.limits import pid_alive
+    if not isinstance(note, dict) or not pid_alive(note.get("pid")):
+        return None  # a note left by a server that died (kill -9) is stale: it blames no one
+    return note
 
 
 def holder(db: Path) -> str:
@@ -129,10 +133,15 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to bind 
     note = note_path(path)
     note.write_text(json.dumps({"pid": os.getpid(), "url": url}), encoding="utf-8")
     err.print(f"servicekpi: serving {path} at {url}/ (API docs: {url}/api/docs); Ctrl-C stops", markup=False)
+    from .server.limits import UVICORN, exit_on_sigterm
+    exit_on_sigterm()
+    app.state.sk.on_invalidated = lambda: os.kill(os.getpid(), signal.SIGTERM)  # stop; exit 3 below
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **UVICORN)
     finally:
         note.unlink(missing_ok=True)
+    if getattr(app.state.sk, "invalidated", None):  # the store failed for good: a supervisor restarts us
+        fail(f"the store was invalidated ({app.state.sk.invalidated}); restart the server", 3)
 
 
 def _store(db: Optional[Path], config: Optional[Path]):
