@@ -112,6 +112,19 @@ def to_arrow(items: list[dict]) -> pa.Table:
     return pa.table({n: pa.array([cell(item.get(n)) for item in items], pa.string()) for n in names})
 
 
+MAX_EXTRA = 64  # [server] max_extra_columns: 2,000 new keys in one row took 7.5 s and slowed every query
+
+
+def check_extras(table: str, items: list[dict], limit: int) -> None:
+    """Refuse a body carrying more than `limit` columns beyond the table's canonical ones."""
+    canonical = set(TABLES[table].names)
+    extras = sorted({k for item in items for k in item} - canonical)
+    if len(extras) > limit:
+        raise ApiError(400, f"{table}: the body has {len(extras)} columns beyond the canonical ones "
+                            f"(limit {limit}: [server] max_extra_columns), e.g. {', '.join(extras[:5])}; "
+                            f"send only the columns you need")
+
+
 def check_table(table: str) -> None:
     if table not in TABLES:
         import difflib
@@ -127,6 +140,7 @@ def ingest(state, ident: Identity, table: str, body: bytes, key: str | None) -> 
         raise ApiError(400, f"Idempotency-Key must be 1 to {MAX_KEY} characters")
     fingerprint = hashlib.sha256(table.encode() + b"\0" + body).hexdigest()
     items = parse(body)
+    check_extras(table, items, getattr(state, "max_extra_columns", MAX_EXTRA))
     data = to_arrow(items)
     source = f"api:{ident.name or ident.token_id}" + (f":{key}" if key else "")
 
