@@ -35,3 +35,16 @@ def test_quarantine_pages_in_sql(fresh):
     assert page["rows"] == whole["rows"][1:3]
     assert fresh.client.get("/api/quarantine", params={"table": "calls"},
                             headers=bearer(fresh.tokens["admin"])).json()["total"] == 0
+
+
+def test_an_answer_past_the_cell_bound_is_a_400_with_a_hint(fresh, monkeypatch):
+    from servicekpi.server import query
+    params = {"by": "day", "dim": "ticket_id", "from": "2026-10-01", "to": "2026-11-30",
+              "as_of": "2027-01-01T00:00:00Z"}
+    ok = fresh.client.get("/api/kpis/ticket_volume", params=params, headers=bearer(fresh.tokens["viewer"]))
+    cells = sum(len(r) for r in ok.json())
+    monkeypatch.setattr(query, "MAX_CELLS", cells - 1)
+    params["tz"] = "UTC"  # another cache key
+    error = shaped(fresh.client.get("/api/kpis/ticket_volume", params=params,
+                                    headers=bearer(fresh.tokens["viewer"])), 400)["error"]
+    assert f"more than the limit of {cells - 1}" in error and "larger grain" in error

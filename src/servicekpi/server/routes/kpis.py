@@ -81,7 +81,7 @@ def kpi(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] 
             qry.check_ids(eng, q.kpis)
             qry.restrict(eng, q, ident)
             try:
-                return _json(eng.evaluate(q))
+                return _json(qry.bounded(eng.evaluate(q)))
             except qry.BAD_INPUT as e:
                 raise qry.usage(e) from None
     return Response(sk.cached(cache.key("kpi", q, ident), compute), media_type="application/json")
