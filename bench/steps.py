@@ -32,22 +32,22 @@ def best(fn, repeat: int) -> tuple[float, object]:
 
 
 def generate(folder: str, tickets: str) -> None:
-    from servicekpi.generate import generate as gen
+    from servicekpi.sample.generate import generate as gen
     n = int(tickets)
     rows = gen(folder, tickets=n, seed=11, months=6, end=dt.date(2026, 11, 1), calls=n // 5, surveys=n // 5)
     report(rows=rows)
 
 
 def import_(folder: str, db: str) -> None:
-    from servicekpi import store
     from servicekpi.ingest import load
+    from servicekpi.store import db as store
     Path(db).unlink(missing_ok=True)
     con = store.connect(db)
     t = time.perf_counter()
     result = load.run(con, Path(folder))
     seconds = time.perf_counter() - t
-    from servicekpi import business_store  # as `servicekpi import` does after loading
-    from servicekpi.config import Config
+    from servicekpi.core.config import Config
+    from servicekpi.store import business as business_store  # as `servicekpi import` does after loading
     t = time.perf_counter()
     business_store.refresh(con, Config().business())
     report(rows=result.total("imported"), rejected=result.total("rejected"), seconds=seconds,
@@ -65,8 +65,8 @@ def catalog_ids(which: str) -> list[str]:
 
 
 def engine(db: str, repeat: str, which: str) -> None:
-    from servicekpi import store
-    from servicekpi.engine import Engine, Query
+    from servicekpi.engine.query import Engine, Query
+    from servicekpi.store import db as store
     e = Engine(store.connect(db, read_only=True))
     ids = catalog_ids(which)
     q = Query(kpis=ids, by="month", dims=["channel"], start=START, end=END, asof=ASOF)
@@ -78,8 +78,9 @@ def frt(db: str, repeat: str) -> None:
     """first_response_time by month x channel, calendar and business time (default calendar), run
     in turn in one process: the ratio is taken pair by pair, so drifting machine speed cancels."""
     import statistics
-    from servicekpi import store
-    from servicekpi.engine import Engine, Query
+
+    from servicekpi.engine.query import Engine, Query
+    from servicekpi.store import db as store
     e = Engine(store.connect(db, read_only=True))
 
     def q(hours):
@@ -95,7 +96,7 @@ def frt(db: str, repeat: str) -> None:
         rows = e.evaluate(biz)
         t2 = time.perf_counter()
         pairs.append((t1 - t0, t2 - t1))
-    from servicekpi import business_store
+    from servicekpi.store import business as business_store
     stored = business_store.origin(e.con, e.config.business()) is not None
     report(calendar=statistics.median(c for c, _ in pairs), business=statistics.median(b for _, b in pairs),
            ratio=statistics.median(b / c for c, b in pairs), rows=len(rows), stored=stored)
@@ -215,8 +216,9 @@ def sql(db: str, repeat: str) -> None:
 def agree(db: str, folder: str) -> None:
     """The three ways give the same numbers (to 1e-9) on every cell they share."""
     import duckdb
-    from servicekpi import store
-    from servicekpi.engine import Engine, Query
+
+    from servicekpi.engine.query import Engine, Query
+    from servicekpi.store import db as store
     e = Engine(store.connect(db, read_only=True))
     rows = e.evaluate(Query(kpis=COMPARE, by="month", dims=["channel"], start=START, end=END, asof=ASOF))
     mine = {(r["kpi"], r["period_start"][:7], r["channel"]): r["value"] for r in rows}

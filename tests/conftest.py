@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from servicekpi.cli import app
+from servicekpi.cli.app import app
 
 ASOF = "2027-01-01T00:00:00Z"
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from servicekpi.catalog import catalog
-from servicekpi.cli import app
+from servicekpi.cli.app import app
 
 
 def run(*args):

@@ -21,9 +21,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from servicekpi.generate import generate
+from servicekpi.sample.generate import generate
 
-gen_module = importlib.import_module("servicekpi.generate")   # the module, not the function
+gen_module = importlib.import_module("servicekpi.sample.generate")   # the module, not the function
 
 END = dt.date(2026, 1, 1)
 START = dt.date(2025, 7, 1)
@@ -426,8 +426,8 @@ def test_empty_and_tiny(tmp_path):
 @pytest.mark.parametrize("which", ["parquet", "csv"])
 def test_project_importer_rejects_nothing(which, parquet_dir, csv_dir, tmp_path):
     """The generated data passes the project's own validated import with zero rejections."""
-    from servicekpi import store
     from servicekpi.ingest import load
+    from servicekpi.store import db as store
     folder = parquet_dir[0] if which == "parquet" else csv_dir[0]
     con = store.connect(tmp_path / "store.duckdb")
     try:
@@ -443,6 +443,7 @@ def test_generate_end_option_fixes_the_data_window(tmp_path):
     import datetime as dt
 
     import pyarrow.parquet as pq
+
     from conftest import Workspace, run
     ws = Workspace(tmp_path)
     r = run(ws, "generate", str(tmp_path / "g"), "--tickets", "300", "--months", "2", "--end", "2025-03-01")

@@ -14,14 +14,21 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from servicekpi import store
-from servicekpi.cli import close_all
-from servicekpi.config import Config
-from servicekpi.engine import Engine, UsageError
-from servicekpi.scorecard import (PERSPECTIVE_ORDER, balanced_scorecard, build, last_complete_period,
-                                  perspectives, previous_period, scorecard)
-from servicekpi.scorecard_cli import scorecard_command
-from servicekpi.targets import parse_targets
+from servicekpi.analysis.scorecard import (
+    PERSPECTIVE_ORDER,
+    balanced_scorecard,
+    build,
+    last_complete_period,
+    perspectives,
+    previous_period,
+    scorecard,
+)
+from servicekpi.catalog.targets import parse_targets
+from servicekpi.cli.app import close_all
+from servicekpi.cli.commands.scorecard import scorecard_command
+from servicekpi.core.config import Config
+from servicekpi.engine.query import Engine, UsageError
+from servicekpi.store import db as store
 
 ASOF = dt.datetime(2027, 1, 10)  # naive UTC: the last complete month is December 2026
 D = dt.date

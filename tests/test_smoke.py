@@ -7,8 +7,9 @@ def test_ticket_volume_counts_tickets(ws):
 
 
 def test_demo_imports_a_sample_and_writes_the_report_in_three_formats(tmp_path):
-    from conftest import Workspace, run
     import openpyxl
+
+    from conftest import Workspace, run
     ws = Workspace(tmp_path)
     r = run(ws, "demo", "--out", str(tmp_path / "demo"), "--tickets", "2000")
     assert r.exit_code == 0, r.stderr + r.exception

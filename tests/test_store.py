@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from servicekpi import store
+from servicekpi.store import db as store
 
 ASOF = "2027-01-01T00:00:00Z"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from servicekpi import config as cfg_mod
 from servicekpi.catalog import catalog
-from servicekpi.config import Config, ConfigError
-from servicekpi.targets import DEFAULT_TARGETS, Override, Target, parse_targets, status, targets_for
+from servicekpi.catalog.targets import DEFAULT_TARGETS, Override, Target, parse_targets, status, targets_for
+from servicekpi.core import config as cfg_mod
+from servicekpi.core.config import Config, ConfigError
 
 SRC = "servicekpi.toml"
 EXAMPLE = """

@@ -1,3 +1,3 @@
-from .cli import main
+from servicekpi.cli.app import main
 
 main()

@@ -9,8 +9,8 @@ import json
 
 import duckdb
 
-from servicekpi import business_store
-from servicekpi.config import load as load_config
+from servicekpi.core.config import load as load_config
+from servicekpi.store import business as business_store
 
 YEAR = ("--from", "2026-01-01", "--to", "2026-12-31")
 BUSINESS = ("--option", "hours=business")

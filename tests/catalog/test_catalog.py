@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from servicekpi.catalog import LANGS, catalog, texts
+from servicekpi.catalog.docs import kpi_reference
 from servicekpi.catalog.kpi import UNITS
-from servicekpi.docs import kpi_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "docs" / "kpi-contract.md"  # a copy of the shared contract

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from servicekpi.catalog import catalog
-from servicekpi.cli import app
 from conftest import said
+from servicekpi.catalog import catalog
+from servicekpi.cli.app import app
 
 ASOF = "2027-01-01T00:00:00Z"
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from conftest import run, said
 
 DATA = Path(__file__).parent / "data" / "asterisk"

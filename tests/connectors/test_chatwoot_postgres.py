@@ -266,7 +266,7 @@ def test_several_accounts_prefix_ticket_ids(ws, chatwoot):
 
 def test_session_is_read_only(ws, chatwoot, monkeypatch):
     """The connector's transaction is READ ONLY: a write through its connection is refused by the server."""
-    from servicekpi.connectors import chatwoot_db
+    from servicekpi.connectors.chatwoot import db as chatwoot_db
     dsn, con = chatwoot
     fill(con)
     # a function that writes, called from the connector's own query

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from conftest import run, said
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import Workspace, run, said
 
+from conftest import Workspace, run, said
 from servicekpi.connectors import asterisk, mapped
 
 HERE = Path(__file__).parent

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run, said
 
-from servicekpi.business import parse_calendar
+from conftest import run, said
 from servicekpi.connectors import ConnectorError
-from servicekpi.connectors import zendesk as zd
 from servicekpi.connectors.calendars import FILE, write_calendars
-from servicekpi.connectors.zendesk_schedules import week_ranges, zone
+from servicekpi.connectors.zendesk import rules as zd
+from servicekpi.connectors.zendesk.schedules import week_ranges, zone
+from servicekpi.core.calendars import parse_calendar
 
 DATA = Path(__file__).parent / "data"
 API = DATA / "zendesk_api"

@@ -28,9 +28,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
-from conftest import run, said
 
-from servicekpi.connectors import zendesk_sync as zs
+from conftest import run, said
+from servicekpi.connectors.zendesk import sync as zs
 
 EMAIL = "ops@example.org"
 TOKEN = "zdTok-7f3a91c2e5b8d4aa-SECRET"  # noqa: S105 - a test token the stub accepts
@@ -334,7 +334,7 @@ def test_sync_survives_faults_and_resumes_without_loss_or_duplicates(ws, stub, s
 
 
 def test_page_rows_and_cursor_are_one_transaction(ws, stub, slept, token, monkeypatch):
-    from servicekpi import derive
+    from servicekpi.store import derive
     calls = {"n": 0}
     original = derive.refresh
 

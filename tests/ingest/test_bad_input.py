@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run as cli, said
+
+from conftest import run as cli
+from conftest import said
 
 TS = "2026-10-01T10:00:00Z"
 LATER = "2026-10-01T12:00:00Z"

@@ -11,9 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from servicekpi import derive, store
+from conftest import run as cli
+from conftest import said
 from servicekpi.ingest import load, readers
-from conftest import run as cli, said
+from servicekpi.store import db as store
+from servicekpi.store import derive
 
 # -- a small operation, with its KPIs computed by hand -----------------------------------------
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from servicekpi import derive, store
 from servicekpi.ingest.load import Batch, arrow_ingest, run_batches
+from servicekpi.store import db as store
+from servicekpi.store import derive
 
 T = "2026-10-01T"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from servicekpi import store
 from servicekpi.ingest.load import Batch, run_batches
+from servicekpi.store import db as store
 
 
 def chunk(source: str, rows: list[tuple[str, str]], first_line: int) -> Batch:

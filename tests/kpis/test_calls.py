@@ -3,7 +3,8 @@ the CLI on small hand-made datasets. Attribution is entered_at for every call KP
 from __future__ import annotations
 
 import pytest
-from conftest import pick, one
+
+from conftest import one, pick
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 OCT_NOV = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30")

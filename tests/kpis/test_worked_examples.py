@@ -12,7 +12,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from servicekpi.cli import app
+from servicekpi.cli.app import app
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from servicekpi.catalog import catalog, text
+from servicekpi.report.document import Period, Report, Series, Spike, Volume
 from servicekpi.report.i18n import period_label
-from servicekpi.report.model import Period, Report, Series, Spike, Volume
 
 MONTHS = [dt.date(2025, 11, 1), dt.date(2025, 12, 1)] + [dt.date(2026, m, 1) for m in range(1, 11)]
 HOSTILE = '<script>alert("x")</script> & co'

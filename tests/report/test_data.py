@@ -8,11 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from servicekpi import config as cfg_mod
-from servicekpi.engine import Engine
-from servicekpi.generate import generate
+from servicekpi.core import config as cfg_mod
+from servicekpi.engine.query import Engine
 from servicekpi.report import data
 from servicekpi.report.i18n import period_label
+from servicekpi.sample.generate import generate
 
 ASOF = "2026-11-01T00:00:00Z"
 ASOF_UTC = dt.datetime(2026, 11, 1)

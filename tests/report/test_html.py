@@ -5,12 +5,12 @@ from html import escape, unescape
 from html.parser import HTMLParser
 
 import pytest
-
 from report_sample import HOSTILE, sample_report
+
 from servicekpi.catalog import text
 from servicekpi.report import html, svg
+from servicekpi.report.document import Period, Report, Spike
 from servicekpi.report.i18n import LANGS, NO_DATA, period_label, translator
-from servicekpi.report.model import Period, Report, Spike
 
 NBSP = "\u00a0"
 URL_ATTRS = {"src", "href", "xlink:href", "action", "formaction", "poster", "srcset", "data", "background",
@@ -309,9 +309,9 @@ def built(tmp_path_factory):
     import duckdb
 
     from conftest import Workspace
-    from servicekpi.engine import Engine
-    from servicekpi.generate import generate
+    from servicekpi.engine.query import Engine
     from servicekpi.report import data
+    from servicekpi.sample.generate import generate
 
     ws = Workspace(tmp_path_factory.mktemp("built"))
     generate(ws.data, tickets=800, seed=5, months=4, end=dt.date(2026, 11, 1))

@@ -9,8 +9,17 @@ from babel.messages.pofile import read_po
 
 from servicekpi.catalog import text
 from servicekpi.report import i18n
-from servicekpi.report.i18n import (LANGS, NO_DATA, extract, format_change, format_instant, format_value,
-                                    period_label, po_path, translator)
+from servicekpi.report.i18n import (
+    LANGS,
+    NO_DATA,
+    extract,
+    format_change,
+    format_instant,
+    format_value,
+    period_label,
+    po_path,
+    translator,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "src/servicekpi/report").glob("*.py")) + [

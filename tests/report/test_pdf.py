@@ -10,8 +10,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from report_sample import sample_report
+
 from servicekpi.catalog import text
 from servicekpi.report import html, pdf
 from servicekpi.report.i18n import translator

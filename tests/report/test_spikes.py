@@ -7,9 +7,9 @@ import json
 import duckdb
 import pytest
 
-from servicekpi.config import Config
-from servicekpi.engine import Engine
-from servicekpi.spikes import detect, history_start, spikes
+from servicekpi.analysis.spikes import detect, history_start, spikes
+from servicekpi.core.config import Config
+from servicekpi.engine.query import Engine
 
 
 def test_flags_a_volume_above_median_plus_k_mad():

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-from servicekpi.calc import run as calc
 from test_data import ASOF, FIRST, LAST, same, sample_store
+
+from servicekpi.analysis.calc import run as calc
 
 GOLDEN = Path(__file__).parent / "golden" / "report_en.json"
 REGENERATE = os.environ.get("SERVICEKPI_REGENERATE_GOLDEN") == "1"
@@ -325,6 +325,7 @@ def test_workbook_in_each_language(ws, lang):
 def test_translations_keep_the_placeholders():
     """A translated heading with a missing or renamed {placeholder} would break str.format."""
     import string
+
     from servicekpi.report.i18n import translator
     source = (Path(__file__).parents[2] / "src" / "servicekpi" / "report" / "xlsx.py").read_text(encoding="utf-8")
     messages = set(re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', source))

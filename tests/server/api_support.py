@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from conftest import Workspace
-from servicekpi import store
 from servicekpi.server import tokens
 from servicekpi.server.app import create_app
+from servicekpi.store import db as store
 
 ASOF = "2027-01-01T00:00:00Z"
 ROLES = tokens.ROLES

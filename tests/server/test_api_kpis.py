@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from api_support import ASOF, bearer, build_store, make_tokens, srv  # noqa: F401 - fixture
 from fastapi.testclient import TestClient
 
-from api_support import ASOF, bearer, build_store, make_tokens, srv  # noqa: F401 - fixture
 from conftest import run
 from servicekpi.catalog import LANGS, catalog
 from servicekpi.server.app import create_app

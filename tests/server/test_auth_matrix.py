@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from api_support import ASOF, ROLES, bearer, fresh, srv  # noqa: F401 - fixtures
+
 from servicekpi.server import auth
 
 DOCS = Path(__file__).parents[2] / "docs" / "server.md"
@@ -34,8 +34,9 @@ EXAMPLES = {
 
 
 def routes():
-    from servicekpi.server.app import create_app
     import tempfile
+
+    from servicekpi.server.app import create_app
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Path(tmp) / "s.duckdb")
         found = auth.matrix(app)

@@ -11,7 +11,6 @@ import threading
 import time
 
 import httpx
-
 from api_support import ASOF, bearer, build_store, free_port, live_server, make_tokens, wait_for
 
 BATCH = 20

@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
 import uvicorn
 
 from servicekpi.server.app import STATIC, create_app

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
-
 from api_support import ASOF, bearer, srv  # noqa: F401 - fixture
+from fastapi.testclient import TestClient
 from test_auth_matrix import EXAMPLES, ROUTES
 
 
@@ -105,6 +104,7 @@ def test_security_headers(srv):
 
 def test_dashboard_serves_the_built_app_and_its_client_side_paths(tmp_path):
     from api_support import build_store
+
     from servicekpi.server.app import create_app
     static = tmp_path / "static"
     (static / "assets").mkdir(parents=True)
@@ -134,7 +134,8 @@ def test_a_crash_keeps_the_connection_usable(tmp_path, monkeypatch, caplog):
     import socket
 
     from api_support import build_store, live_server, make_tokens
-    from servicekpi.server import ingest
+
+    from servicekpi.server import push as ingest
 
     def broken(items):
         raise NameError("name 'cell' is not defined")

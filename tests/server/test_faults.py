@@ -13,10 +13,10 @@ import sys
 import time
 
 import duckdb
-
 from api_support import bearer, build_store, free_port, fresh  # noqa: F401 - fixture
-from servicekpi.server_cli import holder, note_path
 from test_errors import shaped
+
+from servicekpi.cli.commands.serve import holder, note_path
 
 INVALID = "FATAL Error: Failed: database has been invalidated because of a previous fatal error"
 

@@ -4,7 +4,6 @@ Each case was a measured 500 before: the exception it raised is written beside i
 from __future__ import annotations
 
 import pytest
-
 from api_support import bearer, fresh  # noqa: F401 - fixture
 from test_errors import shaped
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from api_support import ASOF, bearer, fresh  # noqa: F401 - fixture
 
 NEW = [

@@ -3,7 +3,8 @@ hours=business keeps reading stored columns (business_store.py) while the server
 from __future__ import annotations
 
 from api_support import ASOF, bearer, fresh  # noqa: F401 - fixture
-from servicekpi import business_store
+
+from servicekpi.store import business as business_store
 
 # Default calendar: Mon-Fri 09:00-17:00 in Europe/Bucharest (UTC+2 in November).
 # Created Fri 2026-11-20 14:00Z = 16:00 local; first response Mon 2026-11-23 08:30Z = 10:30 local:

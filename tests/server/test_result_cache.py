@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 
 from api_support import ASOF, bearer, fresh  # noqa: F401 - fixture
+
 from servicekpi.server.cache import ResultCache
 
 Q = {"by": "month", "dim": "channel", "from": "2026-11-01", "to": "2026-11-30", "as_of": ASOF}

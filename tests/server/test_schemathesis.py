@@ -7,10 +7,10 @@ import tempfile
 from pathlib import Path
 
 import schemathesis
+from api_support import bearer, build_store, make_tokens
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from api_support import bearer, build_store, make_tokens
 from servicekpi.server.app import create_app
 
 _root = Path(tempfile.mkdtemp(prefix="servicekpi-schemathesis-"))

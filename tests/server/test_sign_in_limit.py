@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
-
 from api_support import _server, fresh  # noqa: F401 - fixture
-from servicekpi.config import ConfigError
+from fastapi.testclient import TestClient
+from test_errors import shaped
+
+from servicekpi.core.config import ConfigError
 from servicekpi.server.app import create_app
 from servicekpi.server.ratelimit import FailureLimit
-from test_errors import shaped
 
 
 class Clock:

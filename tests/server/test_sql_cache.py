@@ -6,7 +6,8 @@ from (a new column, messages after the as-of instant) compiles again."""
 from __future__ import annotations
 
 from api_support import ASOF, bearer, fresh  # noqa: F401 - fixture
-from servicekpi.engine import Engine, Query, SqlCache
+
+from servicekpi.engine.query import Engine, Query, SqlCache
 from servicekpi.server import query as qry
 
 Q = {"by": "month", "dim": "channel", "from": "2026-10-01", "to": "2026-11-30", "as_of": ASOF}

@@ -3,7 +3,6 @@ whether the file exists or not (before: 404 when /etc/passwd existed, 200 index.
 from __future__ import annotations
 
 import pytest
-
 from api_support import srv  # noqa: F401 - fixture
 from test_errors import shaped
 

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-
 from api_support import bearer
+
 from conftest import run
-from servicekpi import store
-from servicekpi.server_cli import is_loopback
+from servicekpi.cli.commands.serve import is_loopback
+from servicekpi.store import db as store
 
 TOKEN = re.compile(r"^skt_[A-Za-z0-9_-]{43}$")
 DOCS = Path(__file__).parents[2] / "docs" / "server.md"

@@ -5,8 +5,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from . import calls, customers, quality, sla, surveys, tickets
-from .kpi import Catalog
+from servicekpi.catalog import calls, customers, quality, sla, surveys, tickets
+from servicekpi.catalog.kpi import Catalog
 
 LANGS = ("en", "zh", "ro", "th")
 

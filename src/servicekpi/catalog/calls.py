@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import ibis
 
-from .kpi import Calc, Kpi, Option, count, mean, ratio
-from .tickets import HOURS, at, ms, span
+from servicekpi.catalog.kpi import Calc, Kpi, Option, count, mean, ratio
+from servicekpi.catalog.tickets import HOURS, at, ms, span
 
 ABANDON = Option("abandon", "all", ("all", "caller_only"),
                  help="caller_only: only outcome=abandoned counts; other unanswered calls leave offered")

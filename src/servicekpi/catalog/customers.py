@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ibis
 
-from .kpi import Calc, Kpi, Option, Result, count, mean, ratio, _num
+from servicekpi.catalog.kpi import Calc, Kpi, Option, Result, _num, count, mean, ratio
 
 
 def active_at(t, instant):

@@ -1,7 +1,7 @@
 """Quality and feedback KPIs (tables quality_reviews, feedback)."""
 from __future__ import annotations
 
-from .kpi import Calc, Kpi, mean, ratio
+from servicekpi.catalog.kpi import Calc, Kpi, mean, ratio
 
 
 def _iqs(ctx, o):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import ibis
 
-from .. import sla
-from .kpi import Kpi, Option, count, ratio
-from .tickets import in_backlog, ms
+from servicekpi.catalog.kpi import Kpi, Option, count, ratio
+from servicekpi.catalog.tickets import in_backlog, ms
+from servicekpi.core import sla_rules as sla
+
 
 def duration(text: str) -> float:
     """An option value such as 30m, 2h, 1d or a number of hours, in seconds."""

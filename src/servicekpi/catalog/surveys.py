@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ibis
 
-from .kpi import Calc, Kpi, Option, Result, mean, ratio, with_note, _num
+from servicekpi.catalog.kpi import Calc, Kpi, Option, Result, _num, mean, ratio, with_note
 
 
 def of(t, kind):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ibis
 
-from .kpi import Calc, Kpi, Option, Result, count, duration_stat, mean, ratio, with_note, _num
+from servicekpi.catalog.kpi import Calc, Kpi, Option, Result, _num, count, duration_stat, mean, ratio, with_note
 
 
 def ms(a, b):
@@ -12,7 +12,7 @@ def ms(a, b):
 
 
 def _overdue(t, o):
-    from .sla import OVERDUE
+    from servicekpi.catalog.sla import OVERDUE
     return OVERDUE(t, o)
 
 

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from ..ingest.load import Batch
+from servicekpi.ingest.load import Batch
 
 # --source names are part of the contract
 SOURCES = {

@@ -43,8 +43,8 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from ..ingest.load import Batch
-from . import ConnectorError, Converted
+from servicekpi.connectors import ConnectorError, Converted
+from servicekpi.ingest.load import Batch
 
 END_UNANSWERED = {"ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITEMPTY": "exit_empty",
                   "EXITWITHKEY": "exit_key"}

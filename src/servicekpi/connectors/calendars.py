@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..business import DAYS, CalendarError, parse_calendar
+from servicekpi.core.calendars import DAYS, CalendarError, parse_calendar
 
 FILE = "servicekpi.zendesk-calendars.toml"
 

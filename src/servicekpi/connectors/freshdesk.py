@@ -19,9 +19,8 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
-
-from ..ingest.load import Batch
-from . import ConnectorError, Converted, s, table
+from servicekpi.connectors import ConnectorError, Converted, s, table
+from servicekpi.ingest.load import Batch
 
 # Ticket status codes (Freshdesk API v2, "Ticket properties": 2 Open, 3 Pending, 4 Resolved, 5 Closed).
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}

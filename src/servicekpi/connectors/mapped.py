@@ -34,12 +34,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from ..ingest.load import Batch
-from ..model import TABLES
-from . import ConnectorError, Converted
-from .mapping_config import FileSpec, Mapping, load
-from .mapping_rows import TEMPLATE, Cols, Maker
-from .mapping_values import refs
+from servicekpi.connectors import ConnectorError, Converted
+from servicekpi.connectors.mapping_config import FileSpec, Mapping, load
+from servicekpi.connectors.mapping_rows import TEMPLATE, Cols, Maker
+from servicekpi.connectors.mapping_values import refs
+from servicekpi.core.model import TABLES
+from servicekpi.ingest.load import Batch
 
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 CHUNK = 100_000

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..model import TABLES
-from . import ConnectorError
-from .mapping_values import DURATIONS, ExprError, parse_expr
+from servicekpi.connectors import ConnectorError
+from servicekpi.connectors.mapping_values import DURATIONS, ExprError, parse_expr
+from servicekpi.core.model import TABLES
 
 TOP_KEYS = ("timezone", "date_format", "files")
 FILE_KEYS = ("match", "delimiter", "encoding", "sheet", "skip_rows", "skip_after_header", "timezone",

@@ -18,10 +18,18 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from ..ingest.load import Batch
-from .mapping_config import ColumnSpec, FileSpec, TableSpec
-from .mapping_values import (Invalid, evaluate, localize, number_text, parse_clock, parse_duration, parse_time,
-                             show_time)
+from servicekpi.connectors.mapping_config import ColumnSpec, FileSpec, TableSpec
+from servicekpi.connectors.mapping_values import (
+    Invalid,
+    evaluate,
+    localize,
+    number_text,
+    parse_clock,
+    parse_duration,
+    parse_time,
+    show_time,
+)
+from servicekpi.ingest.load import Batch
 
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 UNSET = object()
@@ -339,7 +347,7 @@ class Probe(Row):
 import numpy as np  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
-from .mapping_values import DURATIONS, EXCEL_EPOCH  # noqa: E402
+from servicekpi.connectors.mapping_values import DURATIONS, EXCEL_EPOCH  # noqa: E402
 
 NONE, NUM, NAIVE, ZONED, UTC, UNSET_K, BAD = 0, 1, 2, 3, 4, 5, 7
 TIMES = (NAIVE, ZONED, UTC)
@@ -946,7 +954,7 @@ class Block:
 
 def _bare_refs(mk: Maker) -> set[str]:
     """The bare names the table's expressions use (a made column's value, else a source column)."""
-    from .mapping_values import refs
+    from servicekpi.connectors.mapping_values import refs
     return {name for c in mk.columns if c.kind == "expr" and c.expr is not None
             for name, bracket in refs(c.expr) if not bracket}
 

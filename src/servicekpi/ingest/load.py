@@ -8,12 +8,11 @@ from typing import Callable, Iterable
 
 import pyarrow as pa
 
-from .. import derive
-from ..model import TABLES, Table
-from ..store import INTERNAL, quote, table_columns
-from . import readers, validate
-from .readers import FileError
-
+from servicekpi.core.model import TABLES, Table
+from servicekpi.ingest import readers, validate
+from servicekpi.ingest.readers import FileError
+from servicekpi.store import derive
+from servicekpi.store.db import INTERNAL, quote, table_columns
 
 MEMORY_LIMIT = "3GB"
 # a streamed import (a connector's chunks, any size of input) keeps DuckDB's share of memory small: what

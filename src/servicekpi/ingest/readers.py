@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..model import FORMATS
+from servicekpi.core.model import FORMATS
 
 
 class FileError(ValueError):

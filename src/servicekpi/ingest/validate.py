@@ -4,8 +4,8 @@ Rules come from model.py; every message says where, what was found and what was 
 """
 from __future__ import annotations
 
-from ..model import SURVEY_SCALES, Column, Table
-from ..store import quote
+from servicekpi.core.model import SURVEY_SCALES, Column, Table
+from servicekpi.store.db import quote
 
 EXPECT = {
     "timestamp": "expected ISO 8601, e.g. 2026-02-28T10:00:00Z",

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import periods as P
-from .. import spikes as spikes_mod
-from ..catalog import catalog, text
-from ..engine import Engine, Query, now_utc
-from ..model import TABLES
-from ..scorecard import PERSPECTIVE_ORDER, perspectives
-from ..sources import Sources
-from ..store import imported_tables
-from ..targets import status, targets_for
-from .model import Period, Report, Series, Volume
+from servicekpi.analysis import spikes as spikes_mod
+from servicekpi.analysis.scorecard import PERSPECTIVE_ORDER, perspectives
+from servicekpi.catalog import catalog, text
+from servicekpi.catalog.targets import status, targets_for
+from servicekpi.core import periods as P
+from servicekpi.core.model import TABLES
+from servicekpi.engine.query import Engine, Query, now_utc
+from servicekpi.engine.relations import Sources
+from servicekpi.report.document import Period, Report, Series, Volume
+from servicekpi.store.db import imported_tables
 
 # measured at the as-of instant ("due within 2 h from now"), not over a past period
 LIVE_ONLY = ("sla_at_risk",)
@@ -29,7 +29,7 @@ VOLUME_DIMS = ("category", "channel")
 def period_label(start: dt.date, by: str, lang: str) -> str:
     """i18n.period_label (CLDR names) when the i18n layer is there, else an English label."""
     try:
-        from .i18n import period_label as label
+        from servicekpi.report.i18n import period_label as label
     except ImportError:
         label = None
     if label is not None:

@@ -14,12 +14,22 @@ from html import escape
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import __version__
-from ..catalog import text
-from . import svg
-from .i18n import (DECIMALS, NO_DATA, _, check_lang, format_change, format_date, format_instant,
-                   format_number, format_value, translator)
-from .model import Report, Series, Volume
+from servicekpi import __version__
+from servicekpi.catalog import text
+from servicekpi.report import svg
+from servicekpi.report.document import Report, Series, Volume
+from servicekpi.report.i18n import (
+    DECIMALS,
+    NO_DATA,
+    _,
+    check_lang,
+    format_change,
+    format_date,
+    format_instant,
+    format_number,
+    format_value,
+    translator,
+)
 
 # headline scorecard and trend charts, in this order, when the report has them
 HEADLINE = ("csat", "nps", "ces", "fcr_rate", "first_response_time", "avg_resolution_time",

@@ -208,7 +208,7 @@ def update_catalogs() -> dict[str, list[str]]:
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
-    from .. import __version__
+    from servicekpi import __version__
 
     found = extract()
     header = ("# servicekpi report interface strings{name}.\n"

@@ -13,8 +13,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import html
-from .model import Report
+from servicekpi.report import html
+from servicekpi.report.document import Report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 ENV_BROWSER = "SERVICEKPI_CHROMIUM"  # a path to the browser, when it is not on PATH

@@ -15,9 +15,9 @@ from typing import Callable
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..catalog import text
-from ..scorecard import ARROW, word
-from .model import Report, Series
+from servicekpi.analysis.scorecard import ARROW, word
+from servicekpi.catalog import text
+from servicekpi.report.document import Report, Series
 
 # how each catalog unit is stored and shown: percentages as fractions with a % format
 NUMBER_FORMAT = {
@@ -36,7 +36,7 @@ TOL = "1E-9*MAX(1,ABS({t}))"  # the same relative tolerance as targets.status
 def translator(lang: str) -> Callable[[str], str]:
     """i18n.translator (gettext) when the i18n layer is there, else English."""
     try:
-        from .i18n import translator as tr
+        from servicekpi.report.i18n import translator as tr
     except ImportError:
         return lambda s: s
     return tr(lang)
@@ -431,7 +431,7 @@ def calculators(_: Callable[[str], str]) -> list[dict]:
 def example_result(calc: dict):
     """The calculator's result on its example inputs, by the catalog's own formula (servicekpi
     calc), stored as the formula cell's cached value."""
-    from ..calc import run
+    from servicekpi.analysis.calc import run
     inputs = {name: value for name, _label, value in calc["inputs"]}
     if calc["kpi"] == "complaint_resolution_time":  # dates in, hours out
         hours = (inputs["resolved"] - inputs["filed"]).total_seconds() / 3600

@@ -10,12 +10,13 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from .. import config as cfg_mod
-from .. import store
-from . import errors
-from .errors import respond
-from .routes import data, kpis, reports, session, tokens as token_routes
-from .state import State
+from servicekpi.core import config as cfg_mod
+from servicekpi.server import errors
+from servicekpi.server.errors import respond
+from servicekpi.server.routes import data, kpis, reports, session
+from servicekpi.server.routes import tokens as token_routes
+from servicekpi.server.state import State
+from servicekpi.store import db as store
 
 STATIC = Path(__file__).parent / "static"
 MB = 1024 * 1024

@@ -9,9 +9,9 @@ import hmac
 
 from fastapi import Depends, Request
 
-from .errors import ApiError
-from .tokens import ROLES, Identity
-from . import tokens as tok
+from servicekpi.server import tokens as tok
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import ROLES, Identity
 
 COOKIE = "sk_session"
 CSRF_HEADER = "X-CSRF-Token"

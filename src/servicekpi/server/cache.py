@@ -12,8 +12,8 @@ import time
 from collections import OrderedDict
 from typing import Callable
 
-from ..engine import Query
-from .tokens import Identity
+from servicekpi.engine.query import Query
+from servicekpi.server.tokens import Identity
 
 NOW_TTL = 10  # seconds an answer computed at "now" (no as_of) may be served
 

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from ibis.common.annotations import SignatureValidationError
 
-from .. import config as cfg_mod
-from ..engine import Engine, Query, UsageError
-from ..sources import Sources
-from ..store import imported_tables
-from .errors import ApiError
-from .tokens import Identity
+from servicekpi.core import config as cfg_mod
+from servicekpi.engine.query import Engine, Query, UsageError
+from servicekpi.engine.relations import Sources
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
+from servicekpi.store.db import imported_tables
 
 AGENT_DIM = "agent_id"
 

@@ -14,13 +14,14 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import business_store, store
-from ..config import Config
-from ..engine import Engine, SqlCache
-from . import tokens
-from .cache import ResultCache
-from .errors import ApiError
-from .ratelimit import FailureLimit
+from servicekpi.core.config import Config
+from servicekpi.engine.query import Engine, SqlCache
+from servicekpi.server import tokens
+from servicekpi.server.cache import ResultCache
+from servicekpi.server.errors import ApiError
+from servicekpi.server.ratelimit import FailureLimit
+from servicekpi.store import business as business_store
+from servicekpi.store import db as store
 
 
 def is_fatal(e: BaseException) -> bool:

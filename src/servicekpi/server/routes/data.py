@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fastapi import APIRouter, Header, Query as Q, Request
+from fastapi import APIRouter, Header, Request
+from fastapi import Query as Q
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from .. import ingest as ing
-from ..auth import allow, roles_extra
-from ..errors import ApiError
-from ..pages import quarantine_page
-from ..tokens import Identity
+from servicekpi.server import push as ing
+from servicekpi.server.auth import allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.pages import quarantine_page
+from servicekpi.server.tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["data"])
 

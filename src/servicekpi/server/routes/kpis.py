@@ -4,18 +4,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import List, Optional
 
-from fastapi import APIRouter, Query as Q, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi import Query as Q
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from ...catalog import LANGS, text
-from ...engine import UsageError
-from ...sources import Sources
-from ...store import imported_tables
-from .. import cache, query as qry
-from ..auth import allow, roles_extra
-from ..errors import ApiError
-from ..tokens import Identity
+from servicekpi.catalog import LANGS, text
+from servicekpi.engine.relations import Sources
+from servicekpi.server import cache
+from servicekpi.server import query as qry
+from servicekpi.server.auth import allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
+from servicekpi.store.db import imported_tables
 
 router = APIRouter(prefix="/api", tags=["kpis"])
 
@@ -149,7 +150,7 @@ def heatmap(request: Request, kpi: str = "ticket_volume", from_: Optional[str] =
             tz: Optional[str] = None, as_of: Optional[str] = None, ident: Identity = allow("read")):
     """The records behind a count KPI (default ticket_volume) by local weekday (Monday first) and
     hour, in the workspace time zone unless tz is given."""
-    from ...heatmap import heatmap as compute
+    from servicekpi.analysis.heatmap import heatmap as compute
     q = _query(request, [kpi], None, [], from_, to, where, option, tz, as_of)
     with request.app.state.sk.engine() as eng:
         qry.check_ids(eng, q.kpis)

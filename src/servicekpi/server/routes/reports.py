@@ -9,16 +9,17 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional
 
-from fastapi import APIRouter, Query as Q, Request
+from fastapi import APIRouter, Request
+from fastapi import Query as Q
 from fastapi.responses import Response
 
-from ... import periods as P
-from ...catalog import LANGS
-from ...engine import UsageError, now_utc
-from .. import query as qry
-from ..auth import allow, roles_extra
-from ..errors import ApiError
-from ..tokens import Identity
+from servicekpi.catalog import LANGS
+from servicekpi.core import periods as P
+from servicekpi.engine.query import UsageError, now_utc
+from servicekpi.server import query as qry
+from servicekpi.server.auth import allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["reports"])
 
@@ -61,7 +62,7 @@ def scorecard(request: Request, month: Optional[str] = None, from_: Optional[str
               as_of: Optional[str] = None, ident: Identity = allow("read_all")):
     """Each KPI with data in the period against its target, with the change against the previous
     period (as `servicekpi scorecard --format json`). Default period: the last complete month."""
-    from ...scorecard import build
+    from servicekpi.analysis.scorecard import build
     state = request.app.state.sk
     _lang(lang)
     if by not in ("month", "week"):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from .. import tokens as tok
-from ..auth import COOKIE, allow, roles_extra
-from ..errors import ApiError
-from ..tokens import Identity
+from servicekpi.server import tokens as tok
+from servicekpi.server.auth import COOKIE, allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["session"])
 

@@ -6,10 +6,10 @@ from typing import Optional
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from .. import tokens as tok
-from ..auth import allow, roles_extra
-from ..errors import ApiError
-from ..tokens import Identity
+from servicekpi.server import tokens as tok
+from servicekpi.server.auth import allow, roles_extra
+from servicekpi.server.errors import ApiError
+from servicekpi.server.tokens import Identity
 
 router = APIRouter(prefix="/api", tags=["tokens"])
 

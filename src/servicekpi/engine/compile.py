@@ -1,0 +1,238 @@
+"""KPI query -> Ibis expressions. Formulas live in the catalog; this places rows in periods,
+slices them by dimensions and batches KPIs that read the same rows into one aggregate."""
+from __future__ import annotations
+
+import ibis
+import pyarrow as pa
+
+from servicekpi.catalog.kpi import Kpi
+from servicekpi.core.calendars import HOURS_PER_CALENDAR
+from servicekpi.core.periods import Period, twelve_months_before
+from servicekpi.engine.relations import Sources
+
+
+@ibis.udf.scalar.builtin
+def bit_count(x: int) -> ibis.dtype("int8"):
+    """Set bits of an integer (DuckDB and Spark SQL both have bit_count)."""
+
+
+@ibis.udf.scalar.builtin
+def epoch_ms(x: ibis.dtype("timestamp")) -> ibis.dtype("int64"):
+    """Milliseconds since 1970-01-01 (DuckDB epoch_ms; Spark unix_millis)."""
+
+
+@ibis.udf.scalar.builtin
+def divide(a: ibis.dtype("int64"), b: ibis.dtype("int64")) -> ibis.dtype("int64"):
+    """Integer division of non-negative integers (DuckDB divide, i.e. //; Spark div)."""
+
+
+ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "author", "survey",
+         "kind", "outcome", "source", "criterion", "acquisition_channel"}
+
+
+def periods_table(ib, periods: list[Period], tz: str):
+    """Register the periods as a view on the connection and return it as an Ibis table."""
+    lo12 = [twelve_months_before(p, tz) for p in periods]
+    ib.con.register("sk_periods", pa.table({
+        "period_start": pa.array([p.start or p.lo_date for p in periods], pa.date32()),
+        "lo": pa.array([p.lo for p in periods], pa.timestamp("us")),
+        "hi": pa.array([p.hi for p in periods], pa.timestamp("us")),
+        "lo12": pa.array(lo12, pa.timestamp("us")),
+        "lo_date": pa.array([p.lo_date for p in periods], pa.date32()),
+        "hi_date": pa.array([p.hi_date for p in periods], pa.date32()),
+        "lo12_date": pa.array([d.date() for d in lo12], pa.date32()),
+    }))
+    return ib.table("sk_periods")
+
+
+class Ctx:
+    """What a KPI's measures may use: filtered tables, period placement, grouping."""
+
+    def __init__(self, sources: Sources, periods, dims: list[str], where: dict[str, list], config, options: dict,
+                 period_list: list[Period] | None = None):
+        self.period_list = period_list or []
+        self.sources = sources
+        self.periods = periods
+        self.dims = dims
+        self.where = where
+        self.config = config
+        self.options = options
+        self.asof = sources.asof
+
+    def table(self, name: str):
+        t = self.sources.linked(name, set(self.dims) | set(self.where))
+        t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+        for col, values in self.where.items():
+            if col in t.columns:
+                t = t.filter(t[col].isin([typed(t[col], v) for v in values]))
+        return t
+
+    def by_period(self, t, time: str):
+        p = self.periods
+        return t.join(p, [t[time] >= p.lo, t[time] < p.hi])
+
+    def bucket(self, t, time: str):
+        """Place rows in periods with a CASE over the period ends (no join; few periods)."""
+        ends = self.period_list
+        col = t[time]
+        t = t.filter(col >= ibis.literal(ends[0].lo), col < ibis.literal(ends[-1].hi))
+        label = ibis.cases(*[(col < ibis.literal(p.hi), ibis.literal(p.start or p.lo_date)) for p in ends])
+        return t.mutate(period_start=label)
+
+    def place(self, t, time: str):
+        """Rows placed in the period their `time` falls in."""
+        if 0 < len(self.period_list) <= 64:
+            return self.bucket(t, time)
+        return self.by_period(t, time)
+
+    def business(self, t, cols: list[str]):
+        """Add __b_<col>: open seconds of the row's calendar before each instant (see business.py).
+        A column the store already holds for the current calendars (business_store.py) is kept;
+        the others are looked up in the hour table."""
+        missing = [c for c in cols if f"__b_{c}" not in t.columns]
+        if not missing:
+            return t
+        hours = self.sources.ib.table(self.hour_view())
+        t = t.mutate(__cal=calendar_key(t, self.config.business()))
+        for col in missing:
+            t = business_seconds(t, hours, col)
+        return t
+
+    def hour_view(self) -> str:
+        """Register the calendars' hour table over the data's span once per query."""
+        name = "sk_hours"
+        if getattr(self.sources, "_hours", None) != name:
+            first, last = self.sources.span()
+            self.sources.ib.con.register(name, self.config.business().hour_table(first, last))
+            self.sources._hours = name
+        return name
+
+    def cross(self, t):
+        return t.cross_join(self.periods)
+
+    def group(self, t, **aggs):
+        return t.group_by(["period_start", *self.dims]).aggregate(**aggs)
+
+    def merge(self, a, b):
+        """Outer join of two grouped results on period and dimensions (NULL matches NULL)."""
+        keys = ["period_start", *self.dims]
+        b = b.rename({f"{k}__b": k for k in keys})
+        j = a.outer_join(b, [a[k].identical_to(b[f"{k}__b"]) for k in keys])
+        return j.mutate(**{k: j[k].fill_null(j[f"{k}__b"]) for k in keys}).drop(*[f"{k}__b" for k in keys])
+
+    def weights(self, attr: str, key: str):
+        w = getattr(self.config, attr, {}) or {}
+        name = f"sk_{attr}"
+        self.sources.ib.con.register(name, pa.table({key: pa.array(list(w), pa.string()),
+                                                     "w": pa.array(list(w.values()), pa.float64())}))
+        return self.sources.ib.table(name)
+
+
+def calendar_key(t, cals):
+    """The row's calendar (queue beats team beats channel beats the default), as its hour-key offset."""
+    ids = {c.name: i for i, c in enumerate(cals.all)}
+    cases = []
+    for attr, col in (("queues", "queue"), ("teams", "team"), ("channels", "channel")):
+        if col in t.columns:
+            cases += [(t[col].isin(list(getattr(c, attr))), ids[c.name]) for c in cals.named.values()
+                      if getattr(c, attr)]
+    cal = ibis.cases(*cases, else_=0) if cases else ibis.literal(0)
+    return cal.cast("int64") * HOURS_PER_CALENDAR
+
+
+def business_seconds(t, hours, col: str):
+    """t + __b_<col> = cum_s + 60 * open minutes of the hour before the instant's minute + the
+    seconds into that minute when it is open; t has __cal (calendar_key), hours the hour table."""
+    ms = epoch_ms(t[col])
+    t = t.mutate(**{f"__ms_{col}": ms})
+    h = hours.rename(**{f"__k_{col}": "key", f"__s_{col}": "cum_s", f"__m_{col}": "mask"})
+    t = t.left_join(h, t["__cal"] + divide(t[f"__ms_{col}"], 3_600_000) == h[f"__k_{col}"])
+    minute = divide(t[f"__ms_{col}"], 60_000) % 60
+    mask = t[f"__m_{col}"]
+    before = bit_count(mask & ((ibis.literal(1, "int64") << minute) - 1)).cast("int64") * 60
+    into = ibis.ifelse(((mask >> minute) & 1) == 1, (t[f"__ms_{col}"] % 60_000) / 1000, 0)
+    t = t.mutate(**{f"__b_{col}": t[f"__s_{col}"] + before + into})
+    return t.drop(f"__ms_{col}", f"__k_{col}", f"__s_{col}", f"__m_{col}")
+
+
+def typed(col, value: str):
+    """A --where value bound as a literal of the column's type (never SQL text)."""
+    t = col.type()
+    if t.is_boolean():
+        return value.strip().lower() in ("true", "1", "yes", "y")
+    if t.is_integer():
+        return int(value)
+    if t.is_floating():
+        return float(value)
+    return value
+
+
+def event_aggregates(kpi: Kpi, t, o: dict) -> dict:
+    return {f"{kpi.id}__{k}": v for k, v in kpi.measures(t, o).items()}
+
+
+def compile_group(ctx: Ctx, kpis: list[tuple[Kpi, dict]]):
+    """One expression for KPIs sharing a source, shape, time column, filters and dimensions."""
+    first, o = kpis[0]
+    if first.shape == "custom":  # measures prefixed like the others: groups share one UNION
+        table = first.measures(ctx, o)
+        keys = {"period_start", *ctx.dims}
+        return table.select(*[table[c].name(c if c in keys else f"{first.id}__{c}") for c in table.columns])
+    t = ctx.table(first.source)
+    if first.prep:
+        t = prep(first, t, o, ctx)
+    if all(k.prefilter for k, _ in kpis):
+        keep = kpis[0][0].prefilter(t, kpis[0][1])
+        for k, opts in kpis[1:]:
+            keep = keep | k.prefilter(t, opts)
+        t = t.filter(keep)
+    clock = sorted({c for k, opts in kpis if opts.get("hours") == "business" for c in k.clock})
+    if first.shape == "event":
+        j = ctx.place(t, first.time_col(o))
+        j = ctx.business(j, clock) if clock else j
+    else:
+        j = ctx.cross(t)
+        j = ctx.business(j, clock) if clock else j
+    aggs = {}
+    for kpi, opts in kpis:
+        aggs.update(event_aggregates(kpi, j, opts))
+    return ctx.group(j, **aggs)
+
+
+def prep(kpi: Kpi, t, o: dict, ctx: Ctx):
+    """A KPI's row preparation; one marked wants_ctx also reads other tables through the context."""
+    return kpi.prep(t, o, ctx) if getattr(kpi.prep, "wants_ctx", False) else kpi.prep(t, o)
+
+
+def batch_key(kpi: Kpi, o: dict, dims: tuple) -> tuple:
+    if kpi.shape == "custom":
+        return (kpi.id, tuple(sorted((k, str(v)) for k, v in o.items())), dims)
+    return (kpi.source, kpi.shape, kpi.time_col(o), tuple(str(o.get(k)) for k in kpi.prep_options), dims)
+
+
+def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
+    """The records behind a KPI: its source rows in each period that enter its population."""
+    if kpi.rows is not None:
+        return without_internals(kpi.rows(ctx, o))
+    t = ctx.table(kpi.source)
+    if kpi.prep:
+        t = prep(kpi, t, o, ctx)
+    if kpi.shape == "state":
+        j = ctx.cross(t)
+    else:
+        time = kpi.time_col(o) if kpi.shape == "event" else kpi.rows_time
+        j = ctx.by_period(t, time)
+    if o.get("hours") == "business" and kpi.clock:
+        j = ctx.business(j, list(kpi.clock))
+    if kpi.population is not None:
+        j = j.filter(kpi.population(j, o))
+    if kpi.rows_columns is not None:
+        j = j.mutate(**kpi.rows_columns(j, o))
+    drop = [c for c in ("lo", "hi", "lo12", "lo_date", "hi_date", "lo12_date") if c in j.columns]
+    return without_internals(j.drop(*drop))
+
+
+def without_internals(t):
+    """Rows as users see them: no business-seconds or calendar helper columns."""
+    hidden = [c for c in t.columns if c.startswith("__b_") or c == "__cal"]
+    return t.drop(*hidden) if hidden else t

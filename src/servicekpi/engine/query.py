@@ -1,0 +1,342 @@
+"""evaluate(query) -> rows: value, numerator, denominator per KPI x period x dimension values."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import ibis
+
+from servicekpi.catalog import catalog
+from servicekpi.catalog.kpi import Kpi, Result
+from servicekpi.core import periods as P
+from servicekpi.core import sla_rules as sla_mod
+from servicekpi.core.config import Config
+from servicekpi.core.model import TABLES
+from servicekpi.engine.compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
+from servicekpi.engine.relations import Sources
+from servicekpi.store import business as business_store
+from servicekpi.store.db import imported_tables
+
+
+class UsageError(ValueError):
+    """A query that names something that does not exist (exit code 2)."""
+
+
+def suggest(name: str, valid, what: str) -> UsageError:
+    near = difflib.get_close_matches(name, list(valid), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return UsageError(f"unknown {what} '{name}'{hint} (valid: {', '.join(sorted(valid)) or 'none'})")
+
+
+@dataclass
+class Query:
+    kpis: list[str]
+    by: str | None = None
+    dims: list[str] = field(default_factory=list)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    where: dict[str, list[str]] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    tz: str = "UTC"
+    asof: dt.datetime | None = None  # naive UTC; None = now
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class SqlCache:
+    """Compiled SQL by query shape (Ibis compiling costs ~40 ms), LRU-bounded; engines on cursors
+    of one store may share one (the server's pool does). The shape holds the query and what the
+    SQL is built from (Engine._sql_inputs), not the data, so writes do not empty it."""
+
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, str] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, shape: tuple) -> str | None:
+        with self._lock:
+            sql = self._entries.get(shape)
+            if sql is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._entries.move_to_end(shape)
+            return sql
+
+    def put(self, shape: tuple, sql: str) -> None:
+        with self._lock:
+            self._entries[shape] = sql
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass
+class Records:
+    """The records behind one KPI (Engine.records): expr is None when its tables were never imported."""
+    kpi: Kpi
+    options: dict | None
+    expr: object | None
+    periods: list
+
+
+class Engine:
+    def __init__(self, con, config: Config | None = None, sql_cache: SqlCache | None = None):
+        self.con = con
+        self.config = config or Config()
+        self.ib = ibis.duckdb.from_connection(con)
+        self.cat = catalog()
+        self._compiled = sql_cache if sql_cache is not None else SqlCache()
+        self._last_message: tuple | None = None  # (messages' import stamp, max(sent_at))
+
+    # -- validation -------------------------------------------------------------
+    def kpi(self, kid: str) -> Kpi:
+        if kid not in self.cat.kpis:
+            raise suggest(kid, self.cat.kpis, "KPI")
+        return self.cat.kpis[kid]
+
+    def options_for(self, kpi: Kpi, given: dict[str, str]) -> dict:
+        try:
+            o = kpi.resolve(given)
+        except ValueError as e:
+            raise UsageError(f"{kpi.id}: {e}") from None
+        o["_csat_scale"] = self.config.csat_scale
+        if kpi.family == "sla" or kpi.id == "backlog_overdue":
+            o["_sla"] = self.config.sla_rules()
+            o["_asof"] = self._asof
+            if sla_mod.uses_business(o["_sla"]) and o.get("target_hours") is None:
+                o["hours"] = "business"
+        return o
+
+    def check_options(self, kpis: list[Kpi], given: dict[str, str]) -> None:
+        valid = {op.name for k in kpis for op in k.options}
+        for name in given:
+            if name not in valid:
+                raise suggest(name, valid, f"option for {', '.join(k.id for k in kpis)}")
+
+    def allowed_dims(self, kpi: Kpi, sources: Sources) -> list[str]:
+        if kpi.allowed_dims is not None:
+            return list(kpi.allowed_dims)
+        return sources.dims(kpi.source)
+
+    # -- evaluation ---------------------------------------------------------------
+    def _setup(self, q: Query):
+        kpis = [self.kpi(k) for k in q.kpis]
+        self.check_options(kpis, q.options)
+        if q.by is not None and q.by not in P.GRAINS:
+            raise suggest(q.by, P.GRAINS, "period")
+        asof = q.asof or now_utc()
+        self._asof = asof
+        imported = imported_tables(self.con)
+        sources = Sources(self.ib, imported, asof, business_store.origin(self.con, self.config.business()))
+        available = [k for k in kpis if set(k.tables) <= imported]
+        for k in available:
+            allowed = self.allowed_dims(k, sources)
+            for d in list(q.dims) + list(q.where):
+                if d not in allowed and d != k.force_dim:
+                    raise UsageError(f"{k.id} cannot be sliced by '{d}'; it can be sliced by: "
+                                     f"{', '.join(allowed) or 'nothing'}")
+        where = {c: [v.strip().lower() if c in ENUMS else v for v in vs] for c, vs in q.where.items()}
+        first, last = self._range(q, available, asof)
+        periods = P.build(first, last, q.by, q.tz)
+        return kpis, available, sources, where, periods, asof
+
+    def _range(self, q: Query, kpis: list[Kpi], asof: dt.datetime) -> tuple[dt.date, dt.date]:
+        last = q.end or P.local_date(asof, q.tz)
+        if q.start:
+            return q.start, last
+        earliest = None
+        for name in {t for k in kpis for t in k.tables}:
+            col = TABLES[name].time
+            row = self.con.execute(f"SELECT min({col}) FROM {name} WHERE {col} <= ?", [asof]).fetchall()[0]
+            if row[0] is not None:
+                d = row[0] if isinstance(row[0], dt.datetime) else dt.datetime.combine(row[0], dt.time())
+                earliest = d if earliest is None else min(earliest, d)
+        first = P.local_date(earliest, q.tz) if earliest else last
+        return min(first, last), last
+
+    def evaluate(self, q: Query) -> list[dict]:
+        kpis, available, sources, where, periods, asof = self._setup(q)
+        ptable = periods_table(self.ib, periods, q.tz)
+        plan: dict[tuple, list] = {}
+        for k in available:
+            o = self.options_for(k, q.options)
+            dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
+            plan.setdefault(batch_key(k, o, tuple(dims)), []).append((k, o))
+        measured: dict[str, tuple[list[str], dict, list]] = {}
+        self.sql: list[tuple[list[str], str]] = []
+        version = self._sql_inputs(asof)
+        for key, group in plan.items():
+            dims = list(key[-1])
+            ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
+            shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
+                     tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version,
+                     tuple((p.start, p.lo, p.hi) for p in periods),  # bucketing writes the bounds into SQL
+                     sources.business_origin)  # stored business seconds used or not
+            if any(o.get("hours") == "business" for _, o in group):
+                ctx.hour_view()  # registered per query, even when the SQL is cached
+            sql = self._compiled.get(shape)
+            if sql is None:
+                sql = ibis.to_sql(compile_group(ctx, group), dialect="duckdb")
+                self._compiled.put(shape, sql)
+            self.sql.append(([k.id for k, _ in group], sql))
+        # one statement for every group, so DuckDB schedules them together
+        union = " UNION ALL BY NAME ".join(f"SELECT {i} AS __group, * FROM ({sql})"
+                                           for i, (_, sql) in enumerate(self.sql))
+        results: dict[int, list] = {i: [] for i in range(len(self.sql))}
+        for r in (fetch(self.con, union) if self.sql else []):
+            results[r.pop("__group")].append(r)
+        for i, (key, group) in enumerate(plan.items()):
+            for k, o in group:
+                measured[k.id] = (list(key[-1]), o, results[i])
+        out = []
+        for k in kpis:
+            if k.id not in measured:
+                out += self._unavailable(k, q, periods, sources.imported)
+                continue
+            dims, o, table = measured[k.id]
+            out += self._assemble(k, o, dims, table, periods, q)
+        out.sort(key=lambda r: (r["kpi"], r["period_start"] or "",
+                                *[_sortable(r.get(d)) for d in _row_dims(r, q.dims)]))
+        return out
+
+    def _sql_inputs(self, asof: dt.datetime) -> tuple:
+        """What a query's SQL is built from besides the query: the imported tables, the stored
+        columns (an import may add one) and whether messages exist after the as-of instant (then
+        reply counts are recounted). Not the import stamps: a write that changes none of these
+        keeps the compiled SQL (the server's result cache is what writes invalidate)."""
+        stamps = imported_tables(self.con, stamped=True)
+        columns = tuple(self.con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND database_name = current_database() AND NOT internal ORDER BY table_name, column_index").fetchall())
+        after = None
+        if "messages" in stamps:
+            if self._last_message is None or self._last_message[0] != stamps["messages"]:
+                last = self.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]
+                self._last_message = (stamps["messages"], last)
+            after = self._last_message[1] is not None and self._last_message[1] > asof
+        return tuple(sorted(stamps)), columns, after
+
+    def _unavailable(self, k: Kpi, q: Query, periods, imported) -> list[dict]:
+        missing = [t for t in k.tables if t not in imported]
+        note = f"unavailable: table {', '.join(missing)} was never imported"
+        return [dict(kpi=k.id, period_start=_label(p), **{d: None for d in q.dims}, value=None, unit=k.unit,
+                     numerator=None, denominator=None, partial=p.partial, note=note) for p in periods]
+
+    def _assemble(self, k: Kpi, o: dict, dims: list[str], table: list[dict], periods, q: Query) -> list[dict]:
+        prefix = f"{k.id}__"
+        cells: dict[tuple, dict] = {}
+        combos: dict[tuple, None] = {}
+        for r in table:
+            combo = tuple(r[d] for d in dims)
+            combos.setdefault(combo, None)
+            m = {name[len(prefix):]: v for name, v in r.items() if name.startswith(prefix)} if prefix else r
+            cells[(r["period_start"], combo)] = m
+        if k.shape == "state":  # a slice is observed when something is counted in the range
+            combos = {c: None for c in combos if any(
+                any(v for n, v in m.items() if n not in ("period_start", *dims))
+                for (ps, cc), m in cells.items() if cc == c)}
+        if not dims:
+            combos = {(): None}
+        totals: dict[tuple, float] = {}
+        if k.share_of:
+            i = dims.index(k.share_of)
+            for (ps, combo), m in cells.items():
+                rest = combo[:i] + combo[i + 1:]
+                totals[(ps, rest)] = totals.get((ps, rest), 0) + (m.get("num") or 0)
+        out = []
+        for p in periods:
+            ps = p.start or p.lo_date
+            for combo in combos:
+                m = dict(cells.get((ps, combo), {}))
+                if k.share_of:
+                    i = dims.index(k.share_of)
+                    m["den"] = totals.get((ps, combo[:i] + combo[i + 1:]), 0)
+                res: Result = k.finish(m, o, p)
+                row = {"kpi": k.id, "period_start": _label(p)}
+                row.update({d: _plain(v) for d, v in zip(dims, combo)})
+                row.update(value=_clean(res.value, k.unit), unit=k.unit,
+                           numerator=_clean(res.numerator, "count"), denominator=_clean(res.denominator, "count"),
+                           partial=p.partial)
+                if res.note:
+                    row["note"] = res.note
+                out.append(row)
+        return out
+
+    # -- records behind a number ----------------------------------------------------
+    def records(self, q: Query, dims: list[str] | None = None) -> Records:
+        """The records behind one KPI as an Ibis expression, after the same checks as evaluate
+        (names against the catalog, filters bound, as-of rules, periods). dims: the columns to
+        slice by (default: the query's, with the KPI's forced one)."""
+        kpis, available, sources, where, periods, asof = self._setup(q)
+        if len(kpis) != 1:
+            raise UsageError("rows takes exactly one KPI id")
+        k = kpis[0]
+        if not available:
+            return Records(k, None, None, periods)
+        o = self.options_for(k, q.options)
+        if dims is None:
+            dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
+        ctx = Ctx(sources, periods_table(self.ib, periods, q.tz), dims, where, self.config, o, periods)
+        return Records(k, o, rows_expr(ctx, k, o), periods)
+
+    def rows(self, q: Query, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+        found = self.records(q)
+        k, expr = found.kpi, found.expr
+        if expr is None:
+            raise UsageError(f"{k.id} is unavailable: table {', '.join(k.tables)} was never imported")
+        total = self.ib.to_pyarrow(expr.count()).as_py()
+        key = [c for c in (TABLES[k.source].key if k.source in TABLES else ("ticket_id", "sent_at")) if c in expr.columns]
+        order = [k.rows_order] if k.rows_order else ["period_start", *key]
+        page = expr.order_by(order).limit(limit, offset=offset)
+        rows = [{c: _plain(v) for c, v in r.items()} for r in self.ib.to_pyarrow(page).to_pylist()]
+        return rows, total
+
+    def explain(self, q: Query) -> list[tuple[list[str], str]]:
+        self.evaluate(q)
+        return self.sql
+
+
+def fetch(con, sql: str) -> list[dict]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _label(p) -> str | None:
+    return p.start.isoformat() if p.start else None
+
+
+def _plain(v):
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()
+    return v
+
+
+def _clean(v, unit: str):
+    """A plain number. Rounded to 12 significant digits: DuckDB sums floats in parallel in no fixed
+    order, and the last bits must not make the same query (or an --as-of report) read differently."""
+    if v is None:
+        return None
+    if unit == "count" and float(v).is_integer():
+        return int(v)
+    v = float(v)
+    return float(f"{v:.12g}") if math.isfinite(v) else v
+
+
+def _row_dims(row: dict, dims: list[str]) -> list[str]:
+    forced = [k for k in ("channel", "category") if k in row and k not in dims]
+    return list(dims) + forced
+
+
+def _sortable(v):
+    return (v is None, str(v) if v is not None else "")

@@ -1,0 +1,201 @@
+"""The tables KPIs read, as of an instant: later events nulled, excluded tickets left out,
+links to tickets and customers joined only when a dimension or filter needs them."""
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from servicekpi.core.model import TABLES
+from servicekpi.store.db import INTERNAL
+
+TEXT = {"comment", "text"}
+DIM_TYPES = ("VARCHAR", "BOOLEAN", "BIGINT", "INTEGER")
+# ticket columns a linked row can be sliced by
+TICKET_DIMS = ("channel", "category", "priority", "status", "customer_tier", "agent_id", "team")
+CUSTOMER_DIMS_EXCLUDE = {"customer_id", "referred_by"}
+# own columns that fall back to the linked ticket's value when missing
+FALLBACK = {"surveys": ("agent_id", "channel")}
+# clock columns that can be NULL (or nulled by the as-of instant): their stored business seconds
+# (-1 for a NULL instant, business_store.py) are nulled with them
+NULLABLE_CLOCKS = {"tickets": ("first_response_at", "resolved_at", "escalated_at"), "replies": ("start_at",),
+                   "waits": ("replied_at",), "calls": ("answered_at",)}
+
+
+class Sources:
+    """Prepared Ibis tables over one store connection for one as-of instant."""
+
+    def __init__(self, ib, imported: set[str], asof: dt.datetime, business_origin: dt.date | None = None):
+        self.ib = ib
+        self.imported = imported
+        self.asof = asof
+        # set when the stored __b_ columns hold business seconds for the current calendars,
+        # counted from this date (business_store.py); None: they are ignored
+        self.business_origin = business_origin
+        self._cols: dict[str, dict[str, str]] = {}
+        self._last_message: list | None = None
+
+    # -- schema -------------------------------------------------------------
+    def columns(self, table: str) -> dict[str, str]:
+        """Column name -> DuckDB type of a stored table (extras included, internals not)."""
+        if not self._cols:
+            cur = self.ib.con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position")
+            for tab, n, typ in cur.fetchall():
+                if n not in INTERNAL and not n.startswith("__"):
+                    self._cols.setdefault(tab, {})[n] = typ
+        return self._cols.get(table, {})
+
+    def _dim_cols(self, table: str, exclude=()) -> list[str]:
+        return [n for n, t in self.columns(table).items()
+                if t in DIM_TYPES and n not in TEXT and n not in exclude
+                and not n.endswith("_at")]
+
+    def dims(self, base: str) -> list[str]:
+        """Every dimension a row of `base` can reach (own, ticket, customer columns)."""
+        own = self._dim_cols(base if base not in ("replies", "waits") else "tickets")
+        out = list(own)
+        t = TABLES.get(base)
+        if t and t.ticket_link and "tickets" in self.imported:
+            out += [c for c in self._dim_cols("tickets") if c not in out and c != "ticket_id"]
+        reach_customers = base in ("tickets", "replies", "waits") or (t and (t.customer_link or t.ticket_link))
+        if reach_customers and "customers" in self.imported:
+            out += [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE) if c not in out]
+        return out
+
+    def span(self) -> tuple[dt.date, dt.date]:
+        """UTC dates from the earliest ticket or call to the as-of instant (business-time tables);
+        from the stored business seconds' origin when they are used, so both count alike."""
+        if self.business_origin is not None:
+            return self.business_origin, max(self.business_origin, self.asof.date())
+        first = self.asof
+        for table, col in (("tickets", "created_at"), ("calls", "entered_at")):
+            if table in self.imported:
+                v = self.ib.con.execute(f"SELECT min({col}) FROM {table}").fetchall()[0][0]
+                if v is not None:
+                    first = min(first, v)
+        return first.date(), self.asof.date()
+
+    # -- as-of views ----------------------------------------------------------
+    def _later(self, col: ir.Value) -> ir.Value:
+        return ibis.ifelse(col > self.asof, ibis.null(col.type()), col)
+
+    def _excluded_ids(self) -> ir.Column | None:
+        if "tickets" not in self.imported:
+            return None
+        t = self.ib.table("tickets")
+        return t.filter(t.excluded.fill_null(False)).ticket_id
+
+    def tickets(self) -> ir.Table:
+        t = self.ib.table("tickets")
+        t = t.filter(t.created_at <= self.asof, ~t.excluded.fill_null(False))
+        msg = t.has_messages.fill_null(False)
+        t = t.mutate(
+            first_response_at=self._later(ibis.ifelse(msg, t.msg_first_response_at, t.first_response_at)),
+            resolved_at=self._later(t.resolved_at),
+            escalated_at=self._later(t.escalated_at),
+            agent_replies=ibis.ifelse(msg, t.msg_agent_replies, t.agent_replies),
+            agents_involved=ibis.ifelse(msg, t.msg_agents_involved, t.agents_involved),
+            customer_messages=ibis.ifelse(msg, t.msg_customer, ibis.null("int64")),
+            all_messages=ibis.ifelse(msg, t.msg_all, ibis.null("int64")),
+            reopen_count=t.reopen_count.fill_null(0),
+            fcr_eligible=t.fcr_eligible.fill_null(True),
+        )
+        t = self._stored_business(t.drop(*[c for c in INTERNAL if c in t.columns]), "tickets")
+        return self._recount(t) if self._messages_after_asof() else t
+
+    def _stored_business(self, t, table: str):
+        """Keep the stored business seconds when valid (nulled with their instant), else drop them."""
+        stored = [c for c in t.columns if c.startswith("__b_")]
+        if self.business_origin is None:
+            return t.drop(*stored) if stored else t
+        nulled = [c for c in NULLABLE_CLOCKS.get(table, ()) if f"__b_{c}" in stored]
+        return t.mutate(**{f"__b_{c}": ibis.ifelse(t[c].isnull(), ibis.null("float64"), t[f"__b_{c}"])
+                           for c in nulled}) if nulled else t
+
+    def _messages_after_asof(self) -> bool:
+        if "messages" not in self.imported:
+            return False
+        if self._last_message is None:
+            self._last_message = [self.ib.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]]
+        last = self._last_message[0]
+        return last is not None and last > self.asof
+
+    def _recount(self, t):
+        """Reply and message counts as of the instant (only when messages exist after it)."""
+        r = self.ib.table("replies")
+        r = r.filter(r.sent_at <= self.asof)
+        r = r.group_by(r_ticket=r.ticket_id).aggregate(a_replies=r.count(), a_agents=r.reply_agent_id.nunique())
+        m = self.ib.table("messages")
+        m = m.filter(m.sent_at <= self.asof)
+        m = m.group_by(m_ticket=m.ticket_id).aggregate(a_customer=m.count(where=m.author == "customer"),
+                                                        a_all=m.count())
+        j = t.left_join(r, t.ticket_id == r.r_ticket)
+        j = j.left_join(m, j.ticket_id == m.m_ticket).drop("r_ticket", "m_ticket")
+        has = t.customer_messages.notnull()  # the ticket's counts come from messages
+        j = j.mutate(
+            agent_replies=ibis.ifelse(has, j.a_replies.fill_null(0), j.agent_replies),
+            agents_involved=ibis.ifelse(has, ibis.ifelse(j.a_agents > 0, j.a_agents, ibis.null("int64")),
+                                        j.agents_involved),
+            customer_messages=ibis.ifelse(has, j.a_customer.fill_null(0), j.customer_messages),
+            all_messages=ibis.ifelse(has, j.a_all.fill_null(0), j.all_messages))
+        return j.drop("a_replies", "a_agents", "a_customer", "a_all")
+
+    def base(self, name: str) -> ir.Table:
+        """A table as of the instant, before links."""
+        if name == "tickets":
+            return self.tickets()
+        if name == "replies":
+            r = self.ib.table("replies")
+            return self._stored_business(r.filter(r.sent_at <= self.asof, ~r.excluded.fill_null(False)), name)
+        if name == "waits":
+            w = self.ib.table("waits")
+            w = w.filter(w.start_at <= self.asof, ~w.excluded.fill_null(False))
+            return self._stored_business(w.mutate(replied_at=self._later(w.replied_at)), name)
+        spec = TABLES[name]
+        t = self.ib.table(name)
+        t = t.filter(t[spec.time] <= self.asof)
+        if spec.later:
+            t = t.mutate(**{c: self._later(t[c]) for c in spec.later})
+        return self._stored_business(t, name)
+
+    def _not_excluded(self, t):
+        """Rows linked only to excluded tickets are left out (a semi-join on the few excluded ids)."""
+        excluded = self._excluded_ids()
+        return t if excluded is None else t.filter(t.ticket_id.isnull() | ~t.ticket_id.isin(excluded))
+
+    def linked(self, name: str, need: set[str]) -> ir.Table:
+        """`name` as of the instant, joined to tickets/customers for the columns in `need`."""
+        t = self.base(name)
+        if name in ("replies", "waits"):
+            want = [c for c in self._dim_cols("tickets") if c in need and c not in t.columns]
+            if want:
+                tk = self.ib.table("tickets").select(tk_id="ticket_id", **{c: f"{c}" for c in want})
+                t = t.left_join(tk, t.ticket_id == tk.tk_id).drop("tk_id")
+        spec = TABLES.get(name)
+        fallback = FALLBACK.get(name, ())
+        if spec and spec.ticket_link and "tickets" in self.imported:
+            want = [c for c in self._dim_cols("tickets")
+                    if c != "ticket_id" and c in need and (c not in t.columns or c in fallback)]
+            if want:  # one join brings the ticket's columns and its excluded flag
+                tk = self.ib.table("tickets")
+                tk = tk.filter(tk.created_at <= self.asof)
+                tk = tk.select("ticket_id", tk_excluded=tk.excluded, **{f"tk_{c}": tk[c] for c in want})
+                t = t.left_join(tk, "ticket_id")
+                t = t.drop(*[c for c in t.columns if c.endswith("_right")])
+                t = t.filter(~t.tk_excluded.fill_null(False))
+                t = t.mutate(**{c: (t[c].fill_null(t[f"tk_{c}"]) if c in t.columns else t[f"tk_{c}"])
+                                for c in want}).drop("tk_excluded", *[f"tk_{c}" for c in want])
+            else:
+                t = self._not_excluded(t)
+        if "customers" in self.imported and "customer_id" in t.columns:
+            want = [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE)
+                    if c in need and c not in t.columns]
+            if want:
+                cu = self.ib.table("customers")
+                cu = cu.select("customer_id", **{f"cu_{c}": cu[c] for c in want})
+                t = t.left_join(cu, "customer_id").drop("customer_id_right")
+                t = t.rename({c: f"cu_{c}" for c in want})
+        return t

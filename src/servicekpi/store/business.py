@@ -1,0 +1,164 @@
+"""Business seconds stored at import, so hours=business reads a column instead of a calendar join.
+
+Each clock column (store.CLOCKS) has a "__b_<col>" beside it: B(instant) of the row's calendar,
+counted from the stamp's origin date (business.py). The stamp holds a fingerprint of the calendars;
+a query uses the stored columns only when it matches the current config, and falls back to the
+hour-table join otherwise. An import fills the rows whose column is NULL (new or replaced rows,
+tickets whose first reply moved); changed calendars, or data older than the origin, recompute all.
+A NULL instant stores -1 (Sources nulls it again), so "not computed yet" is exactly IS NULL, which
+DuckDB answers from row-group statistics without reading a fully computed column.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from functools import cache
+from importlib.metadata import version
+from typing import Callable
+
+import duckdb
+import ibis
+
+from servicekpi.core.calendars import Calendars
+from servicekpi.engine.compile import business_seconds, calendar_key
+from servicekpi.store.db import CLOCKS
+
+STAMP = "business_stamp"
+# the instant each stored column is computed on (tickets: the effective first reply)
+SOURCE = {("tickets", "first_response_at"):
+          "CASE WHEN coalesce(has_messages, FALSE) THEN msg_first_response_at ELSE first_response_at END"}
+CALENDAR_COLUMNS = ("queue", "team", "channel")
+
+
+@cache
+def _holidays_version() -> str:
+    return version("holidays")  # a metadata lookup (~10 ms): once per process, not per query
+
+
+def fingerprint(cals: Calendars) -> str:
+    """Identifies the calendars (and the holidays package that expands holiday_country)."""
+    parts = [_holidays_version()]
+    for c in cals.all:
+        parts.append(repr((c.name, c.timezone, sorted(c.week.items()), sorted(c.holidays), c.holiday_country,
+                           c.teams, c.channels, c.queues)))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def origin(con, cals: Calendars) -> dt.date | None:
+    """The stored columns' origin when they were computed for these calendars, else None."""
+    try:
+        rows = con.execute(f"SELECT fingerprint, origin FROM {STAMP}").fetchall()
+    except duckdb.CatalogException:
+        return None
+    if len(rows) == 1 and rows[0][0] == fingerprint(cals):
+        return rows[0][1]
+    return None
+
+
+def _tables(con) -> dict[str, tuple[str, ...]]:
+    have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    return {t: cols for t, cols in CLOCKS.items() if t in have}
+
+
+def _instant(table: str, col: str) -> str:
+    return SOURCE.get((table, col), col)
+
+
+def _pending(con, tables: dict) -> list[tuple[str, str]]:
+    """(table, column) pairs with rows not computed yet."""
+    return [(t, c) for t, cols in tables.items() for c in cols
+            if con.execute(f'SELECT count(*) FROM (SELECT 1 FROM {t} WHERE "__b_{c}" IS NULL LIMIT 1)').fetchall()[0][0]]
+
+
+def _bounds(con, pending: list) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Earliest and latest instant among the rows not computed yet."""
+    lo = hi = None
+    for table, col in pending:
+        v = _instant(table, col)
+        a, b = con.execute(f'SELECT min({v}), max({v}) FROM {table} WHERE {v} IS NOT NULL AND "__b_{col}" IS NULL'
+                           ).fetchall()[0]
+        if a is not None:
+            lo = a if lo is None else min(lo, a)
+            hi = b if hi is None else max(hi, b)
+    return lo, hi
+
+
+def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None, own_transaction: bool = True) -> str:
+    """Fill the stored business seconds for the current calendars; returns what was done
+    ("none", "incremental" or "full"). Runs in its own transaction unless the caller holds one."""
+    tables = _tables(con)
+    if not tables:
+        return "none"
+    fp = fingerprint(cals)
+    if own_transaction:
+        con.execute("BEGIN")
+    try:
+        try:
+            stamp = con.execute(f"SELECT fingerprint, origin FROM {STAMP}").fetchall()
+        except duckdb.CatalogException:
+            raise RuntimeError("the store predates schema 5; open it read-write once to migrate") from None
+        pending = _pending(con, tables)
+        lo, hi = _bounds(con, pending)
+        full = len(stamp) != 1 or stamp[0][0] != fp or (lo is not None and lo.date() < stamp[0][1])
+        if full:
+            for table, cols in tables.items():
+                con.execute(f"UPDATE {table} SET " + ", ".join(f'"__b_{c}" = NULL' for c in cols))
+            pending = _pending(con, tables)
+            lo, hi = _bounds(con, pending)
+        today = dt.datetime.now(dt.timezone.utc).date()
+        if not pending:
+            if full:  # no rows yet
+                _stamp(con, fp, today)
+            if own_transaction:
+                con.execute("COMMIT")
+            return "full" if full else "none"
+        first = (lo.date() if lo is not None else today) if full else stamp[0][1]
+        con.register("sk_store_hours", cals.hour_table(first, max(first, hi.date() if hi is not None else first)))
+        ib = ibis.duckdb.from_connection(con)
+        for table, col in pending:
+            if progress:
+                progress(f"business seconds: {table}.{col}")
+            _fill(con, ib, table, col, cals, fp)
+        if full:
+            _stamp(con, fp, first)
+        if own_transaction:
+            con.execute("COMMIT")
+    except BaseException:
+        if own_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        try:
+            con.unregister("sk_store_hours")
+        except Exception:
+            pass
+    return "full" if full else "incremental"
+
+
+def _stamp(con, fp: str, first: dt.date) -> None:
+    con.execute(f"DELETE FROM {STAMP}")
+    con.execute(f"INSERT INTO {STAMP} (fingerprint, origin) VALUES (?, ?)", [fp, first])
+
+
+_SQL: dict[tuple, str] = {}  # (table, column, calendar columns, calendars) -> the B query (compiling costs)
+
+
+def _fill(con, ib, table: str, col: str, cals: Calendars, fp: str) -> None:
+    """UPDATE the pending rows of one column. Both sides filter on IS NULL, so DuckDB skips, from
+    row-group statistics, every row group without pending rows (a small write costs little at 10M)."""
+    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()}
+    keep = tuple(c for c in CALENDAR_COLUMNS if c in have)
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW sk_pending AS
+        SELECT rowid AS __rid, {_instant(table, col)} AS __v{''.join(', ' + c for c in keep)} FROM {table}
+        WHERE "__b_{col}" IS NULL""")
+    key = (table, col, keep, fp)
+    if key not in _SQL:
+        t = ib.table("sk_pending")
+        t = t.mutate(__cal=calendar_key(t, cals))
+        t = business_seconds(t, ib.table("sk_store_hours"), "__v")
+        b = ibis.ifelse(t["__v"].isnull(), ibis.literal(-1.0), t["__b___v"])  # -1: no instant
+        _SQL[key] = ibis.to_sql(t.select("__rid", b=b), dialect="duckdb")
+    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_SQL[key]}) n '
+                f'WHERE {table}."__b_{col}" IS NULL AND {table}.rowid = n.__rid')
+    con.execute("DROP VIEW sk_pending")

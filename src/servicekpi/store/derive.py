@@ -1,0 +1,119 @@
+"""Facts derived from messages at import time (data-format.md, "Order and replies").
+
+Per ticket: first reply, number of replies, agents among replies, message counts.
+Per reply: the instant its wait started (avg_response_time), or NULL for a follow-up.
+
+Every fact of a ticket depends on that ticket's row and messages only, so an import recomputes
+only the tickets it touched: it collects their ids in the temp table TOUCHED, which refresh(con)
+reads; without that table (after a migration, or refresh(con, ALL)) every ticket is rebuilt.
+"""
+from __future__ import annotations
+
+from servicekpi.store.db import REPLY_TICKET_COLUMNS
+
+TOUCHED = "touched_tickets"  # the import's touched ticket ids (ingest/load.py fills it)
+ALL = ""  # refresh(con, ALL): every ticket, whatever was collected
+
+ORDERED = """
+CREATE OR REPLACE TEMP TABLE msg_ordered AS
+SELECT ticket_id, sent_at, author, agent_id, is_reply,
+       sum(is_reply::INT) OVER (PARTITION BY ticket_id ORDER BY pos
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp
+FROM (
+  SELECT *, (public AND author = 'agent' AND pos > 1) AS is_reply FROM (
+    SELECT ticket_id, sent_at, author, agent_id, coalesce(public, TRUE) AS public,
+           row_number() OVER (PARTITION BY ticket_id
+                              ORDER BY sent_at, CASE author WHEN 'customer' THEN 0 ELSE 1 END, message_id) AS pos
+    FROM messages{only}))
+"""
+
+REPLIES = """
+INSERT INTO replies
+SELECT r.ticket_id, r.sent_at,
+       CASE WHEN r.grp = 1 THEN t.created_at ELSE w.first_customer END AS start_at,
+       r.agent_id, r.grp, {ticket_columns}
+FROM msg_ordered r
+JOIN tickets t ON t.ticket_id = r.ticket_id
+LEFT JOIN (SELECT ticket_id, grp, min(sent_at) AS first_customer FROM msg_ordered
+           WHERE author = 'customer' GROUP BY ALL) w
+  ON w.ticket_id = r.ticket_id AND w.grp = r.grp - 1
+WHERE r.is_reply
+"""
+
+WAITS = """
+INSERT INTO waits
+SELECT w.ticket_id, w.start_at, r.sent_at AS replied_at, {ticket_columns}
+FROM (SELECT ticket_id, grp, min(sent_at) AS start_at FROM msg_ordered
+      WHERE author = 'customer' AND grp >= 1 GROUP BY ALL) w
+JOIN tickets t ON t.ticket_id = w.ticket_id
+LEFT JOIN msg_ordered r ON r.ticket_id = w.ticket_id AND r.is_reply AND r.grp = w.grp + 1
+"""
+
+FACTS = """
+UPDATE tickets SET has_messages = TRUE, msg_first_response_at = f.frt, msg_agent_replies = f.n_replies,
+       msg_agents_involved = f.n_agents, msg_customer = f.n_customer, msg_all = f.n_all
+FROM (SELECT ticket_id,
+             min(sent_at) FILTER (WHERE is_reply) AS frt,
+             count(*) FILTER (WHERE is_reply) AS n_replies,
+             NULLIF(count(DISTINCT agent_id) FILTER (WHERE is_reply), 0) AS n_agents,
+             count(*) FILTER (WHERE author = 'customer') AS n_customer,
+             count(*) AS n_all
+      FROM msg_ordered GROUP BY ticket_id) f
+WHERE tickets.ticket_id = f.ticket_id
+"""
+
+CLEAR = """
+UPDATE tickets SET has_messages = FALSE, msg_first_response_at = NULL, msg_agent_replies = NULL,
+       msg_agents_involved = NULL, msg_customer = NULL, msg_all = NULL
+WHERE has_messages IS DISTINCT FROM FALSE{only}
+  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.ticket_id)
+"""
+
+
+def _has_column(con, table: str, column: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
+                            "AND column_name = ?", [table, column]).fetchall()[0][0])
+
+
+def _has_waits(con) -> bool:
+    """Stores before schema 4 get waits when they migrate."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'waits'")
+                .fetchall()[0][0])
+
+
+def _exists(con, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                            [table]).fetchall()[0][0])
+
+
+def refresh(con, tickets: str | None = None) -> None:
+    """Recompute the derived facts (inside the caller's transaction): replies, waits, msg_* facts.
+
+    tickets: a table with a ticket_id column: only those tickets are recomputed; ALL: every
+    ticket; None: the tickets in TOUCHED when an import collected them in this connection (those
+    of the rows it inserted or replaced, with the old ticket of a message moved to another), else
+    every ticket (the set is unknown: a migration). The result is the same either way."""
+    if tickets is None:
+        tickets = TOUCHED if _exists(con, TOUCHED) else ALL
+    subset = f"SELECT DISTINCT ticket_id FROM {tickets}" if tickets else None
+    only = f" WHERE ticket_id IN ({subset})" if subset else ""
+    con.execute(ORDERED.format(only=only))
+    con.execute(f"DELETE FROM replies{only}")
+    copied = list(REPLY_TICKET_COLUMNS)
+    if _has_column(con, "tickets", "queue"):  # an extra column that picks a business calendar
+        copied.append("queue")
+        for table in ("replies", "waits"):
+            if _has_column(con, table, "ticket_id"):
+                con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS queue VARCHAR")
+    columns = ", ".join(f"t.{c}" for c in copied)
+    con.execute(REPLIES.replace("INSERT INTO replies", f"INSERT INTO replies (ticket_id, sent_at, start_at, "
+                                f"reply_agent_id, ordinal, {', '.join(copied)})").format(ticket_columns=columns))
+    if _has_waits(con):
+        con.execute(f"DELETE FROM waits{only}")
+        con.execute(WAITS.replace("INSERT INTO waits", f"INSERT INTO waits (ticket_id, start_at, replied_at, "
+                                  f"{', '.join(copied)})").format(ticket_columns=columns))
+    stored = ', "__b_first_response_at" = NULL' if _has_column(con, "tickets", "__b_first_response_at") else ""
+    con.execute(FACTS.replace("msg_all = f.n_all", "msg_all = f.n_all" + stored))  # business_store refills
+    con.execute(CLEAR.replace("msg_all = NULL", "msg_all = NULL" + stored)
+                .format(only=f"\n  AND ticket_id IN ({subset})" if subset else ""))
+    con.execute("DROP TABLE msg_ordered")
