@@ -37,6 +37,9 @@ ROUTE_ERRORS = {
     ("DELETE", "/api/tokens/{ref}"): ("/api/tokens/nobody", "admin", {}, None, 404),
     ("GET", "/api/followups"): ("/api/followups", "viewer", {"since": "2026-13-01"}, None, 400),
     ("POST", "/api/followups/{item_id}/done"): ("/api/followups/survey:R9/done", "manager", {}, {}, 404),
+    ("GET", "/api/staffing"): ("/api/staffing", "manager", {"calls": 100, "aht": 180, "interval": 1800,
+                                                            "agents": 10}, None, 400),
+    ("GET", "/api/forecast"): ("/api/forecast", "manager", {"kpi": "nps"}, None, 400),
 }
 
 

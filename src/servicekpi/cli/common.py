@@ -83,7 +83,10 @@ def _note(db: Path) -> dict | None:
         note = json.loads(note_path(db).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return note if isinstance(note, dict) else None
+    from servicekpi.server.limits import pid_alive
+    if not isinstance(note, dict) or not pid_alive(note.get("pid")):
+        return None  # a note left by a server that died (kill -9) is stale: it blames no one
+    return note
 
 
 def holder(db: Path) -> str:

@@ -44,7 +44,11 @@ def settings(cfg) -> dict:
         raise cfg_mod.ConfigError(f"{where}.query_engines: expected a whole number from 1 to 64, e.g. 4")
     if not isinstance(failures, int) or isinstance(failures, bool) or not 1 <= failures <= 1000:
         raise cfg_mod.ConfigError(f"{where}.sign_in_failures: expected a whole number from 1 to 1000, e.g. 5")
-    return {"max_body": int(body * MB), "pool_size": engines, "sign_in_failures": failures}
+    extra = raw.get("max_extra_columns", 64)
+    if not isinstance(extra, int) or isinstance(extra, bool) or not 0 <= extra <= 10_000:
+        raise cfg_mod.ConfigError(f"{where}.max_extra_columns: expected a whole number from 0 to 10000, e.g. 64")
+    return {"max_body": int(body * MB), "pool_size": engines, "sign_in_failures": failures,
+            "max_extra_columns": extra}
 
 
 class Dashboard:
@@ -82,6 +86,9 @@ class Dashboard:
             return await respond(405, f"{scope['method']} is not allowed on {path}",
                                  headers={"Allow": "GET, HEAD"})(scope, receive, send)
         rel = path.lstrip("/")
+        if "\0" in rel or not (self.root / rel).resolve().is_relative_to(self.root.resolve()):
+            # outside the static root (e.g. /..%2f..%2fetc%2fpasswd): one answer, whether it exists or not
+            return await respond(404, "not found")(scope, receive, send)
         if rel and "." not in rel.rsplit("/", 1)[-1] and not (self.root / rel).exists():
             scope = dict(scope, path="/")  # a client-side route: the app's index.html
         await self.files(scope, receive, send)
@@ -140,6 +147,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
                   redoc_url=None, description="Customer-service KPIs: the same catalog and engine as the CLI. "
                   "Authenticate with `Authorization: Bearer <token>` (servicekpi token create) or the "
                   "dashboard's session cookie. Each route lists the roles allowed under `x-roles`.")
+    state.max_extra_columns = opts["max_extra_columns"]
     app.state.sk = state
     errors.install(app)
     for r in (session.router, kpis.router, reports.router, data.router, token_routes.router, followups.router, ops.router):

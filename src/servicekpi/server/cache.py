@@ -3,7 +3,7 @@
 Key: the write generation + the normalised query + who asks (the role; an agent token's id and
 agent_id, so an agent's rows never answer another token). State.write bumps the generation and
 clears the cache after each write, committed or not, so no answer read before a write is served
-after it. Bounded (LRU). A query without as_of is evaluated at "now": its entry lives for NOW_TTL
+after it. Bounded (LRU) in entries and in bytes (64 MiB). A query without as_of is evaluated at "now": its entry lives for NOW_TTL
 seconds at most. Concurrent misses of one key compute it once (the others wait for that answer)."""
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ class _Flight:
 
 
 class ResultCache:
-    def __init__(self, max_entries: int = 512):
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int = 512, max_bytes: int = 64 * 1024 * 1024):
+        self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, 0
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple, bytes] = OrderedDict()
         self._flights: dict[tuple, _Flight] = {}
@@ -44,6 +44,7 @@ class ResultCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.size = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -75,9 +76,11 @@ class ResultCache:
         finally:
             with self._lock:
                 del self._flights[k]
-                if flight.error is None and k[0] == current():
+                if flight.error is None and k[0] == current() and len(flight.value) <= self.max_bytes // 4:
+                    old = self._entries.pop(k, None)  # an answer over a quarter of the budget is not kept
+                    self.size += len(flight.value) - (len(old) if old is not None else 0)
                     self._entries[k] = flight.value
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
+                    while len(self._entries) > self.max_entries or self.size > self.max_bytes:
+                        self.size -= len(self._entries.popitem(last=False)[1])
             flight.done.set()
         return flight.value

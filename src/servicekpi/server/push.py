@@ -17,6 +17,67 @@ from servicekpi.server.tokens import Identity
 MAX_KEY = 200
 
 
+class _Duplicate(ValueError):
+    pass
+
+
+def _pairs(pairs: list) -> dict:
+    """object_pairs_hook: a key given twice in one object is refused (not silently last-wins)."""
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Duplicate(k)
+        out[k] = v
+    return out
+
+
+def _loads(text: str, where: str):
+    """json.loads, with every way a body can break the decoder answered as a located 400."""
+    try:
+        return json.loads(text, object_pairs_hook=_pairs)
+    except json.JSONDecodeError as e:
+        raise ApiError(400, f"{where}line {e.lineno}, column {e.colno}: {e.msg} "
+                            f"(send a JSON array or one JSON object a line)") from None
+    except _Duplicate as e:
+        raise ApiError(400, f"{where}the key '{_show(e.args[0])}' appears twice in one object; "
+                            f"give each column once") from None
+    except RecursionError:
+        raise ApiError(400, f"{where}JSON nested too deeply (rows are flat objects)") from None
+    except ValueError as e:  # an integer literal over Python's 4,300-digit limit
+        raise ApiError(400, f"{where}a number in the body is too long ({str(e).split(';')[0]})") from None
+
+
+def _show(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:80]
+
+
+def _text_ok(value) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_strings(items: list[dict], where: str) -> None:
+    """Keys without NUL bytes, and no lone UTF-16 surrogate (\\ud800) in any key or value."""
+    for n, item in enumerate(items, 1):
+        stack = [item]
+        while stack:
+            x = stack.pop()
+            pairs = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else ()
+            for k, v in pairs:
+                if isinstance(k, str) and ("\0" in k or not _text_ok(k)):
+                    what = "a NUL byte" if "\0" in k else "a lone UTF-16 surrogate"
+                    raise ApiError(400, f"{where} {n}: the key '{_show(k)}' holds {what}; "
+                                        f"column names are printable text")
+                if isinstance(v, str) and not _text_ok(v):
+                    raise ApiError(400, f"{where} {n}, key '{_show(str(k))}': the value holds a lone UTF-16 "
+                                        f"surrogate ('{_show(v)}'), which is not text")
+                if isinstance(v, (dict, list)):
+                    stack.append(v)
+
+
 def parse(body: bytes) -> list[dict]:
     """Items of a JSON array or of NDJSON (one object a line; blank lines skipped)."""
     try:
@@ -27,27 +88,21 @@ def parse(body: bytes) -> list[dict]:
     if not stripped:
         raise ApiError(400, "the body is empty: send a JSON array of objects or NDJSON (one object a line)")
     if stripped.startswith("["):
-        try:
-            items = json.loads(stripped)
-        except json.JSONDecodeError as e:
-            raise ApiError(400, f"the body is not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}") from None
+        items = _loads(stripped, "the body is not valid JSON: ")
         where = "item"
     else:
         items, where = [], "line"
         for n, line in enumerate(textual.splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise ApiError(400, f"NDJSON line {n}, column {e.colno}: {e.msg} "
-                                    f"(send a JSON array or one JSON object a line)") from None
+            items.append(_loads(line, f"NDJSON line {n}: "))
     bad = [i for i, x in enumerate(items, 1) if not isinstance(x, dict)]
     if bad:
         raise ApiError(400, f"{where} {bad[0]} is not a JSON object (every item must be one row, "
                             f"e.g. {{\"ticket_id\": \"T1\", \"created_at\": \"2026-10-01T09:00:00Z\"}})")
     if not items:
         raise ApiError(400, "no rows: the array is empty")
+    _check_strings(items, where)
     return items
 
 
@@ -55,6 +110,19 @@ def to_arrow(items: list[dict]) -> pa.Table:
     """Every value as text, as a CSV file would give it: the import's validation types it."""
     names = list(dict.fromkeys(k for item in items for k in item))
     return pa.table({n: pa.array([cell(item.get(n)) for item in items], pa.string()) for n in names})
+
+
+MAX_EXTRA = 64  # [server] max_extra_columns: 2,000 new keys in one row took 7.5 s and slowed every query
+
+
+def check_extras(table: str, items: list[dict], limit: int) -> None:
+    """Refuse a body carrying more than `limit` columns beyond the table's canonical ones."""
+    canonical = set(TABLES[table].names)
+    extras = sorted({k for item in items for k in item} - canonical)
+    if len(extras) > limit:
+        raise ApiError(400, f"{table}: the body has {len(extras)} columns beyond the canonical ones "
+                            f"(limit {limit}: [server] max_extra_columns), e.g. {', '.join(extras[:5])}; "
+                            f"send only the columns you need")
 
 
 def check_table(table: str) -> None:
@@ -72,6 +140,7 @@ def ingest(state, ident: Identity, table: str, body: bytes, key: str | None) -> 
         raise ApiError(400, f"Idempotency-Key must be 1 to {MAX_KEY} characters")
     fingerprint = hashlib.sha256(table.encode() + b"\0" + body).hexdigest()
     items = parse(body)
+    check_extras(table, items, getattr(state, "max_extra_columns", MAX_EXTRA))
     data = to_arrow(items)
     source = f"api:{ident.name or ident.token_id}" + (f":{key}" if key else "")
 
@@ -88,7 +157,11 @@ def ingest(state, ident: Identity, table: str, body: bytes, key: str | None) -> 
             fr = arrow_ingest(cur, table, data, source, state.cfg.timezone, agents=state.cfg.agents)
         except FileError as e:
             raise ApiError(422, f"{table}: {e.reason}") from None
-        refresh_business(cur, state.cfg.business(), own_transaction=False)  # the new rows' business seconds
+        try:
+            refresh_business(cur, state.cfg.business(), own_transaction=False)  # the new rows' business seconds
+        except OverflowError as e:  # e.g. an instant in year 1: the whole batch rolls back
+            raise ApiError(400, f"{table}: an instant is outside the range the store can compute with ({e}); "
+                                f"nothing was stored") from None
         answer = {"ok": True, "table": table, "received": len(items), "imported": fr.imported,
                   "replaced": fr.replaced, "unchanged": fr.unchanged, "rejected": fr.rejected,
                   "reasons": fr.reasons, "notes": fr.notes}

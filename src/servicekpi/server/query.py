@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from ibis.common.annotations import SignatureValidationError
+
 from servicekpi.core import config as cfg_mod
 from servicekpi.engine.query import Engine, Query, UsageError
 from servicekpi.engine.relations import Sources
@@ -26,13 +28,24 @@ def pairs(items: list[str] | None, what: str) -> dict[str, list[str]]:
     return out
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # dates and as_of outside these years are refused (400), not computed
+MAX_ZONE = 255  # IANA names are far shorter; a longer tz is refused before any file lookup
+
+
+def _in_years(value, name: str, text: str):
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ApiError(400, f"{name} '{text}' is out of range (expected a year from {FIRST_YEAR} to {LAST_YEAR})")
+    return value
+
+
 def date(text: str | None, name: str) -> dt.date | None:
     if text is None or text == "":
         return None
     try:
-        return dt.date.fromisoformat(text)
+        value = dt.date.fromisoformat(text)
     except ValueError:
-        raise ApiError(400, f"{name} '{text}' is not a date (expected YYYY-MM-DD, e.g. 2026-10-31)") from None
+        raise ApiError(400, f"{name} '{text[:64]}' is not a date (expected YYYY-MM-DD, e.g. 2026-10-31)") from None
+    return _in_years(value, name, text)
 
 
 def instant(text: str | None, tz: str) -> dt.datetime | None:
@@ -42,8 +55,9 @@ def instant(text: str | None, tz: str) -> dt.datetime | None:
     try:
         t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(400, f"as_of '{text}' is not a timestamp (expected ISO 8601, "
+        raise ApiError(400, f"as_of '{text[:64]}' is not a timestamp (expected ISO 8601, "
                             f"e.g. 2026-11-01T00:00:00Z)") from None
+    _in_years(t, "as_of", text)
     if t.tzinfo is None:
         t = t.replace(tzinfo=ZoneInfo(tz))
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -51,12 +65,17 @@ def instant(text: str | None, tz: str) -> dt.datetime | None:
 
 def zone(tz: str | None, default: str) -> str:
     z = tz or default
+    if len(z) > MAX_ZONE or "\0" in z:
+        raise ApiError(400, f"tz '{z[:64]}...' is not an IANA time zone (e.g. Europe/Bucharest, UTC)")
     try:
         return cfg_mod.check_zone(z, "tz")
+    except OSError:  # e.g. a name too long for the file system
+        raise ApiError(400, f"tz '{z[:64]}' is not an IANA time zone (e.g. Europe/Bucharest, UTC)") from None
     except cfg_mod.ConfigError as e:
         raise ApiError(400, str(e)) from None
 
 
+MAX_OFFSET = 2**62  # a page offset past this is refused (422): DuckDB takes 64-bit offsets
 MAX_PERIODS = 5000  # a query's periods are compiled into its SQL: bound them
 DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 89, "year": 365}
 
@@ -106,6 +125,27 @@ def restrict(engine: Engine, q: Query, ident: Identity) -> Query:
     return q
 
 
+MAX_CELLS = 1_000_000  # by=day&dim=ticket_id over 90 days answered 221 MB in 43 s
+
+
+def bounded(result):
+    """The answer's rows, refused with 400 and a hint past MAX_CELLS cells (rows x columns)."""
+    cells = sum(len(r) if isinstance(r, dict) else 1 for r in result) if isinstance(result, list) else 0
+    if cells > MAX_CELLS:
+        raise ApiError(400, f"the answer has {cells} cells, more than the limit of {MAX_CELLS}; choose a "
+                            f"larger grain (by), fewer dims or a shorter range (from/to), or page the records "
+                            f"with /api/kpis/<id>/rows")
+    return result
+
+
+BAD_INPUT = (UsageError, ValueError, OverflowError, SignatureValidationError)
+
+
 def usage(e: Exception) -> ApiError:
     """The engine's UsageError (unknown name, bad option) or a value of the wrong type: a 400."""
+    if isinstance(e, SignatureValidationError):  # e.g. where reopen_count=<26 digits>: past 64 bits
+        return ApiError(400, "a where value does not fit its column's type (e.g. an integer past 64 bits); "
+                             "use a value in the column's range")
+    if isinstance(e, OverflowError):
+        return ApiError(400, f"a value is out of range: {e}")
     return ApiError(400, str(e))

@@ -24,6 +24,12 @@ from servicekpi.server.ratelimit import FailureLimit
 from servicekpi.store import db as store
 
 
+def is_fatal(e: BaseException) -> bool:
+    """DuckDB's invalidation: FatalException, or any error saying the database was invalidated."""
+    import duckdb
+    return isinstance(e, duckdb.FatalException) or "database has been invalidated" in str(e)
+
+
 class State:
     def __init__(self, db_path: Path, cfg: Config, pool_size: int = 4, max_body: int = 10 * 1024 * 1024,
                  cache_entries: int = 512, sign_in_failures: int = 5):
@@ -39,7 +45,25 @@ class State:
         self.sql = SqlCache()  # compiled SQL, shared by the pool's engines; writes keep it
         self.sign_in_limit = FailureLimit(sign_in_failures)  # failed sign-ins per client address a minute
         self.closed = True
+        self.invalidated: str | None = None  # DuckDB's reason once the database is invalidated
+        self.on_invalidated = None  # serve() sets it: stop the process (non-zero) so a supervisor restarts it
         self.open()
+
+    def fatal(self, e: BaseException) -> None:
+        """A DuckDB error that invalidates the database (FatalException, "database has been
+        invalidated"): every later request gets 503 with the reason, and the server stops."""
+        if self.invalidated is None and is_fatal(e):
+            self.invalidated = str(e).splitlines()[0][:300]
+            if self.on_invalidated is not None:
+                self.on_invalidated()
+        if self.invalidated is not None:
+            raise ApiError(503, f"the store is unavailable: DuckDB invalidated the database "
+                                f"({self.invalidated}); the server is stopping so it can be restarted") from e
+
+    def check(self) -> None:
+        if self.invalidated is not None:
+            raise ApiError(503, f"the store is unavailable: DuckDB invalidated the database "
+                                f"({self.invalidated}); the server is stopping so it can be restarted")
 
     def open(self) -> None:
         """Open the store (again, after close(): an app may run several lifespans, as tests do)."""
@@ -65,14 +89,23 @@ class State:
     # -- writes ------------------------------------------------------------------
     def write(self, fn):
         """fn(cursor) in one transaction, one writer at a time; the token cache is dropped after."""
+        self.check()
         with self.write_lock:
             cur = self._writer
-            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute("BEGIN TRANSACTION")
+            except Exception as e:
+                self.fatal(e)
+                raise
             try:
                 result = fn(cur)
                 cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
+            except BaseException as e:
+                try:
+                    cur.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - an invalidated database refuses even this
+                    pass
+                self.fatal(e)
                 raise
             finally:
                 self._generation += 1
@@ -84,6 +117,7 @@ class State:
     @contextmanager
     def engine(self):
         """An engine on its own cursor, inside a read transaction (one snapshot per request)."""
+        self.check()
         try:
             eng = self._pool.get_nowait()
         except queue.Empty:
@@ -93,19 +127,35 @@ class State:
                 if make:
                     self._made += 1
             if make:
-                eng = Engine(self.cursor(), self.cfg, sql_cache=self.sql)
+                try:
+                    eng = Engine(self.cursor(), self.cfg, sql_cache=self.sql)
+                except BaseException as e:  # the slot was never filled: give it back (it leaked before)
+                    with self._root:
+                        self._made -= 1
+                    self.fatal(e)
+                    raise
             else:
                 try:
                     eng = self._pool.get(timeout=60)
                 except queue.Empty:
                     raise ApiError(503, "the server is busy: every query engine stayed in use for 60 s; "
                                         "retry later") from None
-        eng.con.execute("BEGIN TRANSACTION")
+        try:
+            eng.con.execute("BEGIN TRANSACTION")
+        except BaseException as e:
+            self._pool.put(eng)
+            self.fatal(e)
+            raise
         try:
             yield eng
+        except BaseException as e:
+            self.fatal(e)
+            raise
         finally:
             try:
                 eng.con.execute("ROLLBACK")  # read-only: nothing to keep
+            except Exception:  # noqa: BLE001 - an invalidated database refuses even this
+                pass
             finally:
                 self._pool.put(eng)
 

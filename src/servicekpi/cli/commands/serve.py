@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Optional
 
@@ -79,10 +80,15 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to bind 
     note = note_path(path)
     note.write_text(json.dumps({"pid": os.getpid(), "url": url}), encoding="utf-8")
     err.print(f"servicekpi: serving {path} at {url}/ (API docs: {url}/api/docs); Ctrl-C stops", markup=False)
+    from servicekpi.server.limits import UVICORN, exit_on_sigterm
+    exit_on_sigterm()
+    app.state.sk.on_invalidated = lambda: os.kill(os.getpid(), signal.SIGTERM)  # stop; exit 3 below
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **UVICORN)
     finally:
         note.unlink(missing_ok=True)
+    if getattr(app.state.sk, "invalidated", None):  # the store failed for good: a supervisor restarts us
+        fail(f"the store was invalidated ({app.state.sk.invalidated}); restart the server", 3)
 
 
 def _store(db: Optional[Path], config: Optional[Path]):

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from servicekpi.server import push as ing
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
+from servicekpi.server.pages import quarantine_page
 from servicekpi.server.tokens import Identity
-from servicekpi.store import db as store
 
 router = APIRouter(prefix="/api", tags=["data"])
 
@@ -55,14 +55,12 @@ async def ingest(request: Request, table: str, ident: Identity = allow("ingest")
 
 @router.get("/quarantine", openapi_extra=roles_extra("quarantine"), summary="Rejected rows")
 def quarantine(request: Request, table: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000),
-               offset: int = Q(0, ge=0), ident: Identity = allow("quarantine")):
+               offset: int = Q(0, ge=0, le=2**62), ident: Identity = allow("quarantine")):
     """Rows rejected by imports and ingests, with source, line, column, reason and the raw row."""
     if table is not None:
         ing.check_table(table)
     with request.app.state.sk.reader() as cur:
-        found = store.quarantine_rows(cur)
-    if table is not None:
-        found = [r for r in found if r["table"] == table]
-    return {"ok": True, "total": len(found), "limit": limit, "offset": offset,
+        total, found = quarantine_page(cur, table, limit, offset)
+    return {"ok": True, "total": total, "limit": limit, "offset": offset,
             "rows": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
-                     for r in found[offset:offset + limit]]}
+                     for r in found]}

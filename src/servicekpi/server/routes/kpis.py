@@ -10,7 +10,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from servicekpi.catalog import LANGS, text
-from servicekpi.engine.query import UsageError
 from servicekpi.engine.relations import Sources
 from servicekpi.server import cache
 from servicekpi.server import query as qry
@@ -83,8 +82,8 @@ def kpi(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] 
             qry.check_ids(eng, q.kpis)
             qry.restrict(eng, q, ident)
             try:
-                return _json(eng.evaluate(q))
-            except (UsageError, ValueError) as e:
+                return _json(qry.bounded(eng.evaluate(q)))
+            except qry.BAD_INPUT as e:
                 raise qry.usage(e) from None
     return Response(sk.cached(cache.key("kpi", q, ident), compute), media_type="application/json")
 
@@ -99,7 +98,7 @@ def _json(value) -> bytes:
 def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] = Q([]),
          from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None, where: List[str] = Q([]),
          option: List[str] = Q([]), tz: Optional[str] = None, as_of: Optional[str] = None,
-         within: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000), offset: int = Q(0, ge=0),
+         within: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000), offset: int = Q(0, ge=0, le=qry.MAX_OFFSET),
          ident: Identity = allow("read")):
     """The tickets, calls or answers a KPI counted, a page at a time (as `servicekpi rows`)."""
     q = _query(request, [kpi_id], by, dim, from_, to, where, option, tz, as_of)
@@ -113,7 +112,7 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
             qry.restrict(eng, q, ident)
             try:
                 records, total = eng.rows(q, limit, offset)
-            except (UsageError, ValueError) as e:
+            except qry.BAD_INPUT as e:
                 raise qry.usage(e) from None
         return _json({"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records})
     return Response(sk.cached(cache.key("rows", q, ident, limit, offset), compute), media_type="application/json")
@@ -158,5 +157,5 @@ def heatmap(request: Request, kpi: str = "ticket_volume", from_: Optional[str] =
         qry.restrict(eng, q, ident)
         try:
             return {"ok": True, **compute(eng, q)}
-        except (UsageError, ValueError) as e:
+        except qry.BAD_INPUT as e:
             raise qry.usage(e) from None
