@@ -27,6 +27,7 @@ demo: $(STAMP) sysdeps
 # the whole suite: a parallel pass (2 workers; a module's tests stay together when they share a
 # module-scoped fixture), then the serial tests alone, then the dashboard's Vitest suite
 test: $(STAMP) sysdeps
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not serial"
 	$(BIN)/python -m pytest -p no:xdist -m serial
 	$(MAKE) webtest

@@ -25,7 +25,7 @@ from sentiment_sets import load  # noqa: E402
 
 from servicekpi.core.sentiment import classify  # noqa: E402
 from servicekpi.ingest import load as loader  # noqa: E402
-from servicekpi.store import db as store
+from servicekpi.store import db as store  # noqa: E402
 from servicekpi.store import sentiment as sentiment_store  # noqa: E402
 
 LANGS = ("en", "ro", "zh", "th")

@@ -167,7 +167,9 @@ def _rules(c: Column, r: str, gap: str | None, instants: tuple) -> list[tuple[st
         lo, hi = instants
         cond = (f"{t} IS NOT NULL AND ({t} < TIMESTAMP {lit(lo.isoformat(sep=' '))} "
                 f"OR {t} >= TIMESTAMP {lit(hi.isoformat(sep=' '))})")
-        out.append((c.name, cond, f"{_show(r)} || {lit(f' is out of range (expected an instant from {_day(lo)} to before {_day(hi)} UTC; set [instants] in the config to change the range)')}"))
+        why = (f" is out of range (expected an instant from {_day(lo)} to before {_day(hi)} UTC; "
+               "set [instants] in the config to change the range)")
+        out.append((c.name, cond, f"{_show(r)} || {lit(why)}"))
     if c.type not in ("string", "enum"):
         article = "an" if c.type[0] in "aeiou" else "a"
         msg = f"{_show(r)} || {lit(f' is not {article} {c.type} ({EXPECT[c.type]})')}"
