@@ -505,3 +505,12 @@ def test_the_command_and_its_options_are_documented():
     for endpoint in (zs.TICKETS, zs.USERS, "/api/v2/tickets/{id}/audits.json", "/api/v2/satisfaction_ratings/{id}",
                      "/api/v2/users/show_many.json", "/api/v2/groups.json", "sync_state", "Retry-After"):
         assert endpoint in text, endpoint
+
+
+def test_sync_applies_the_workspace_agent_aliases(ws, stub, slept, token):
+    # [agents] aliases: assignee 101 is the same person as agent "ana" (as an import would apply them)
+    (ws.root / "servicekpi.toml").write_text('[agents]\naliases = { "101" = "ana" }\n', encoding="utf-8")
+    r = sync(ws, stub)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    agents = {a for (a,) in stored(ws, "SELECT DISTINCT agent_id FROM tickets WHERE agent_id IS NOT NULL")}
+    assert "ana" in agents and "101" not in agents

@@ -72,7 +72,7 @@ def zendesk_command(
             def step(stream: str, n: int) -> None:
                 seen[stream] += n
                 bar.update(task, advance=n, description=f"zendesk {stream} {seen[stream]}")
-            outcome = zs.sync(con, client, account, since=start, progress=step,
+            outcome = zs.sync(con, client, account, since=start, progress=step, agents=cfg.agents,
                               report=lambda note: err.print(f"zendesk: {note}", markup=False))
     except Exception as e:  # noqa: BLE001 - say what failed, without the token, without a traceback
         if DEBUG["on"]:

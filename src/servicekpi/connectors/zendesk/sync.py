@@ -287,9 +287,11 @@ def start_params(con, account: str, stream: str, since: int | None) -> dict:
 
 
 def sync(con, client: Client, account: str, since: int | None = None,
-         progress: Callable[[str, int], None] | None = None, report: Callable[[str], None] | None = None) -> Outcome:
+         progress: Callable[[str, int], None] | None = None, report: Callable[[str], None] | None = None,
+         agents=None) -> Outcome:
     """Pull users, then tickets, importing and checkpointing page by page; an error stops the run
-    with everything before it stored (Outcome.error says what happened)."""
+    with everything before it stored (Outcome.error says what happened). agents: the workspace's
+    [agents] rules, applied as on import."""
     ensure_tables(con)
     out = Outcome()
     say = report or (lambda text: None)
@@ -297,7 +299,7 @@ def sync(con, client: Client, account: str, since: int | None = None,
         groups = {zendesk.s(g.get("id")): g for g in client.pages("/api/v2/groups.json", "groups")
                   if isinstance(g, dict) and zendesk.s(g.get("id"))}
         _users(con, client, account, since, out, progress)
-        _tickets(con, client, account, since, list(groups.values()), out, progress, say)
+        _tickets(con, client, account, since, list(groups.values()), out, progress, say, agents)
     except SyncError as e:
         out.error = client.redact(str(e))
     con.execute("BEGIN")
@@ -339,7 +341,7 @@ def _users(con, client, account, since, out: Outcome, progress) -> None:
             progress("users", len(records))
 
 
-def _tickets(con, client, account, since, groups: list, out: Outcome, progress, say) -> None:
+def _tickets(con, client, account, since, groups: list, out: Outcome, progress, say, agents=None) -> None:
     params = start_params(con, account, "tickets", since)
     for tickets, doc, cursor, asked in _cursor_pages(client, TICKETS, "tickets", params, {"include": "metric_sets"}):
         page = _fetch_page(con, client, account, tickets, doc)
@@ -354,7 +356,8 @@ def _tickets(con, client, account, since, groups: list, out: Outcome, progress, 
             save_state(c, account, "tickets", cursor, n)
 
         if converted.batches:
-            result = load.run_batches(_StateOnCommit(con, write), converted.batches, tz=converted.source_tz)
+            result = load.run_batches(_StateOnCommit(con, write), converted.batches, tz=converted.source_tz,
+                                      agents=agents)
             out.add(result)
         else:  # an empty page still moves the cursor
             con.execute("BEGIN")
