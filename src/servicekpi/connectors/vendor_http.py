@@ -1,4 +1,4 @@
-"""An HTTP JSON client and sync state for the API syncs of HubSpot and LiveAgent.
+"""An HTTP JSON client and sync state for the API syncs of HubSpot, LiveAgent and Zammad.
 
 The client sends the credential in one header (HubSpot: Authorization Bearer; LiveAgent: apikey),
 never follows redirects (the credential stays on base_url), waits Retry-After on 429 (and on a
@@ -14,7 +14,7 @@ from typing import Callable
 
 import httpx
 
-from servicekpi.connectors.zendesk.sync import STATE_DDL, SyncError, retry_after
+from servicekpi.connectors.zendesk.sync import STATE_DDL, NotFound, SyncError, retry_after
 
 
 def sleep(seconds: float) -> None:
@@ -28,6 +28,8 @@ class Client:
     headers: dict = field(repr=False)  # the credential header(s)
     vendor: str = "the API"
     refused: str = "check the credential"  # what to say on 401/403
+    credential: str = "credential"  # its name in messages (Zammad: token)
+    retry_default: float = 10.0  # seconds to wait on a 429 without a readable Retry-After
     sleep: Callable[[float], None] = sleep
     retries: int = 5
     backoff: float = 1.0
@@ -75,11 +77,13 @@ class Client:
                     if limited > self.max_limited:
                         raise SyncError(f"{method} {path}: still rate limited (HTTP {r.status_code}) after "
                                         f"{self.max_limited} waits; run the sync again later")
-                    self._pause(retry_after(r.headers.get("retry-after"), default=10.0))
+                    self._pause(retry_after(r.headers.get("retry-after"), default=self.retry_default))
                     continue
                 if r.status_code in (401, 403):
-                    raise SyncError(f"{method} {path}: HTTP {r.status_code}: {self.vendor} refused the credential; "
-                                    f"{self.refused}")
+                    raise SyncError(f"{method} {path}: HTTP {r.status_code}: {self.vendor} refused the "
+                                    f"{self.credential}; {self.refused}")
+                if r.status_code == 404:
+                    raise NotFound(f"{method} {path}: HTTP 404 (not found)")
                 if 400 <= r.status_code < 500:
                     raise SyncError(f"{method} {path}: HTTP {r.status_code}: {self.redact(r.text[:200])}")
                 if r.status_code >= 500:

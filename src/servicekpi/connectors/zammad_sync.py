@@ -17,10 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-import httpx
-
-from servicekpi.connectors import zammad
-from servicekpi.connectors.zendesk.sync import STATE_DDL, NotFound, SyncError, _StateOnCommit, retry_after
+from servicekpi.connectors import vendor_http, zammad
+from servicekpi.connectors.zendesk.sync import STATE_DDL, NotFound, SyncError, _StateOnCommit
 from servicekpi.ingest import load
 
 SOURCE = "zammad"
@@ -28,77 +26,18 @@ SEARCH = "/api/v1/tickets/search"
 FIRST = "1970-01-01T00:00:00Z"
 
 
-def sleep(seconds: float) -> None:
-    import time
-    time.sleep(seconds)
+sleep = vendor_http.sleep
 
 
-@dataclass
-class Client:
-    """GET JSON from one Zammad instance. 429 (or 503 with Retry-After): wait Retry-After seconds, up
-    to max_limited times in a row; network errors and 5xx: retry after 1, 2, 4, ... s (max_backoff)."""
-    base_url: str
-    token: str = field(repr=False)
-    sleep: Callable[[float], None] = sleep
-    retries: int = 5
-    backoff: float = 1.0
-    max_backoff: float = 60.0
-    max_limited: int = 20
-    requests: int = 0
-    waited: float = 0.0
+class Client(vendor_http.Client):
+    """GET JSON from one Zammad instance (vendor_http.Client: Retry-After waits, backoff, redaction),
+    with Zammad's token header and its list endpoints' page/per_page paging."""
 
-    def __post_init__(self):
-        self.base_url = self.base_url.rstrip("/")
-        self._http = httpx.Client(timeout=60.0, follow_redirects=False,
-                                  headers={"Authorization": f"Token token={self.token}",
-                                           "Accept": "application/json", "User-Agent": "servicekpi-sync"})
-
-    def close(self) -> None:
-        self._http.close()
-
-    def redact(self, text: str) -> str:
-        return text.replace(self.token, "***") if self.token else text
-
-    def get(self, path: str, params: dict | None = None):
-        url, failures, limited = self.base_url + path, 0, 0
-        while True:
-            self.requests += 1
-            problem = None
-            try:
-                r = self._http.get(url, params=params)
-            except httpx.RequestError as e:
-                problem = f"{type(e).__name__}: {self.redact(str(e)).rstrip('.') or 'no response'}"
-            else:
-                if r.status_code == 429 or (r.status_code == 503 and "retry-after" in r.headers):
-                    limited += 1
-                    if limited > self.max_limited:
-                        raise SyncError(f"GET {path}: still rate limited (HTTP {r.status_code}) after "
-                                        f"{self.max_limited} waits; run the sync again later")
-                    self._pause(retry_after(r.headers.get("retry-after")))
-                    continue
-                if r.status_code in (401, 403):
-                    raise SyncError(f"GET {path}: HTTP {r.status_code}: Zammad refused the token; check the token "
-                                    "in the --token-env variable (Profile > Token Access; it needs the ticket.agent "
-                                    "permission)")
-                if r.status_code == 404:
-                    raise NotFound(f"GET {path}: HTTP 404 (not found)")
-                if 400 <= r.status_code < 500:
-                    raise SyncError(f"GET {path}: HTTP {r.status_code}: {self.redact(r.text[:200])}")
-                if r.status_code >= 500:
-                    problem = f"HTTP {r.status_code}"
-                else:
-                    try:
-                        return r.json()
-                    except ValueError:
-                        problem = "the response is not JSON (cut short?)"
-            failures += 1
-            if failures > self.retries:
-                raise SyncError(f"GET {path}: {problem}; gave up after {failures} attempts")
-            self._pause(min(self.backoff * 2 ** (failures - 1), self.max_backoff))
-
-    def _pause(self, seconds: float) -> None:
-        self.waited += seconds
-        self.sleep(seconds)
+    def __init__(self, base_url: str, token: str, sleep: Callable[[float], None] = vendor_http.sleep, **kw):
+        super().__init__(base_url, {"Authorization": f"Token token={token}"}, vendor="Zammad", credential="token",
+                         refused="check the token in the --token-env variable (Profile > Token Access; it needs "
+                                 "the ticket.agent permission)", sleep=sleep, retry_default=60.0, **kw)
+        self._secrets = [token]
 
     def all_pages(self, path: str, per_page: int = 100, params: dict | None = None) -> list:
         """Every record of a list endpoint paged with page/per_page (a short page is the last)."""
