@@ -30,12 +30,14 @@ resolution = "8h"
 def sample_store(root: Path):
     """A generated operation (1,500 tickets, May-October 2026) in a Europe/Bucharest workspace
     with one SLA rule, imported through the CLI. Returns the conftest Workspace."""
-    from conftest import Workspace
-    ws = Workspace(root)
+    from conftest import from_template
+    return from_template(root, "report-sample", _build_sample)
+
+
+def _build_sample(ws) -> None:
     generate(ws.data, tickets=1500, seed=11, months=6, end=dt.date(2026, 11, 1))
-    (root / "servicekpi.toml").write_text(CONFIG, encoding="utf-8")
+    (ws.root / "servicekpi.toml").write_text(CONFIG, encoding="utf-8")
     ws.load()
-    return ws
 
 
 def build(ws, month=dt.date(2026, 10, 1), asof=ASOF_UTC, lang="en", by="month"):
