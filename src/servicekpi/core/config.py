@@ -35,6 +35,14 @@ class Config:
     def sla_rules(self) -> list:
         return self.sla or [sla_rules.DEFAULT]
 
+    def fingerprint(self) -> str:
+        """Everything compiled SQL may be built from, as one string: engines with equal fingerprints
+        may share compiled SQL. An object without a value repr shows its address: never shared."""
+        parts = (self.timezone, self.csat_scale, sorted(self.criterion_weights.items()),
+                 sorted(self.activity_weights.items()), self.source, self.instants, self.raw,
+                 self.business(), self.sla_rules(), self.targets, self.agents)
+        return repr(parts)
+
     def business(self):
         """The calendars (default Mon-Fri 09:00-17:00 in the workspace zone without config)."""
         if self.calendars is None:

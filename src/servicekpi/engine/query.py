@@ -88,6 +88,11 @@ class Records:
     periods: list
 
 
+# engines without a cache of their own share this one: the shape holds the config's fingerprint,
+# so engines over different stores and configs in one process reuse only what is equal
+PROCESS_SQL = SqlCache(max_entries=1024)
+
+
 class Engine:
     def __init__(self, con, config: Config | None = None, sql_cache: SqlCache | None = None):
         self.con = con
@@ -95,7 +100,8 @@ class Engine:
         self.backend = DuckDBBackend(con)
         self.ib = self.backend.ib
         self.cat = catalog()
-        self._compiled = sql_cache if sql_cache is not None else SqlCache()
+        self._compiled = sql_cache if sql_cache is not None else PROCESS_SQL
+        self._config_key = self.config.fingerprint()
         self._last_message: tuple | None = None  # (messages' import stamp, max(sent_at))
 
     # -- validation -------------------------------------------------------------
@@ -184,7 +190,8 @@ class Engine:
             shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
                      tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version,
                      tuple((p.start, p.lo, p.hi) for p in periods),  # bucketing writes the bounds into SQL
-                     sources.business_origin)  # stored business seconds used or not
+                     sources.business_origin,  # stored business seconds used or not
+                     self._config_key)
             cached = self._compiled.get(shape)
             if cached is None:
                 sql = ibis.to_sql(compile_group(ctx, group), dialect=self.backend.dialect)
