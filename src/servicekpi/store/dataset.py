@@ -5,7 +5,7 @@ Layout under DIR (a path, or a URI pyarrow's file systems open: s3://, gs://, ab
   engine/<table>/          every stored table with the derived facts the engine reads (message
                            counts, stored business seconds, replies, waits, import stamps),
                            optionally in hive partitions sk_month=YYYY-MM (UTC month of the row)
-  servicekpi-dataset.json  the manifest: tables, row counts, partitioning
+  engine/manifest.json     the manifest: tables, row counts, partitioning
 Rows stream through Arrow record batches: no table is held whole in memory."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from servicekpi.core.model import TABLES
 from servicekpi.store.db import INTERNAL, quote
 
 ENGINE_DIR = "engine"
-MANIFEST = "servicekpi-dataset.json"
+MANIFEST = "engine/manifest.json"  # inside engine/: import reads only the top-level files
 PARTITION_COLUMN = "sk_month"
 PARTITIONS = ("month",)
 SKIP = {"quarantine", "schema_version"}
@@ -80,9 +80,12 @@ def _canonical(con, name: str, fs, root: str) -> None:
         "AND database_name = current_database() ORDER BY column_index", [name]).fetchall()]
     keep = [c for c in cols if c not in INTERNAL and not c.startswith("__")]
     reader = con.sql(f"SELECT {', '.join(quote(c) for c in keep)} FROM {quote(name)}").to_arrow_reader(BATCH_ROWS)
-    with pq.ParquetWriter(f"{root}/{name}.parquet", reader.schema, filesystem=fs) as w:
+    # stored instants are naive UTC; written with their zone, so an import reads them as UTC
+    schema = pa.schema([f.with_type(pa.timestamp(f.type.unit, "UTC")) if pa.types.is_timestamp(f.type) else f
+                        for f in reader.schema])
+    with pq.ParquetWriter(f"{root}/{name}.parquet", schema, filesystem=fs) as w:
         for batch in reader:
-            w.write_batch(batch)
+            w.write_batch(batch.cast(schema))
 
 
 def _write(reader, fs, path: str, parts) -> None:
