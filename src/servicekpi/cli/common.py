@@ -258,3 +258,23 @@ def print_rows(rows: list[dict], fmt: str, dims: list[str]) -> None:
         t.add_row(*["" if r.get(k) is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]))
                     for k in keys])
     out.print(t)
+
+
+from servicekpi.cli.engine_options import DatasetOpt, EngineOpt, SparkMasterOpt  # noqa: E402,F401
+
+
+def open_engine(kind: str, master: str, dataset: Optional[str], path_db: Path, cfg):
+    """The query engine: over the DuckDB store, or over a Parquet dataset on Spark."""
+    from servicekpi.engine.query import Engine
+    if kind == "duckdb":
+        if dataset is not None:
+            fail("--dataset is read by --engine spark; the duckdb engine reads the store (--db)", 2)
+        return Engine(connect(path_db, read_only=True), cfg)
+    if kind != "spark":
+        fail(f"--engine '{kind}' is not one of: duckdb, spark", 2)
+    from servicekpi.core.errors import UsageError
+    from servicekpi.engine.backends.spark import open_dataset
+    try:
+        return Engine(None, cfg, backend=open_dataset(master, dataset))
+    except UsageError as e:
+        fail(str(e), 2)

@@ -94,10 +94,12 @@ PROCESS_SQL = SqlCache(max_entries=1024)
 
 
 class Engine:
-    def __init__(self, con, config: Config | None = None, sql_cache: SqlCache | None = None):
-        self.con = con
+    def __init__(self, con, config: Config | None = None, sql_cache: SqlCache | None = None, backend=None):
+        """con: the DuckDB store; or None with backend (e.g. backends.spark.SparkBackend), whose
+        `con` answers the engine's few metadata statements."""
+        self.backend = backend or DuckDBBackend(con)
+        self.con = self.backend.con
         self.config = config or Config()
-        self.backend = DuckDBBackend(con)
         self.ib = self.backend.ib
         self.cat = catalog()
         self._compiled = sql_cache if sql_cache is not None else PROCESS_SQL
@@ -225,7 +227,7 @@ class Engine:
         reply counts are recounted). Not the import stamps: a write that changes none of these
         keeps the compiled SQL (the server's result cache is what writes invalidate)."""
         stamps = imported_tables(self.con, stamped=True)
-        columns = tuple(self.con.execute(
+        columns = tuple(self.backend.shape() if hasattr(self.backend, "shape") else self.con.execute(
             "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' "
             "AND database_name = current_database() AND NOT internal ORDER BY table_name, column_index").fetchall())
         after = None

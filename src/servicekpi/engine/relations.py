@@ -75,7 +75,7 @@ class Sources:
         first = self.asof
         for table, col in (("tickets", "created_at"), ("calls", "entered_at")):
             if table in self.imported:
-                v = self.ib.con.execute(f"SELECT min({col}) FROM {table}").fetchall()[0][0]
+                v = self.backend.con.execute(f"SELECT min({col}) FROM {table}").fetchall()[0][0]
                 if v is not None:
                     first = min(first, v)
         return first.date(), self.asof.date()
@@ -121,7 +121,7 @@ class Sources:
         if "messages" not in self.imported:
             return False
         if self._last_message is None:
-            self._last_message = [self.ib.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]]
+            self._last_message = [self.backend.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]]
         last = self._last_message[0]
         return last is not None and last > self.asof
 

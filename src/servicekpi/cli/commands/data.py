@@ -25,6 +25,7 @@ from servicekpi.cli.common import (
     workspace,
 )
 from servicekpi.core import config as cfg_mod
+from servicekpi.core.errors import UsageError
 from servicekpi.ingest.readers import FileError
 from servicekpi.store import db as store
 
@@ -123,7 +124,32 @@ def erase(customer: Optional[str] = typer.Option(None, "--customer", help="custo
     out.print("removed " + (", ".join(f"{n} from {t}" for t, n in removed.items()) or "nothing"), markup=False)
 
 
+def export(target: str = typer.Argument(..., metavar="DIR", help="where to write the dataset: a folder, or "
+                                                                  "s3://, gs://, abfs:// (pyarrow file systems)"),
+           fmt: str = typer.Option("parquet", "--format", help="parquet"),
+           partition_by: Optional[str] = typer.Option(None, "--partition-by", help="month: hive partitions "
+                                                                                  "sk_month=YYYY-MM (UTC)"),
+           db: Optional[Path] = DbOpt):
+    """Write the store as a Parquet dataset: the canonical tables (which `import DIR` reads) and,
+    under engine/, every table with the derived facts `--engine spark --dataset DIR` reads."""
+    from servicekpi.store import dataset
+    if target == "tickets":  # the per-ticket export is another command's (merged separately)
+        fail("export tickets is not in this build; export DIR writes the whole store", 2)
+    if fmt != "parquet":
+        fail(f"--format '{fmt}' is not one of: parquet (a dataset is Parquet)", 2)
+    path_db = store.db_path(db)
+    if not path_db.exists():
+        fail(missing_store(path_db))
+    try:
+        manifest = dataset.export(connect(path_db, read_only=True), target, partition_by)
+    except UsageError as e:
+        fail(str(e), 2)
+    rows = sum(manifest["rows"].values())
+    out.print(f"wrote {len(manifest['tables'])} tables, {rows} rows to {target}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(export)
     app.command("import")(import_)
     app.command("recompute")(recompute)
     app.command()(quarantine)

@@ -11,10 +11,14 @@ from rich.table import Table
 from servicekpi.analysis import calc as calc_mod
 from servicekpi.cli.common import (
     CfgOpt,
+    DatasetOpt,
     DbOpt,
+    EngineOpt,
+    SparkMasterOpt,
     connect,
     err,
     fail,
+    open_engine,
     out,
     parse_date,
     parse_instant,
@@ -24,7 +28,7 @@ from servicekpi.cli.common import (
 )
 from servicekpi.core import config as cfg_mod
 from servicekpi.core.errors import UsageError
-from servicekpi.engine.query import Engine, Query
+from servicekpi.engine.query import Query
 from servicekpi.store import db as store
 
 
@@ -66,13 +70,14 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
         tz: Optional[str] = QUERY_HELP["tz"], as_of: Optional[str] = QUERY_HELP["as_of"],
         fmt: str = typer.Option("table", "--format", help="table, json or csv"),
         explain: bool = typer.Option(False, "--explain", help="print the definition and the compiled SQL"),
+        engine_kind: str = EngineOpt, spark_master: str = SparkMasterOpt, dataset: Optional[str] = DatasetOpt,
         db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """Compute KPIs by period and dimensions."""
     if fmt not in ("table", "json", "csv"):
         fail(f"--format '{fmt}' is not one of: table, json, csv", 2)
     path_db, cfg = workspace(db, config)
     q = _query(ids, by, dim, from_, to, where, option, tz, as_of, cfg)
-    engine = Engine(connect(path_db, read_only=True), cfg)
+    engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     rows = _run(lambda: engine.evaluate(q))
     for note in sorted({r["note"] for r in rows if r.get("note", "").startswith("unavailable")}):
         err.print(f"{note}", markup=False)
@@ -93,13 +98,14 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
          limit: int = typer.Option(100, "--limit"), offset: int = typer.Option(0, "--offset"),
          within: Optional[str] = typer.Option(None, "--within", help="sla_at_risk: window, e.g. 2h"),
          fmt: str = typer.Option("table", "--format", help="table, json or csv"),
+         engine_kind: str = EngineOpt, spark_master: str = SparkMasterOpt, dataset: Optional[str] = DatasetOpt,
          db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """List the records behind a KPI: the tickets, calls or answers it counted."""
     path_db, cfg = workspace(db, config)
     q = _query([kpi_id], by, dim, from_, to, where, option, tz, as_of, cfg)
     if within is not None:
         q.options["within"] = within
-    engine = Engine(connect(path_db, read_only=True), cfg)
+    engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     records, total = _run(lambda: engine.rows(q, limit, offset))
     print_rows(records, fmt, q.dims)
     err.print(f"{len(records)} of {total} record(s)")

@@ -12,6 +12,8 @@ from typing import Optional
 
 import typer
 
+from servicekpi.cli.engine_options import DatasetOpt, EngineOpt, SparkMasterOpt
+
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FORMATS = (".xlsx", ".html", ".pdf")
 
@@ -59,6 +61,7 @@ def report_command(
                                                                   "same report"),
         k: float = typer.Option(3.0, "--k", help="spike rule: MADs above the trailing median"),
         window: int = typer.Option(6, "--window", help="spike rule: trailing periods"),
+        engine_kind: str = EngineOpt, spark_master: str = SparkMasterOpt, dataset: Optional[str] = DatasetOpt,
         db: Optional[Path] = typer.Option(None, "--db", help="store file (default ./servicekpi.duckdb or "
                                                              "$SERVICEKPI_DB)"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML (default "
@@ -67,8 +70,8 @@ def report_command(
     """The monthly report: KPI tracker with targets, ticket volume with spikes, definitions and a
     live calculator, by channel and team. The format follows the extension of --out."""
     from servicekpi.catalog import LANGS
-    from servicekpi.cli.common import connect, err, fail, missing_store, out, parse_instant, progress, workspace
-    from servicekpi.engine.query import Engine, UsageError, now_utc
+    from servicekpi.cli.common import err, fail, missing_store, open_engine, out, parse_instant, progress, workspace
+    from servicekpi.engine.query import UsageError, now_utc
     from servicekpi.report import data
 
     suffix = out_path.suffix.lower()
@@ -81,11 +84,11 @@ def report_command(
     if window < 3 or k < 0:
         fail("--window must be at least 3 periods and --k not negative", 2)
     path_db, cfg = workspace(db, config)
-    if not path_db.exists():
+    if engine_kind == "duckdb" and not path_db.exists():
         fail(missing_store(path_db))
     asof = parse_instant(as_of, cfg.timezone) or now_utc()
     start, end = _range(month, from_, to, by, asof, cfg.timezone)
-    engine = Engine(connect(path_db, read_only=True), cfg)
+    engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     with progress() as bar:
         task = bar.add_task("computing the report", total=2)
         try:
@@ -129,6 +132,7 @@ def spikes_command(
         where: Optional[list[str]] = typer.Option(None, "--where", help="COLUMN=VALUE filter (repeatable)"),
         fmt: str = typer.Option("table", "--format", help="table or json"),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="ignore what happened after this instant"),
+        engine_kind: str = EngineOpt, spark_master: str = SparkMasterOpt, dataset: Optional[str] = DatasetOpt,
         db: Optional[Path] = typer.Option(None, "--db", help="store file"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
     """Ticket-volume spikes: periods whose volume of a category (or channel) exceeds the median +
@@ -137,9 +141,9 @@ def spikes_command(
 
     from servicekpi.analysis import spikes as S
     from servicekpi.analysis.spike_causes import summary as cause_summary
-    from servicekpi.cli.common import connect, fail, out, parse_date, parse_instant, parse_pairs, workspace
+    from servicekpi.cli.common import fail, open_engine, out, parse_date, parse_instant, parse_pairs, workspace
     from servicekpi.core import periods as P
-    from servicekpi.engine.query import Engine, UsageError, now_utc
+    from servicekpi.engine.query import UsageError, now_utc
 
     if fmt not in ("table", "json"):
         fail(f"--format '{fmt}' is not one of: table, json", 2)
@@ -153,7 +157,7 @@ def spikes_command(
     start = parse_date(from_, "--from") or S.history_start(end, by, 11)
     if end < start:
         fail(f"--to {end} is before --from {start}", 2)
-    engine = Engine(connect(path_db, read_only=True), cfg)
+    engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     try:
         found = S.spikes(engine, start, end, by, dim, k, window, asof, parse_pairs(where, "--where"))
     except UsageError as e:

@@ -12,6 +12,8 @@ from typing import Optional
 
 import typer
 
+from servicekpi.cli.engine_options import DatasetOpt, EngineOpt, SparkMasterOpt
+
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -27,6 +29,7 @@ def scorecard_command(
         lang: str = typer.Option("en", "--lang", help="en, zh, ro or th"),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="ignore what happened after this instant "
                                                                   "(default now)"),
+        engine_kind: str = EngineOpt, spark_master: str = SparkMasterOpt, dataset: Optional[str] = DatasetOpt,
         db: Optional[Path] = typer.Option(None, "--db", help="store file (default ./servicekpi.duckdb or "
                                                              "$SERVICEKPI_DB)"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML (default $SERVICEKPI_CONFIG "
@@ -36,9 +39,9 @@ def scorecard_command(
     from servicekpi.analysis.scorecard import balanced_table, build
     from servicekpi.catalog import LANGS
     from servicekpi.catalog.targets import targets_for
-    from servicekpi.cli.common import connect, err, fail, out, parse_date, parse_instant, workspace
+    from servicekpi.cli.common import err, fail, open_engine, out, parse_date, parse_instant, workspace
     from servicekpi.core.config import ConfigError
-    from servicekpi.engine.query import Engine, UsageError
+    from servicekpi.engine.query import UsageError
 
     if fmt not in ("table", "json"):
         fail(f"--format '{fmt}' is not one of: table, json", 2)
@@ -65,7 +68,7 @@ def scorecard_command(
     except ConfigError as e:
         fail(str(e))
     asof = parse_instant(as_of, cfg.timezone)
-    engine = Engine(connect(path_db, read_only=True), cfg)
+    engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     try:
         card = build(engine, start, end, by or "month", asof, lang, targets, [dim] if dim else None)
     except UsageError as e:
