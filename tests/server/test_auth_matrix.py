@@ -34,6 +34,7 @@ EXAMPLES = {
     ("POST", "/api/followups/{item_id}/done"): ("/api/followups/survey:R2/done", {}, {"note": "called"}),
     ("GET", "/api/staffing"): ("/api/staffing", {"calls": 100, "aht": 180}, None),
     ("GET", "/api/forecast"): ("/api/forecast", {"kpi": "ticket_volume", "horizon": 7}, None),
+    ("POST", "/api/local/run"): ("/api/local/run", {}, {"argv": ["list"]}),  # no role: the local key only
 }
 
 
@@ -188,3 +189,37 @@ def test_admin_creates_tokens_over_the_api(fresh):
     assert "desk" in {t["name"] for t in listed} and all("hash" not in t and "token" not in t for t in listed)
     bad = fresh.client.post("/api/tokens", json={"role": "agent"}, headers=admin)
     assert bad.status_code == 400 and "--agent-id" in bad.json()["error"]
+
+
+# -- POST /api/local/run: the store owner's local key, from loopback ----------------------------------
+
+def test_local_run_needs_the_local_key_from_loopback(fresh):
+    from servicekpi.server import local
+    state = fresh.app.state.sk
+    state.local_key_hash = local.digest("right-key")
+    state.local_runner = lambda argv: (3, b"out " + " ".join(argv).encode(), b"err")
+    body = {"argv": ["kpi", "nps"]}
+    admin = fresh.client.post("/api/local/run", json=body, headers=bearer(fresh.tokens["admin"]))
+    assert admin.status_code == 403 and "local key" in admin.json()["error"]  # even admin tokens
+    # the test client's address is "testclient", not loopback: the right key is still refused
+    far = fresh.client.post("/api/local/run", json=body, headers={local.KEY_HEADER: "right-key"})
+    assert far.status_code == 403 and "loopback" in far.json()["error"]
+
+
+def test_local_run_answers_the_command_s_code_and_output(fresh):
+    import base64
+
+    from fastapi.testclient import TestClient
+
+    from servicekpi.server import local
+    state = fresh.app.state.sk
+    state.local_key_hash = local.digest("right-key")
+    state.local_runner = lambda argv: (3, b"out " + " ".join(argv).encode(), b"err")
+    with TestClient(fresh.app, client=("127.0.0.1", 5000)) as near:
+        wrong = near.post("/api/local/run", json={"argv": ["list"]}, headers={local.KEY_HEADER: "wrong-key"})
+        assert wrong.status_code == 401 and "does not match" in wrong.json()["error"]
+        r = near.post("/api/local/run", json={"argv": ["kpi", "nps"]}, headers={local.KEY_HEADER: "right-key"})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["code"] == 3 and got["ok"] is False
+    assert base64.b64decode(got["stdout"]) == b"out kpi nps" and base64.b64decode(got["stderr"]) == b"err"

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from servicekpi import ingest
 from servicekpi.catalog.targets import load_workspace
+from servicekpi.cli import remote
 from servicekpi.core import config as cfg_mod
 from servicekpi.core.errors import DataError, ServiceKpiError, StoreBusyError, UsageError
 from servicekpi.ingest import load
@@ -42,7 +43,11 @@ def guarded(fn):
     @functools.wraps(fn)
     def run(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except remote.ThroughServer as e:  # the store is held by a live server: run it there
+                close_all()
+                raise typer.Exit(remote.forward(e)) from None
         except ServiceKpiError as e:
             if DEBUG["on"]:
                 raise
@@ -74,19 +79,8 @@ def progress() -> Progress:
 OPEN: list = []
 
 
-def note_path(db: Path) -> Path:
-    return db.with_name(db.name + ".serve.json")
-
-
-def _note(db: Path) -> dict | None:
-    try:
-        note = json.loads(note_path(db).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    from servicekpi.server.limits import pid_alive
-    if not isinstance(note, dict) or not pid_alive(note.get("pid")):
-        return None  # a note left by a server that died (kill -9) is stale: it blames no one
-    return note
+note_path = remote.note_path
+_note = remote.live_note  # a note left by a server that died (kill -9) is stale: removed, it blames no one
 
 
 def holder(db: Path) -> str:
@@ -118,6 +112,8 @@ def connect(path: Path, read_only: bool = False):
     """A store connection closed when the command ends (tests run many commands in one process);
     a store held by a running server is refused with what to do instead."""
     import duckdb
+    if remote.serving():  # the server runs this command for the store's owner: its own connection
+        return remote.served_connection(Path(path), read_only)
     if read_only and not Path(path).exists():
         raise DataError(missing_store(Path(path)))
     try:
@@ -125,7 +121,12 @@ def connect(path: Path, read_only: bool = False):
     except duckdb.IOException as e:
         if "lock" not in str(e).lower():
             raise
+        note = _note(Path(path))
+        if note:
+            raise remote.ThroughServer(Path(path), note) from None
         raise StoreBusyError(lock_message(Path(path))) from None
+    if note_path(Path(path)).exists():
+        _note(Path(path))  # removes a stale note
     OPEN.append(con)
     return con
 

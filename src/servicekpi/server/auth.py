@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "plan": ("admin", "manager"),  # staffing and forecasts
     "ingest": ("admin", "manager", "ingest"),
     "admin": ("admin",),
+    "local": (),  # no token role: the store owner's local key from loopback (server/local.py)
 }
 
 

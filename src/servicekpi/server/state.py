@@ -108,10 +108,14 @@ class State:
                 self.fatal(e)
                 raise
             finally:
-                self._generation += 1
-                self._tokens = None
-                self.results.clear()
+                self.changed()
             return result
+
+    def changed(self) -> None:
+        """After any write: cached answers and tokens are dropped."""
+        self._generation += 1
+        self._tokens = None
+        self.results.clear()
 
     # -- reads -------------------------------------------------------------------
     @contextmanager

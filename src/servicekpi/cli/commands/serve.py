@@ -1,9 +1,9 @@
 """`servicekpi serve` and `servicekpi token create|list|revoke` (registered by cli.py).
 
 While a server runs it holds the store file (DuckDB allows one writing process). Other commands
-that open the store then fail at once with a message pointing to the API: common.connect
-translates DuckDB's lock error, using the `<store>.serve.json` note the server writes beside
-the store (its pid and URL)."""
+that open the store then run through it (cli/remote.py): common.connect meets DuckDB's lock, finds
+the `<store>.serve.json` note the server writes beside the store (pid, URL, port) and the owner's
+key in `<store>.serve.key` (0600), and sends the command line to POST /api/local/run."""
 from __future__ import annotations
 
 import ipaddress
@@ -43,7 +43,7 @@ CfgOpt = typer.Option(None, "--config", help="workspace TOML (default $SERVICEKP
                                              "beside the store)")
 
 
-def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
+def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
           port: int = typer.Option(8000, "--port", help="TCP port"),
           max_body_mb: Optional[float] = typer.Option(None, "--max-body-mb",
                                                       help="largest ingest body (default: config "
@@ -77,8 +77,12 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to bind 
         err.print(f"{bar}\nWARNING: servicekpi is listening on {host}, not on loopback: anyone who can reach "
                   f"this address can try tokens against it, and traffic is NOT encrypted (plain HTTP). "
                   f"Put it behind a TLS reverse proxy, or use --host 127.0.0.1.\n{bar}", markup=False)
+    from servicekpi.cli import remote
+    from servicekpi.server import local
     note = note_path(path)
-    note.write_text(json.dumps({"pid": os.getpid(), "url": url}), encoding="utf-8")
+    app.state.sk.local_key_hash = local.issue_key(path)  # the owner's CLI runs through us (cli/remote.py)
+    app.state.sk.local_runner = remote.runner(ctx.find_root().command, app.state.sk)
+    note.write_text(json.dumps({"pid": os.getpid(), "url": url, "port": port}), encoding="utf-8")
     err.print(f"servicekpi: serving {path} at {url}/ (API docs: {url}/api/docs); Ctrl-C stops", markup=False)
     from servicekpi.server.limits import UVICORN, exit_on_sigterm
     exit_on_sigterm()
@@ -87,6 +91,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to bind 
         uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **UVICORN)
     finally:
         note.unlink(missing_ok=True)
+        local.key_path(path).unlink(missing_ok=True)
     if getattr(app.state.sk, "invalidated", None):  # the store failed for good: a supervisor restarts us
         fail(f"the store was invalidated ({app.state.sk.invalidated}); restart the server", 3)
 
