@@ -18,6 +18,7 @@ from servicekpi.core import sla_rules as sla_mod
 from servicekpi.core.config import Config
 from servicekpi.core.errors import UsageError  # noqa: E402 - a query naming something that does not exist
 from servicekpi.core.model import TABLES
+from servicekpi.engine import rollups
 from servicekpi.engine.backends.duckdb import DuckDBBackend
 from servicekpi.engine.compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
 from servicekpi.engine.relations import Sources
@@ -195,6 +196,10 @@ class Engine:
                      sources.business_origin,  # stored business seconds used or not
                      self._config_key)
             cached = self._compiled.get(shape)
+            rolled = rollups.answer(self, q, group, dims, where, periods, asof)
+            if rolled is not None:  # exact from the daily rollup (engine/rollups.py)
+                self.sql.append(([k.id for k, _ in group], rolled))
+                continue
             if cached is None:
                 sql = ibis.to_sql(compile_group(ctx, group), dialect=self.backend.dialect)
                 self._compiled.put(shape, (sql, tuple(ctx.inputs)))

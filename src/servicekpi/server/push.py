@@ -8,6 +8,8 @@ import json
 import pyarrow as pa
 
 from servicekpi.core.model import TABLES
+from servicekpi.engine import rollups
+from servicekpi.engine.query import Engine
 from servicekpi.ingest import refresh_business
 from servicekpi.ingest.load import arrow_ingest
 from servicekpi.ingest.readers import FileError, cell
@@ -162,6 +164,8 @@ def ingest(state, ident: Identity, table: str, body: bytes, key: str | None) -> 
         except OverflowError as e:  # e.g. an instant in year 1: the whole batch rolls back
             raise ApiError(400, f"{table}: an instant is outside the range the store can compute with ({e}); "
                                 f"nothing was stored") from None
+        if rollups.enabled(cur):  # the days the batch changed, in the same transaction
+            rollups.refresh(Engine(cur, state.cfg))
         answer = {"ok": True, "table": table, "received": len(items), "imported": fr.imported,
                   "replaced": fr.replaced, "unchanged": fr.unchanged, "rejected": fr.rejected,
                   "reasons": fr.reasons, "notes": fr.notes}

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 from rich.table import Table
@@ -70,6 +70,7 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
     except FileError as e:
         fail(str(e))
     report_import(result, strict)
+    _refresh_rollups(con, cfg)
     if converted is not None and converted.calendars:
         from servicekpi.connectors.calendars import write_calendars
         err.print(write_calendars(converted.calendars, cfg_mod.find(config, path_db), path_db), markup=False)
@@ -119,8 +120,10 @@ def erase(customer: Optional[str] = typer.Option(None, "--customer", help="custo
     """Remove every trace of a customer or a ticket (data-protection requests)."""
     if (customer is None) == (ticket is None):
         fail("give exactly one of --customer ID or --ticket ID", 2)
-    path_db, _ = workspace(db, config)
-    removed = store.erase(connect(path_db), customer=customer, ticket=ticket)
+    path_db, cfg = workspace(db, config)
+    con = connect(path_db)
+    removed = store.erase(con, customer=customer, ticket=ticket)
+    _refresh_rollups(con, cfg)
     out.print("removed " + (", ".join(f"{n} from {t}" for t, n in removed.items()) or "nothing"), markup=False)
 
 
@@ -148,7 +151,38 @@ def export(target: str = typer.Argument(..., metavar="DIR", help="where to write
     out.print(f"wrote {len(manifest['tables'])} tables, {rows} rows to {target}", markup=False)
 
 
+def _refresh_rollups(con, cfg) -> None:
+    """Recompute the days an import or an erase changed in the enabled daily rollups."""
+    from servicekpi.engine import rollups
+    from servicekpi.engine.query import Engine
+    if rollups.enabled(con):
+        done = rollups.refresh(Engine(con, cfg))
+        err.print(f"rollups: {sum(done.values())} day(s) recomputed", markup=False)
+
+
+def rollup(by: Optional[List[str]] = typer.Option(None, "--by", help="dimension of the rollup (repeat), "
+                                                                        "e.g. --by channel"),
+           off: bool = typer.Option(False, "--off", help="drop the rollups"),
+           db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
+    """Keep exact daily rollups of the additive KPIs by these dimensions (docs/scaling.md)."""
+    from servicekpi.engine import rollups
+    from servicekpi.engine.query import Engine
+    path_db, cfg = workspace(db, config)
+    con = connect(path_db)
+    if off:
+        rollups.disable(con)
+        out.print("rollups dropped", markup=False)
+        return
+    if not by:
+        for spec in rollups.enabled(con):
+            out.print(f"{spec['name']}: by {', '.join(spec['dims'])}: {', '.join(spec['kpis'])}", markup=False)
+        return
+    names = rollups.enable(Engine(con, cfg), list(by))
+    out.print(f"{len(names)} daily rollup(s) by {', '.join(by)} in zone {cfg.timezone}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(rollup)
     app.command()(export)
     app.command("import")(import_)
     app.command("recompute")(recompute)

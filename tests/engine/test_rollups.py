@@ -1,0 +1,114 @@
+"""Daily rollups answer exactly what the raw data answers, for every eligible KPI, in a zone with
+a DST change (Europe/Bucharest, 2026-10-25), also after a late import into an old day and after
+an erase; queries they cannot answer exactly (another zone, business hours, non-default options,
+an as-of before the build) fall back to raw data."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from servicekpi.core.config import Config
+from servicekpi.engine import rollups
+from servicekpi.engine.query import Engine, Query
+from servicekpi.ingest import load
+from servicekpi.sample.generate import generate
+from servicekpi.store import db as store
+
+TZ = "Europe/Bucharest"
+START, END = dt.date(2026, 8, 1), dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rollups")
+    generate(root / "data", tickets=600, seed=5, months=4, end=dt.date(2026, 11, 1))
+    con = store.connect(root / "store.duckdb")
+    load.run(con, root / "data")
+    yield con
+    con.close()
+
+
+def config() -> Config:
+    cfg = Config()
+    cfg.timezone = TZ
+    return cfg
+
+
+def ids(con) -> list[str]:
+    e = Engine(con, config())
+    return [k.id for k in e.cat.kpis.values() if rollups.eligible(e, k) is not None]
+
+
+def answers(con, kids, by, dims, **kw):
+    e = Engine(con, config())
+    rows = e.evaluate(Query(kpis=kids, by=by, dims=dims, start=START, end=END, tz=kw.get("tz", TZ),
+                            where=kw.get("where", {}), options=kw.get("options", {})))
+    used = sum(1 for _, sql in e.sql if "daily rollup" in sql)
+    return rows, used, len(e.sql)
+
+
+def compare(con, kids):
+    for by, dims, where in (("month", ["channel"], {}), ("week", [], {}), ("day", ["channel"], {}),
+                            (None, [], {"channel": ["email"]})):
+        with_r, used, groups = answers(con, kids, by, dims, where=where)
+        assert used == groups > 0, (by, dims)  # every group answered from the rollup
+        saved = rollups.enabled(con)
+        con.execute(f"ALTER TABLE {rollups.META} RENAME TO sk_rollups_off")
+        try:
+            raw, used_raw, _ = answers(con, kids, by, dims, where=where)
+        finally:
+            con.execute(f"ALTER TABLE sk_rollups_off RENAME TO {rollups.META}")
+        assert used_raw == 0 and saved
+        assert with_r == raw, (by, dims)
+
+
+def test_rollup_equals_raw_for_every_eligible_kpi(con):
+    kids = ids(con)
+    # the counts, rates and means of tickets, calls and surveys are additive; medians are not
+    assert {"ticket_volume", "resolution_rate", "csat", "nps", "abandonment_rate"} <= set(kids)
+    assert "first_response_time" in kids  # its default statistic is a mean: sum and count
+    e = Engine(con, config())
+    rollups.enable(e, ["channel"])
+    kids = sorted({i for spec in rollups.enabled(con) for i in spec["kpis"]})  # those sliceable by channel
+    assert {"ticket_volume", "csat", "abandonment_rate"} <= set(kids)
+    compare(con, kids)
+
+    # a late import into an old day (2026-08-03) and a changed ticket: only those days recomputed
+    e = Engine(con, config())
+    late = pa.table({"ticket_id": ["late-1", "late-2"], "channel": ["email", "chat"],
+                     "created_at": ["2026-08-03T10:00:00Z", "2026-08-03T22:30:00Z"],
+                     "status": ["solved", "open"], "resolved_at": ["2026-08-04T09:00:00Z", None]})
+    con.execute("BEGIN")
+    load.arrow_ingest(con, "tickets", late, "late")
+    con.execute("COMMIT")
+    done = rollups.refresh(e)
+    # 22:30 UTC on 08-03 is 01:30 on 08-04 in Bucharest (UTC+3): days 08-03 and 08-04 change for
+    # the created_at rollup, 08-04 for resolved_at ones; no rollup recomputes more than a few days
+    assert done and max(done.values()) <= 3, done
+    compare(con, kids)
+
+    # an erase: the erased ticket's days recomputed, the answer still equals the raw one
+    store.erase(con, ticket="late-1")
+    done = rollups.refresh(Engine(con, config()))
+    assert max(done.values()) <= 3, done
+    compare(con, kids)
+
+
+def test_queries_a_rollup_cannot_answer_read_raw_data(con):
+    e = Engine(con, config())
+    if not rollups.enabled(con):
+        rollups.enable(e, ["channel"])
+    _, used, _ = answers(con, ["ticket_volume"], "month", ["channel"], tz="UTC")  # another zone
+    assert used == 0
+    _, used, _ = answers(con, ["ticket_volume"], "month", ["priority"])  # a dimension not rolled up
+    assert used == 0
+    _, used, _ = answers(con, ["avg_resolution_time"], "month", [], options={"hours": "business"})
+    assert used == 0
+    _, used, _ = answers(con, ["first_response_time"], "month", [], options={"stat": "median"})
+    assert used == 0  # medians and percentiles always come from raw data
+    e = Engine(con, config())
+    e.evaluate(Query(kpis=["ticket_volume"], by="month", start=START, end=END, tz=TZ,
+                     asof=dt.datetime(2026, 10, 1)))  # before the build: later events would count
+    assert not any("daily rollup" in sql for _, sql in e.sql)
