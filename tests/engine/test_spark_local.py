@@ -14,11 +14,11 @@ from servicekpi.store import db as store
 
 TICKETS = [  # hand-made: one null first response, one unresolved ticket
     {"ticket_id": "t1", "created_at": "2026-03-02T10:00:00Z", "first_response_at": "2026-03-02T10:30:00Z",
-     "resolved_at": "2026-03-02T12:00:00Z", "channel": "email", "status": "solved"},
+     "resolved_at": "2026-03-02T12:00:00Z", "channel": "email", "status": "resolved"},
     {"ticket_id": "t2", "created_at": "2026-03-03T10:00:00Z", "first_response_at": None,
      "resolved_at": None, "channel": "chat", "status": "open"},
     {"ticket_id": "t3", "created_at": "2026-03-30T09:00:00Z", "first_response_at": "2026-03-30T10:30:00Z",
-     "resolved_at": "2026-03-30T11:00:00Z", "channel": "email", "status": "solved"},
+     "resolved_at": "2026-03-30T11:00:00Z", "channel": "email", "status": "resolved"},
 ]
 
 
@@ -61,3 +61,6 @@ def test_kpis_equal_duckdb_with_the_same_nulls(backend):
     spark = Engine(None, backend=backend).evaluate(q)
     assert spark == duck
     assert {r["kpi"] for r in spark} == {"ticket_volume", "first_response_time", "resolution_rate"}
+    frt = [r for r in spark if r["kpi"] == "first_response_time"]
+    # responses after 30 and 90 minutes; t2 has none and is left out: (30 + 90) / 2 -> 60 minutes
+    assert [(r["value"], r["denominator"]) for r in frt] == [(60.0, 2)]
