@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test test-fast webtest lint bench docs clean sysdeps
 
 # system tools the tests and reports use: Chromium (HTML -> PDF/PNG), LibreOffice (XLSX recalculation
-# and rendering), poppler (PDF -> PNG), PostgreSQL (Chatwoot connector), CJK and Thai fonts
-SYSPKGS := chromium chromium-driver libreoffice-calc-nogui poppler-utils postgresql fonts-noto-cjk fonts-thai-tlwg
+# and rendering), poppler (PDF -> PNG), PostgreSQL (Chatwoot connector), CJK and Thai fonts, Java 17 (Spark)
+SYSPKGS := openjdk-17-jre-headless chromium chromium-driver libreoffice-calc-nogui poppler-utils postgresql fonts-noto-cjk fonts-thai-tlwg
 sysdeps:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
+	@if command -v java >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
 	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && fc-list | grep -qi "noto sans cjk" \
 	  && fc-list | grep -qi "tlwg"; then true; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSPKGS); \
@@ -34,7 +34,7 @@ test: $(STAMP) sysdeps
 
 # a fast local loop: no browser, LibreOffice, PostgreSQL or slow tests
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not serial and not browser and not office and not postgres and not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not serial and not browser and not office and not postgres and not slow and not spark"
 
 webtest:
 	cd web && npm ci --no-audit --no-fund && npx vitest run

@@ -147,7 +147,9 @@ def one(ws: Workspace, kpi: str, *args: str, asof: str | None = None) -> dict:
 BROWSER_FIXTURES = {"browser", "pdfs"}
 BY_FILE = {"test_pdf.py": ("browser",), "test_dashboard_e2e.py": ("browser",),
            "test_chatwoot_postgres.py": ("postgres",), "test_concurrency.py": ("serial", "slow"),
-           "test_schemathesis.py": ("slow",)}
+           "test_schemathesis.py": ("slow",),
+           # Spark: JVMs (a local session; a standalone master + two workers, run alone)
+           "test_spark_local.py": ("spark",), "test_spark_cluster.py": ("spark", "serial")}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,75 @@
+"""A Spark standalone cluster on loopback: one master and N workers started as plain JVMs with
+spark-class (the pip pyspark has no sbin scripts). Used by the cluster tests and bench/spark.py."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spark_class() -> Path:
+    import pyspark
+    return Path(pyspark.__file__).parent / "bin" / "spark-class"
+
+
+class Cluster:
+    def __init__(self, workers: int = 2, cores: int = 1, memory: str = "1500m", log_dir: Path | None = None):
+        self.workers, self.cores, self.memory = workers, cores, memory
+        self.log_dir = log_dir or Path("/tmp")
+        self.port, self.ui = free_port(), free_port()
+        self.url = f"spark://127.0.0.1:{self.port}"
+        self.procs: list[subprocess.Popen] = []
+
+    def _start(self, name: str, *args: str) -> None:
+        env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_NO_DAEMONIZE": "1"}
+        log = open(self.log_dir / f"spark-{name}-{self.port}.log", "wb")
+        self.procs.append(subprocess.Popen([str(spark_class()), *args], stdout=log, stderr=subprocess.STDOUT,
+                                           env=env, start_new_session=True))
+
+    def alive_workers(self) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ui}/json/", timeout=2) as r:
+                return int(json.load(r).get("aliveworkers", 0))
+        except OSError:
+            return 0
+
+    def start(self, timeout: float = 90) -> Cluster:
+        self._start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--webui-port", str(self.ui))
+        for i in range(self.workers):
+            self._start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                        "--cores", str(self.cores), "--memory", self.memory, "--webui-port", str(free_port()),
+                        self.url)
+        deadline = time.monotonic() + timeout
+        while self.alive_workers() < self.workers:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                self.stop()
+                raise RuntimeError(f"the Spark cluster did not start; see {self.log_dir}/spark-*-{self.port}.log")
+            time.sleep(0.5)
+        return self
+
+    def conf(self) -> dict:
+        """Session settings that fit the workers (one 1-core executor on each)."""
+        return {"spark.executor.memory": "1g", "spark.executor.cores": str(self.cores),
+                "spark.cores.max": str(self.cores * self.workers), "spark.sql.shuffle.partitions": "4"}
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs.clear()
