@@ -150,7 +150,8 @@ def _tickets(days: int, start=dt.date(2026, 1, 5)):
 def test_forecast_cli(ws, tmp_path):
     ws.write("tickets", _tickets(140))          # 2026-01-05 .. 2026-05-24 (20 full weeks)
     ws.load()
-    (tmp_path / "servicekpi.toml").write_text('timezone = "UTC"\n[business_hours]\nholidays = ["2026-06-01"]\n')
+    (tmp_path / "servicekpi.toml").write_text('timezone = "UTC"\n[business_hours]\nholidays = ["2026-06-01"]\n'
+                                              'holiday_country = "GB"\n')
     r = ws.cli("forecast", "ticket_volume", "--by", "day", "--horizon", "14", "--backtest", "--format", "json",
                "--config", str(tmp_path / "servicekpi.toml"))
     assert r.exit_code == 0, r.stdout + r.stderr
@@ -161,8 +162,12 @@ def test_forecast_cli(ws, tmp_path):
     assert f["model"] in f["backtest"]
     for row in f["rows"]:
         assert row["lo95"] <= row["lo80"] <= row["value"] <= row["hi80"] <= row["hi95"]
-    marked = [row for row in f["rows"] if row["holiday"]]
-    assert [row["period_start"] for row in marked] == ["2026-06-01"]
+    marked = {row["period_start"]: row["holiday"] for row in f["rows"] if row["holiday"]}
+    # GB's Spring Bank Holiday (last Monday of May 2026: the 25th) by its name from the holidays package;
+    # the listed 2026-06-01 has no name in the config, so it is named after its calendar
+    assert marked == {"2026-05-25": "Spring Bank Holiday", "2026-06-01": "holiday (default)"}
+    assert f["rows"][0]["holidays"] == [{"date": "2026-05-25", "name": "Spring Bank Holiday", "calendar": "default"}]
+    assert f["rows"][1]["holiday"] is None and "holidays" not in f["rows"][1]
 
 
 def test_forecast_unknown_kpi(ws):

@@ -49,8 +49,12 @@ FEEDBACK = [
     {"feedback_id": "F1", "received_at": "2026-10-02T09:00:00Z", "text": "terrible", "customer_id": "C7",
      "source": "twitter", "rating": 1, "replied_at": "2026-10-03T09:00:00Z"},  # replied: followed up
     {"feedback_id": "F2", "received_at": "2026-10-01T08:00:00Z", "text": "never again", "customer_id": "C8",
-     "source": "app_store", "rating": 2},  # negative, never replied
+     "source": "app_store", "rating": 2},  # no opinion word for the classifier: its rating 2 says negative
+    {"feedback_id": "F4", "received_at": "2026-10-03T09:00:00Z", "text": "The app is terrible", "customer_id": "C7",
+     "replied_at": "2026-10-04T09:00:00Z"},  # no rating: negative by its text (VADER), replied
     {"feedback_id": "F3", "received_at": "2026-10-01T08:00:00Z", "text": "great", "customer_id": "C9", "rating": 5},
+    {"feedback_id": "F5", "received_at": "2026-10-01T08:00:00Z", "text": "Great, thanks a lot", "customer_id": "C9",
+     "rating": 1},  # the text is positive: the classifier's verdict wins over a mis-tapped star
 ]
 
 
@@ -91,13 +95,16 @@ def test_how_each_item_was_followed_up(store):
     assert rows["feedback:F1"]["followed_up_by"] == "feedback_reply"
     assert rows["survey:R3"]["followed_up_by"] is None  # a bot message is not a follow-up
     assert rows["survey:R4"]["followed_up_by"] is None  # nor an internal note
-    assert set(rows) == {"survey:R1", "survey:R2", "survey:R3", "survey:R4", "survey:R7", "feedback:F1", "feedback:F2"}
+    assert rows["feedback:F4"]["followed_up_by"] == "feedback_reply"  # negative by text alone
+    # F3, F5: positive texts (F5 despite its rating 1) are no items
+    assert set(rows) == {"survey:R1", "survey:R2", "survey:R3", "survey:R4", "survey:R7", "feedback:F1", "feedback:F2",
+                         "feedback:F4"}
 
 
 def test_as_of_before_the_reply_keeps_it_open(store):
     r = store.cli("followups", "--format", "json", "--as-of", "2026-10-05T00:00:00Z")
     ids = [x["id"] for x in json.loads(r.stdout)]
-    # the reply on T1 comes 10-06: R1 is still open on 10-05; R2 (10-05 09:00) not yet received
+    # the reply on T1 comes 10-06: R1 is still open on 10-05; R2 (10-05 09:00) not yet received; F4 replied 10-04
     assert ids == ["feedback:F2", "survey:R7", "survey:R1", "survey:R3", "survey:R4"]
 
 

@@ -221,3 +221,12 @@ def test_week_periods_for_a_range(ws):
     assert report.partial == [True, False, True]  # the last week ends on Sunday 1 November
     volume = next(s for s in report.series if s.kpi == "ticket_volume")
     assert volume.values == [0, 0, 2]
+
+
+def test_sla_series_with_the_default_policy_too(ws):
+    _small(ws)  # no [[sla]]: the default policy (first response 24 h, resolution 72 h) applies
+    report = build(ws, asof=SMALL_ASOF)
+    breaches = next(s for s in report.sla if s.kpi == "sla_breaches")
+    # October: t1 (30 Oct 10:00 UTC, no reply) is past its 24 h first-response target at the as-of
+    # (31 Oct 22:00 UTC, 36 h later); t2 (21:58 UTC, 2 min old) is not -> 1 breach
+    assert breaches.values[-1] == 1

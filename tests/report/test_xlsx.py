@@ -287,7 +287,8 @@ def test_report_with_tickets_only(ws):
     r = ws.cli("report", "--month", "2026-10", "--as-of", "2026-11-01T00:00:00Z", "--out", str(path))
     assert r.exit_code == 0, r.stdout + r.stderr
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["tracker", "ticket volume", "formulas", "by channel"]  # no team, no SLA policy
+    # no team; the SLA sheet with the default policy (24 h first response, 72 h resolution), as the README says
+    assert wb.sheetnames == ["tracker", "ticket volume", "formulas", "by channel", "SLA"]
     volume = wb["ticket volume"]
     row = next(r for r in volume.iter_rows() if r[0].value == "return")
     # Nov 2025 - Jul 2026 none, then August 1, September 1, October 2; total by formula
@@ -312,7 +313,7 @@ def test_workbook_in_each_language(ws, lang):
     assert r.exit_code == 0, r.stdout + r.stderr
     _ = translator(lang)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [_("tracker"), _("ticket volume"), _("formulas"), _("by channel"), _("by team")]
+    assert wb.sheetnames == [_("tracker"), _("ticket volume"), _("formulas"), _("by channel"), _("by team"), _("SLA")]
     tracker = wb[_("tracker")]
     head = next(row for row in tracker.iter_rows() if row[0].value == _("KPI"))
     assert head[6].value == period_label(dt.date(2025, 11, 1), "month", lang)

@@ -2,7 +2,8 @@
 
 The history is the KPI per day or week in the workspace zone, from the first to the last period with
 data (partial periods at either end are left out); the forecast starts after the last period with data.
-Periods that hold a holiday of a workspace calendar are marked."""
+Periods that hold a holiday of a workspace calendar are marked: `holiday` with its name(s) and
+`holidays` with each date, name and calendar."""
 from __future__ import annotations
 
 import datetime as dt
@@ -19,13 +20,30 @@ GRAINS = ("day", "week")
 MAX_HORIZON = 366
 
 
-def _holidays(engine: Engine, start: dt.date, end: dt.date) -> dict[dt.date, list[str]]:
-    """Local date -> names of the calendars closed for a holiday that day."""
-    out: dict[dt.date, list[str]] = {}
+def _holidays(engine: Engine, start: dt.date, end: dt.date) -> dict[dt.date, list[dict]]:
+    """Local date -> the holidays of the workspace calendars that day: {name, calendar}. A country
+    holiday (holiday_country) carries its name from the holidays package (offline, in the wheel); a
+    date listed in a calendar's `holidays` has no name in the config, so it is named after its calendar."""
+    out: dict[dt.date, list[dict]] = {}
     for cal in engine.config.business().all:
+        named = {}
+        if cal.holiday_country:
+            import holidays
+            named = holidays.country_holidays(cal.holiday_country, years=range(start.year, end.year + 1))
         for day in cal.closed_days(start, end):
-            out.setdefault(day, []).append(cal.name)
+            name = named.get(day) if day not in cal.holidays else None
+            out.setdefault(day, []).append({"name": name or f"holiday ({cal.name})", "calendar": cal.name})
     return out
+
+
+def _marks(marks: dict[dt.date, list[dict]], day: dt.date, span: int) -> list[dict]:
+    """The holidays inside [day, day + span days), one per date and name."""
+    seen = {}
+    for d in sorted(marks):
+        if day <= d < day + dt.timedelta(days=span):
+            for m in marks[d]:
+                seen.setdefault((d, m["name"]), {"date": d.isoformat(), **m})
+    return list(seen.values())
 
 
 def check(kpi: str, by: str, horizon: int) -> None:
@@ -79,13 +97,14 @@ def build(engine: Engine, kpi: str, by: str = "day", horizon: int = 28, dim: Opt
         f = forecast_series(y, by, horizon)
         models[value], backtests[value] = f["model"], f["backtest"]
         for i, day in enumerate(future):
-            hol = sorted({f"{d.isoformat()} ({name})" for d in marks for name in marks[d]
-                          if day <= d < day + dt.timedelta(days=span)})
+            hol = _marks(marks, day, span)
+            # holiday: the names (a week row: "date name" for each), null on a period without one
+            names = list(dict.fromkeys(m["name"] if by == "day" else f"{m['date']} {m['name']}" for m in hol))
             row = {"period_start": day.isoformat()}
             if dim:
                 row[dim] = value
             row.update(value=rnd(f["mean"][i]), lo80=rnd(f["lo80"][i]), hi80=rnd(f["hi80"][i]),
-                       lo95=rnd(f["lo95"][i]), hi95=rnd(f["hi95"][i]), model=f["model"], holiday=bool(hol))
+                       lo95=rnd(f["lo95"][i]), hi95=rnd(f["hi95"][i]), model=f["model"], holiday="; ".join(names) or None)
             if hol:
                 row["holidays"] = hol
             out_rows.append(row)

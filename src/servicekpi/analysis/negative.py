@@ -4,13 +4,15 @@ follow-up queue, the negative-sentiment alert).
 polarity(con, lo, hi, asof) lists every text customers wrote in [lo, hi) (feedback.text and
 surveys.comment) with a sentiment: negative, neutral, positive or unclassified.
 
-- CLASSIFIER (text -> label) judges feedback text and survey comments when set; `_sentiment` is the
-  workspace classifier of core/sentiment.py (what feedback_sentiment counts). Not the default yet:
-  the follow-up queue and the alert were specified on ratings and scores (docs/alerts.md).
-- With CLASSIFIER None (the default): feedback by a numeric `rating` column when the import carried one
-  (1-2 negative, 3 neutral, 4-5 positive), else unclassified; survey comments by the answer's
-  score (an NPS detractor or a dissatisfied CSAT answer negative, a promoter or satisfied answer
-  positive, the rest neutral, CES unclassified).
+- CLASSIFIER (text -> label) is the workspace classifier of core/sentiment.py (`_sentiment`, the one
+  feedback_sentiment counts): it judges feedback text and survey comments first.
+- When it cannot read a text (unclassified: no opinion word, or a language it does not know), the
+  customer's own rating decides, which is their statement, not a guess: feedback by a numeric `rating`
+  column when the import carried one (1-2 negative, 3 neutral, 4-5 positive), survey comments by the
+  answer's score (an NPS detractor or a dissatisfied CSAT answer negative, a promoter or satisfied
+  answer positive, the rest neutral, CES unclassified). Without either it stays unclassified.
+- So the negative-sentiment alert can differ from feedback_sentiment (text only) where texts are
+  unclassified but rated; the follow-up queue picks survey items by score alone (followups.py).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def _sentiment(text: str) -> str:
     return classify(text).sentiment
 
 
-CLASSIFIER: Callable[[str], str] | None = None
+CLASSIFIER: Callable[[str], str] | None = _sentiment  # None: ratings and scores only
 
 # SQL predicates on a surveys row `s` (the catalog's rules: csat satisfied = top-2 box on scales of
 # 5+ points, the top score below; nps detractors 0-6, promoters 9-10)
@@ -48,17 +50,24 @@ def _rating_label(value) -> str:
     return "negative" if r <= 2 else "neutral" if r < 4 else "positive"
 
 
+def _by_text(text: str | None) -> str:
+    if CLASSIFIER is None or not text or not text.strip():
+        return "unclassified"
+    label = CLASSIFIER(text)
+    return label if label in LABELS else "unclassified"
+
+
 def classify_feedback(text: str | None, rating=None) -> str:
-    if CLASSIFIER is not None and text:
-        label = CLASSIFIER(text)
-        return label if label in LABELS else "unclassified"
+    label = _by_text(text)
+    if label != "unclassified":
+        return label
     return _rating_label(rating) if rating is not None else "unclassified"
 
 
 def classify_survey(text: str | None, unhappy: bool, happy: bool, survey: str) -> str:
-    if CLASSIFIER is not None and text:
-        label = CLASSIFIER(text)
-        return label if label in LABELS else "unclassified"
+    label = _by_text(text)
+    if label != "unclassified":
+        return label
     if survey == "ces":
         return "unclassified"
     return "negative" if unhappy else "positive" if happy else "neutral"

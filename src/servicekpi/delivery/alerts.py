@@ -4,7 +4,12 @@ A finding has a subject (the KPI, the spiking value, ...) and a period; the sent
 (table sent_alerts) is keyed by alert name + subject + period. A finding whose key was sent
 successfully is not sent again, unless resend_hours is set and that long has passed. During
 quiet hours (local time in the workspace zone) nothing is sent or logged, so the next check
-after them sends. A failed delivery is logged as failed and retried at the next check.
+after them sends.
+
+Each target is logged apart: one row per email recipient (channel "email:<address>") and one for
+the webhook. A finding is "sent" when every target took it, "partial" when some did, "failed" when
+none did; the next check retries only the targets that have not taken it (a partial or failed
+finding is not a duplicate), and resend_hours counts from the oldest target's last success.
 
 `store` is anything with engine() (a context manager yielding an Engine) and write(fn) (fn(cursor)
 in one transaction): the server's State, or LocalStore over one connection (the CLI).
@@ -126,11 +131,16 @@ def findings(eng, alert, now: dt.datetime) -> list[Finding]:
 
 
 # -- sending once -----------------------------------------------------------------------------
-def _last_sent(con, alert: str, subject: str, period: str):
+def targets(alert) -> list[str]:
+    return [f"email:{a}" for a in alert.email] + (["webhook"] if alert.webhook else [])
+
+
+def _last_sent(con, alert: str, subject: str, period: str) -> dict[str, dt.datetime]:
+    """{target: its last successful send} for one finding's key."""
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sent_alerts'").fetchall()[0][0]:
-        return None
-    return con.execute("SELECT max(sent_at) FROM sent_alerts WHERE alert = ? AND subject = ? AND period = ? "
-                       "AND status = 'sent'", [alert, subject, period]).fetchall()[0][0]
+        return {}
+    return dict(con.execute("SELECT channel, max(sent_at) FROM sent_alerts WHERE alert = ? AND subject = ? "
+                            "AND period = ? AND status = 'sent' GROUP BY channel", [alert, subject, period]).fetchall())
 
 
 def payload(alert, f: Finding, now: dt.datetime) -> dict:
@@ -138,23 +148,36 @@ def payload(alert, f: Finding, now: dt.datetime) -> dict:
             "data": f.data, "sent_at": now.isoformat() + "Z"}
 
 
-def deliver(delivery, alert, f: Finding, now: dt.datetime) -> list[tuple[str, str, str | None]]:
-    """(channel, status, error) for each of the alert's channels."""
+def deliver(delivery, alert, f: Finding, now: dt.datetime, due: list[str]) -> list[tuple[str, str, str | None]]:
+    """(target, status, error) for each due target of the alert (targets())."""
     out = []
-    if alert.email:
+    emails = [t.removeprefix("email:") for t in due if t.startswith("email:")]
+    if emails:
         try:
-            send_email(delivery.smtp, alert.email, f"[servicekpi] {f.title[:150]}",
-                       f"{f.title}\n\nalert: {alert.name} ({alert.kind})\nsubject: {f.subject}\nperiod: {f.period}\n")
-            out.append(("email", "sent", None))
+            refused = send_email(delivery.smtp, emails, f"[servicekpi] {f.title[:150]}",
+                                 f"{f.title}\n\nalert: {alert.name} ({alert.kind})\nsubject: {f.subject}\n"
+                                 f"period: {f.period}\n")
+            out += [(f"email:{a}", "failed", f"refused: {refused[a]}") if a in refused else (f"email:{a}", "sent", None)
+                    for a in emails]
         except DeliveryError as e:
-            out.append(("email", "failed", str(e)))
-    if alert.webhook:
+            out += [(f"email:{a}", "failed", str(e)) for a in emails]
+    if "webhook" in due:
         try:
             post_webhook(alert.webhook, alert.secret, payload(alert, f, now))
             out.append(("webhook", "sent", None))
         except DeliveryError as e:
             out.append(("webhook", "failed", str(e)))
     return out
+
+
+def _due(alert, last: dict[str, dt.datetime], now: dt.datetime) -> list[str]:
+    """The targets to send to now: never taken, or taken longer than resend_hours ago."""
+    if alert.resend_hours is None:
+        return [t for t in targets(alert) if t not in last]
+    window = dt.timedelta(hours=alert.resend_hours)
+    stale = [t for t in targets(alert) if t not in last or now - last[t] >= window]
+    # a resend goes to every target, so they stay in step; a retry only to those that failed
+    return targets(alert) if stale and all(t in last for t in stale) else stale
 
 
 def check(store, delivery, now: dt.datetime, names: list[str] | None = None) -> list[dict]:
@@ -171,13 +194,14 @@ def check(store, delivery, now: dt.datetime, names: list[str] | None = None) -> 
         for f in found:
             row = {"alert": a.name, "kind": a.kind, "subject": f.subject, "period": f.period, "title": f.title}
             prev = last[(f.subject, f.period)]
-            if prev is not None and (a.resend_hours is None or now - prev < dt.timedelta(hours=a.resend_hours)):
-                results.append({**row, "status": "duplicate", "last_sent_at": prev.isoformat() + "Z"})
+            due = _due(a, prev, now)
+            if not due:
+                results.append({**row, "status": "duplicate", "last_sent_at": min(prev.values()).isoformat() + "Z"})
                 continue
             if quiet:
                 results.append({**row, "status": "quiet"})
                 continue
-            sent = deliver(delivery, a, f, now)
+            sent = deliver(delivery, a, f, now, due)
 
             def log(cur, sent=sent, f=f):
                 cur.execute(SENT)
@@ -185,7 +209,8 @@ def check(store, delivery, now: dt.datetime, names: list[str] | None = None) -> 
                     cur.execute("INSERT INTO sent_alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
                                 [a.name, f.subject, f.period, channel, now, status, error])
             store.write(log)
-            ok = any(s == "sent" for _, s, _ in sent)
-            results.append({**row, "status": "sent" if ok else "failed",
+            taken = {t for t, s, _ in sent if s == "sent"} | (set(prev) - set(due))
+            status = "sent" if taken >= set(targets(a)) else "partial" if taken else "failed"
+            results.append({**row, "status": status,
                             "channels": [{"channel": c, "status": s, "error": e} for c, s, e in sent]})
     return results

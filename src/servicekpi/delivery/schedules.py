@@ -81,8 +81,9 @@ def run_due(store, delivery, now: dt.datetime, names: list[str] | None = None) -
             with tempfile.TemporaryDirectory(prefix="servicekpi-schedule-") as tmp:
                 subject, text, files = BUILD[s.kind](eng, s, due, Path(tmp))
                 try:
-                    send_email(delivery.smtp, s.email, subject, text, files)
-                    status, error = "sent", None
+                    refused = send_email(delivery.smtp, s.email, subject, text, files)
+                    # some recipients refused: partial, not done, so the next run sends again
+                    status, error = ("partial", "refused: " + "; ".join(refused.values())) if refused else ("sent", None)
                 except DeliveryError as e:
                     status, error = "failed", str(e)
 

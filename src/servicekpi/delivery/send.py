@@ -26,7 +26,9 @@ def verify(secret: str, body: bytes, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(sign(secret, body), header)
 
 
-def send_email(smtp, to: list[str], subject: str, text: str, attachments: list[Path] = ()) -> None:
+def send_email(smtp, to: list[str], subject: str, text: str, attachments: list[Path] = ()) -> dict[str, str]:
+    """Send one message to all of `to`; returns the recipients the server refused ({address: reason}),
+    empty when every one was accepted. Raises DeliveryError when none was (or the server failed)."""
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = smtp.sender, ", ".join(to), subject
     msg.set_content(text)
@@ -41,9 +43,18 @@ def send_email(smtp, to: list[str], subject: str, text: str, attachments: list[P
                 server.starttls(context=ssl.create_default_context())
             if smtp.user:
                 server.login(smtp.user, smtp.password or "")
-            server.send_message(msg)
+            refused = server.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as e:
+        raise DeliveryError(f"email to {', '.join(to)} via {smtp.host}:{smtp.port} failed: every recipient "
+                            f"refused ({_reasons(e.recipients)})") from None
     except (OSError, smtplib.SMTPException) as e:
         raise DeliveryError(f"email to {', '.join(to)} via {smtp.host}:{smtp.port} failed: {e}") from None
+    return {addr: _reasons({addr: why}) for addr, why in refused.items()}
+
+
+def _reasons(refused: dict) -> str:
+    return "; ".join(f"{a}: {c} {m.decode(errors='replace') if isinstance(m, bytes) else m}"
+                     for a, (c, m) in refused.items())
 
 
 def post_webhook(url: str, secret: str, payload: dict) -> None:

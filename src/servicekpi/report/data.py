@@ -104,7 +104,7 @@ def build(engine: Engine, start: dt.date, end: dt.date, by: str = "month", lang:
     agent_dim = _agent_dim(engine, asof)
     by_agent = _sliced(engine, query, sliceable(agent_dim), agent_dim, labels, lang, targets) if agent_dim else {}
     sla = []
-    if engine.config.sla and "tickets" in imported:
+    if "tickets" in imported:  # the default policy applies without [[sla]] (config.sla_rules())
         sla = _series(engine, query(sla_kpis), sla_kpis, labels, lang, targets)
     return Report(lang=lang, tz=tz, asof=asof, by=by, periods=periods, series=series, volume=volume,
                   reach=reach(engine, asof), by_channel=by_channel, by_agent=by_agent, sla=sla, notes=notes,

@@ -49,7 +49,7 @@ def check_command(
         err.print("no [[alerts]] in the config (see docs/alerts.md)", markup=False)
     results = check(store, delivery, now, name or None)
     _print(results, fmt, ("alert", "subject", "period", "status", "title"))
-    if any(r["status"] == "failed" for r in results):
+    if any(r["status"] in ("failed", "partial") for r in results):
         for r in results:
             for c in r.get("channels", []):
                 if c["error"]:
