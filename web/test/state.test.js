@@ -159,3 +159,26 @@ describe("compareRange", () => {
 
   it("no compare, no range", () => expect(compareRange({ from: "2026-01-01", to: "2026-01-31" })).toBeNull());
 });
+
+import { aligned, answer, sample } from "../src/kpis.js";
+
+describe("KPI answers", () => {
+  it("takes an array or {rows, warnings}, and collects row warnings once", () => {
+    expect(answer([{ value: 1 }])).toEqual({ rows: [{ value: 1 }], warnings: [] });
+    const w = "channel=nope matches no ticket";
+    expect(answer({ rows: [{ value: null, warnings: [w] }], warnings: [w] }).warnings).toEqual([w]);
+    expect(answer(null)).toEqual({ rows: [], warnings: [] });
+  });
+
+  it("a card's sample is the denominator, with few answers under 30; none for a count", () => {
+    expect(sample({ value: 80, denominator: 29 }, "percent")).toEqual({ n: 29, few: true });
+    expect(sample({ value: 80, denominator: 30 }, "percent")).toEqual({ n: 30, few: false });
+    expect(sample({ value: 4.2, n: 12, denominator: 50 }, "score")).toEqual({ n: 12, few: true }); // n wins
+    expect(sample({ value: 12, denominator: null }, "count")).toBeNull();
+    expect(sample({ value: null, denominator: 0 }, "percent")).toBeNull(); // no value, no sample line
+  });
+
+  it("aligns a compared series by position, null where it is shorter", () => {
+    expect(aligned([{}, {}, {}], [{ value: 5 }, { value: null }])).toEqual([5, null, null]);
+  });
+});
