@@ -243,6 +243,97 @@ def test_a_reload_restores_the_view(server, browser):
     assert NPS_ZH in browser.find_element(By.CSS_SELECTOR, "article.card[data-kpi=nps] h3").text
 
 
+def test_a_preset_and_compare_to_draw_a_second_line(server, browser):
+    browser.get(server["base"] + "/?lang=en&range=this_quarter&compare=previous")
+    wait(browser, cards_loaded)
+    assert view(browser)["range"] == "this_quarter" and view(browser)["by"] == "week"
+    # the compared line holds a point per period of the previous twelve months
+    wait(browser, lambda d: d.execute_script(
+        "const f = document.querySelector('figure.trend[data-kpi=ticket_volume]');"
+        "return f && f.dataset.compare && Number(f.dataset.compare) > 0"))
+    screenshot(browser, "compare-en")
+    Select(browser.find_element(By.ID, "f-range")).select_by_visible_text("Last month")
+    wait(browser, lambda d: view(d).get("range") == "last_month" and view(d).get("by") == "day")
+    wait(browser, cards_loaded)
+    screenshot(browser, "presets-en")
+
+
+def test_a_filter_value_no_record_has_is_a_warning(server, browser):
+    browser.get(server["base"] + "/?lang=en&channel=nope")
+    warning = wait(browser, lambda d: d.find_elements(By.ID, "filter-warnings"))[0]
+    assert "nope" in warning.text and "matches no record" in warning.text
+
+
+def test_cards_show_their_sample_and_export_buttons(server, browser):
+    browser.get(server["base"] + "/?lang=en")
+    wait(browser, cards_loaded)
+    csat = browser.find_element(By.CSS_SELECTOR, "article.card[data-kpi=csat]")
+    assert int(csat.find_element(By.CSS_SELECTOR, ".sample").get_attribute("data-n")) > 0
+    assert {b.text for b in csat.find_elements(By.CSS_SELECTOR, ".export-btn")} == {"CSV", "XLSX"}
+    link = browser.find_element(By.ID, "export-tickets-xlsx").get_attribute("href")
+    assert "/api/export/tickets?format=xlsx" in link
+    browser.find_element(By.CSS_SELECTOR, "article.card[data-kpi=ticket_volume] button.value").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#drawer .export-btn"))
+    screenshot(browser, "export-en")
+    browser.find_element(By.CSS_SELECTOR, "#drawer .close").click()
+
+
+def test_the_operations_view_and_marking_a_follow_up(server, browser):
+    browser.find_element(By.ID, "tab-operations").click()
+    wait(browser, lambda d: view(d).get("page") == "operations")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#staffing .staffing-grid, #staffing .state.error, #staffing .nodata"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#staffing .staffing-grid")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#forecast canvas"))
+    queue = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#followups-table tbody tr"))
+    screenshot(browser, "operations-en")
+    item = queue[0].get_attribute("data-id")
+    queue[0].find_element(By.CSS_SELECTOR, "button.mark").click()
+    prompt = wait(browser, lambda d: d.switch_to.alert)
+    prompt.send_keys("called back")
+    prompt.accept()
+    wait(browser, lambda d: item in d.find_element(By.CSS_SELECTOR, "#followups .banner").text)
+    # stored and audited: the queue with done items says who marked it, with the note
+    done = [r for r in api(server, "/api/followups", all="true")["rows"] if r["id"] == item]
+    assert done and done[0]["followed_up_by"] == "marked" and done[0]["note"] == "called back"
+    assert done[0]["marked_by"] == "e2e"
+    screenshot(browser, "followups-en")
+
+
+# GET /api/leaderboard comes from another part of the server; the page is checked on a stubbed answer
+# of its contract (issue 13 item 7), replaced in the page's fetch only for that path.
+LEADERBOARD = {
+    "from": "2026-01-01", "to": "2026-01-31", "min_sample": 10,
+    "columns": [{"id": "csat", "kpi": "csat", "label": "CSAT", "unit": "percent"},
+                {"id": "frt", "kpi": "first_response_time", "label": "FRT", "unit": "seconds"}],
+    "rows": [
+        {"agent_id": "A01", "name": "Ana", "team": "billing",
+         "values": {"csat": {"value": 91.5, "n": 40, "team_avg": 86, "small_sample": False},
+                    "frt": {"value": 540, "n": 52, "team_avg": 700, "small_sample": False}}},
+        {"agent_id": "A02", "name": "Bo", "team": "billing",
+         "values": {"csat": {"value": 100, "n": 3, "team_avg": 86, "small_sample": True},
+                    "frt": {"value": 820, "n": 12, "team_avg": 700, "small_sample": False}}},
+    ],
+}
+
+
+def test_the_leaderboard_sorts_and_flags_small_samples(server, browser):
+    browser.get(server["base"] + "/?lang=en")
+    wait(browser, cards_loaded)
+    browser.execute_script(
+        "const body = JSON.stringify(arguments[0]); const real = window.fetch;"
+        "window.fetch = (p, o) => String(p).startsWith('/api/leaderboard')"
+        " ? Promise.resolve(new Response(body, {status: 200})) : real(p, o);", LEADERBOARD)
+    browser.find_element(By.ID, "tab-leaderboard").click()
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-table tbody tr"))
+    assert [r.get_attribute("data-agent") for r in rows] == ["A01", "A02"]
+    browser.find_element(By.CSS_SELECTOR, "button.sort[data-col=csat]").click()  # descending first
+    order = [r.get_attribute("data-agent") for r in browser.find_elements(By.CSS_SELECTOR, "#leaderboard-table tbody tr")]
+    assert order == ["A02", "A01"]
+    assert browser.find_elements(By.CSS_SELECTOR, "tr[data-agent=A02] td.small .few-badge")
+    screenshot(browser, "leaderboard-en")
+    browser.find_element(By.ID, "tab-overview").click()
+
+
 def test_sign_out_ends_the_session(server, browser):
     browser.find_element(By.ID, "signout").click()
     wait(browser, lambda d: d.find_elements(By.ID, "token"))
@@ -290,9 +381,12 @@ def test_the_built_dashboard_loads_nothing_from_outside():
     for path in STATIC.rglob("*"):
         if path.suffix in (".html", ".js", ".css"):
             text = path.read_text(encoding="utf-8")
-            # the only URLs in the bundle are XML namespaces (Preact's SVG and MathML support)
+            # the only URLs in the bundle are XML namespaces: Preact's SVG and MathML support, and the
+            # Office Open XML names write-excel-file writes into an XLSX (names, never fetched)
             urls = set(re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"'`)]*", text))
-            assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xhtml",
-                            "http://www.w3.org/1998/Math/MathML"}, (path.name, urls)
+            ooxml = {u for u in urls if u.startswith(("http://schemas.openxmlformats.org/",
+                                                      "http://schemas.microsoft.com/office/"))}
+            assert urls - ooxml <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xhtml",
+                                    "http://www.w3.org/1998/Math/MathML"}, (path.name, urls)
 
 # The Vitest suite of web/ (URL state, formatting, dictionaries) runs as its own step: make webtest

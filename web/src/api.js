@@ -82,3 +82,10 @@ export async function me() {
   setCsrf(out?.csrf);
   return out;
 }
+
+/** POST with the CSRF token; drops the GET cache, since the answer changed what the GETs return. */
+export async function post(path, body) {
+  const out = await request(path, { method: "POST", body });
+  clearCache();
+  return out;
+}

@@ -1,13 +1,15 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import * as api from "./api.js";
 import { Ctx, useApi, useCtx } from "./hooks.js";
-import { FILTERS, GRAINS, LANGS, parseState, patchState, toSearch } from "./state.js";
+import { COMPARES, FILTERS, GRAINS, LANGS, PRESETS, apiPath, parseState, patchState, toSearch, whereFor } from "./state.js";
 import { LANG_NAMES, translate, unitLabels } from "./i18n/index.js";
 import { pick } from "./format.js";
 import { Cards } from "./components/cards.jsx";
 import { Trends, CategoryVolume, ChannelShare } from "./components/charts.jsx";
 import { Heatmap } from "./components/heatmap.jsx";
 import { Drawer } from "./components/drawer.jsx";
+import { Leaderboard } from "./components/leaderboard.jsx";
+import { Operations } from "./components/operations.jsx";
 
 const readUrl = () => parseState(location.search, { languages: navigator.languages || [] });
 
@@ -121,7 +123,8 @@ function SignIn({ onDone }) {
 }
 
 function Dashboard({ me, drill, onSignOut }) {
-  const { t, lang } = useCtx();
+  const { t, lang, state } = useCtx();
+  const page = state.page || "overview";
   const catalog = useApi("/api/kpis");
   const list = catalog.data?.kpis || (Array.isArray(catalog.data) ? catalog.data : []);
   const byId = useMemo(() => Object.fromEntries(list.map((k) => [k.id, k])), [catalog.data]);
@@ -146,10 +149,13 @@ function Dashboard({ me, drill, onSignOut }) {
           {t("agent.banner", { agent: me.agent_id })}
         </p>
       )}
+      <Tabs />
       <Filters />
-      {catalog.loading && <p class="page-state">{t("state.loading")}</p>}
-      {catalog.error && <p class="error">{t("state.error", { error: catalog.error.message })}</p>}
-      {catalog.data && (
+      {page === "leaderboard" && <main><Leaderboard me={me} /></main>}
+      {page === "operations" && <Operations me={me} />}
+      {page === "overview" && catalog.loading && <p class="page-state">{t("state.loading")}</p>}
+      {page === "overview" && catalog.error && <p class="error">{t("state.error", { error: catalog.error.message })}</p>}
+      {page === "overview" && catalog.data && (
         <main>
           <Cards catalog={byId} />
           <Trends catalog={byId} />
@@ -165,6 +171,36 @@ function Dashboard({ me, drill, onSignOut }) {
   );
 }
 
+function Tabs() {
+  const { state, setState, t } = useCtx();
+  const page = state.page || "overview";
+  return (
+    <nav class="tabs" aria-label={t("tabs.label")}>
+      {["overview", "leaderboard", "operations"].map((p) => (
+        <button type="button" id={`tab-${p}`} class={p === page ? "active" : ""} aria-current={p === page ? "page" : undefined} onClick={() => setState({ page: p === "overview" ? "" : p })}>
+          {t(`tabs.${p}`)}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
+/** The per-ticket export (GET /api/export/tickets): one row per ticket in the range and filters. */
+function TicketExport() {
+  const { state, t } = useCtx();
+  const { where } = whereFor(state.filters);
+  return (
+    <span class="ticket-export">
+      {t("export.tickets")}
+      {["csv", "xlsx"].map((f) => (
+        <a class="link" id={`export-tickets-${f}`} href={apiPath("/api/export/tickets", { format: f, from: state.from, to: state.to, where })} download>
+          {f.toUpperCase()}
+        </a>
+      ))}
+    </span>
+  );
+}
+
 function Filters() {
   const { state, setState, t } = useCtx();
   const dims = useApi("/api/dims");
@@ -175,6 +211,11 @@ function Filters() {
     const current = state.filters[key];
     return current && !values.includes(current) ? [...values, current] : values;
   };
+  // a URL filter with a value no record has (?channel=nope) matches nothing: say so
+  const known = dims.data?.dims || dims.data;
+  const invalid = known
+    ? FILTERS.filter(({ key, column }) => state.filters[key] && !(known[column] || []).map(String).includes(state.filters[key]))
+    : [];
   const copy = () => {
     navigator.clipboard?.writeText(location.href).then(() => {
       setCopied(true);
@@ -182,7 +223,17 @@ function Filters() {
     });
   };
   return (
+    <>
     <form class="filters" id="filters" onSubmit={(e) => e.preventDefault()} aria-label={t("filters.title")}>
+      <label>
+        {t("filters.range")}
+        <select id="f-range" value={state.range || ""} onChange={(e) => setState({ range: e.currentTarget.value })}>
+          <option value="">{t("range.custom")}</option>
+          {Object.keys(PRESETS).map((p) => (
+            <option value={p}>{t(`range.${p}`)}</option>
+          ))}
+        </select>
+      </label>
       <label>
         {t("filters.from")}
         <input type="date" id="f-from" value={state.from} max={state.to} onChange={(e) => e.currentTarget.value && setState({ from: e.currentTarget.value })} />
@@ -196,6 +247,15 @@ function Filters() {
         <select id="f-by" value={state.by} onChange={(e) => setState({ by: e.currentTarget.value })}>
           {GRAINS.map((g) => (
             <option value={g}>{t(`by.${g}`)}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t("filters.compare")}
+        <select id="f-compare" value={state.compare || ""} onChange={(e) => setState({ compare: e.currentTarget.value })}>
+          <option value="">{t("compare.none")}</option>
+          {COMPARES.map((c) => (
+            <option value={c}>{t(`compare.${c}`)}</option>
           ))}
         </select>
       </label>
@@ -217,7 +277,16 @@ function Filters() {
         <button type="button" class="link" onClick={copy}>
           {copied ? t("filters.copied") : t("filters.copy")}
         </button>
+        <TicketExport />
       </div>
     </form>
+    {invalid.length > 0 && (
+      <ul class="warnings" id="filter-warnings" role="alert">
+        {invalid.map(({ key }) => (
+          <li>{t("filters.invalid", { filter: t(`filters.${key}`), value: state.filters[key] })}</li>
+        ))}
+      </ul>
+    )}
+    </>
   );
 }

@@ -2,7 +2,8 @@ import { useState } from "preact/hooks";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath, periodEnd, periodRange } from "../state.js";
 import { classify, formatChange, formatPeriod, formatValue, locale, pick } from "../format.js";
-import { CARD_KPIS, kpiRequest, totals } from "../kpis.js";
+import { CARD_KPIS, MIN_SAMPLE, answer, kpiRequest, sample, totals } from "../kpis.js";
+import { ExportButtons, Warnings } from "./exports.jsx";
 
 /**
  * The scorecard's row for a KPI in the period a row belongs to (month or week grain only):
@@ -37,7 +38,8 @@ function Card({ item }) {
   const formula = pick(item.formulas || item.formula, lang);
   const req = kpiRequest(item, state);
   const res = useApi(req.path);
-  const rows = totals(res.data);
+  const ans = answer(res.data);
+  const rows = totals(ans.rows);
   const c = classify(rows);
   const row = c.row;
   const judge = useScorecardRow(item.id, c.kind === "value" || c.kind === "zero" ? row : null, state.by);
@@ -81,6 +83,7 @@ function Card({ item }) {
           {row.partial ? ` · ${t("card.partial")}` : ""}
         </p>
         {c.kind === "zero" && <p class="hint">{t("state.zero")}</p>}
+        <Sample row={row} unit={item.unit} />
         <p class="target">
           {judge.loading && <span class="hint sc-loading">{t("card.judging")}</span>}
           {target !== undefined && target !== null && <span>{t("card.target", { target: fmt(target) })}</span>}
@@ -100,6 +103,12 @@ function Card({ item }) {
         </button>
       </header>
       {body}
+      <Warnings list={ans.warnings} />
+      {!res.loading && !res.error && rows.length > 0 && (
+        <footer class="card-export">
+          <ExportButtons rows={rows} name={[item.id, state.from, state.to, ...req.where]} />
+        </footer>
+      )}
       {req.dropped.length > 0 && <p class="hint">{t("card.dropped", { filters: req.dropped.map((k) => t(`filters.${k}`)).join(", ") })}</p>}
       <div class={`definition ${open ? "open" : ""}`} role="tooltip">
         <p>{definition}</p>
@@ -118,6 +127,20 @@ function Card({ item }) {
         )}
       </div>
     </article>
+  );
+}
+
+/** How many answers or records the value rests on, with a "few answers" marker under MIN_SAMPLE. */
+function Sample({ row, unit }) {
+  const { t, lang } = useCtx();
+  const s = sample(row, unit);
+  if (!s) return null;
+  const n = new Intl.NumberFormat(locale(lang)).format(s.n);
+  return (
+    <p class={`sample ${s.few ? "few" : ""}`} data-n={s.n} title={s.few ? t("card.few.help", { min: MIN_SAMPLE }) : ""}>
+      {t("card.sample", { n })}
+      {s.few && <span class="badge few-badge">{t("card.few")}</span>}
+    </p>
   );
 }
 

@@ -4,10 +4,11 @@ import {
   LinearScale, LineController, LineElement, PointElement, Tooltip,
 } from "chart.js";
 import { useApi, useCtx } from "../hooks.js";
-import { apiPath, periodRange, whereFor } from "../state.js";
+import { apiPath, compareRange, periodRange, whereFor } from "../state.js";
 import { classify, formatPeriod, formatTick, formatValue, pick } from "../format.js";
-import { TREND_KPIS, kpiRequest, totals } from "../kpis.js";
+import { TREND_KPIS, aligned, answer, kpiRequest, totals } from "../kpis.js";
 import { useScorecardRow } from "./cards.jsx";
+import { ExportButtons, Warnings } from "./exports.jsx";
 
 ChartJS.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
 ChartJS.defaults.font.family = getComputedStyle(document.documentElement).getPropertyValue("--font") || "sans-serif";
@@ -72,7 +73,13 @@ function Trend({ item }) {
   const label = pick(item.labels, lang, item.id);
   const req = kpiRequest(item, state);
   const res = useApi(req.path);
-  const rows = totals(res.data);
+  const ans = answer(res.data);
+  const rows = totals(ans.rows);
+  // compare-to: the same KPI over the previous period or the same period last year, period by period
+  const cmp = compareRange(state);
+  const cmpRes = useApi(cmp ? kpiRequest(item, { ...state, ...cmp }).path : null);
+  const cmpRows = cmp ? totals(answer(cmpRes.data).rows) : [];
+  const cmpLabel = cmp ? t(`compare.${state.compare}.line`, { from: cmp.from, to: cmp.to }) : "";
   const target = useScorecardRow(item.id, classify(rows).row, state.by).row?.target ?? undefined;
   const empty = chartState(res, rows, label, t);
   const periodLabel = (p, partial) => {
@@ -91,24 +98,53 @@ function Trend({ item }) {
             // the line into a partial period (unfinished, or cut by the range) is dashed
             segment: { borderDash: (c) => (rows[c.p1DataIndex]?.partial ? [5, 4] : undefined) },
           },
+          ...(cmp && cmpRows.length
+            ? [{
+              label: cmpLabel, data: aligned(rows, cmpRows), borderColor: PALETTE[1], backgroundColor: PALETTE[1],
+              borderWidth: 2, pointRadius: 2, fill: false, tension: 0.25, spanGaps: false,
+              comparePeriods: rows.map((_, i) => cmpRows[i]?.period_start || null),
+            }]
+            : []),
           ...(target !== undefined
             ? [{ label: t("chart.target"), data: rows.map(() => target), borderColor: "#9ca3af", borderDash: [6, 4], pointRadius: 0, fill: false }]
             : []),
         ],
       },
       options: baseOptions(lang, item.unit, units, {
+        plugins: {
+          legend: { display: !!cmp, position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: {
+            callbacks: {
+              label: (c) => {
+                const p = c.dataset.comparePeriods?.[c.dataIndex];
+                const name = p ? `${c.dataset.label} (${formatPeriod(p, state.by, lang)})` : c.dataset.label;
+                return `${name}: ${formatValue(c.parsed.y, item.unit, lang, units)}`;
+              },
+            },
+          },
+        },
         onClick: (_e, els) => {
+          if (els.length && els[0].datasetIndex !== 0) return;
           const r = els.length && rows[els[0].index];
           if (r) openDrill({ kpi: item.id, ...periodRange(r.period_start, state.by, state), where: req.where });
         },
       }),
     }),
-    [rows, target, lang, state.by],
+    [rows, cmpRows, cmpLabel, target, lang, state.by],
   );
+  const exportRows = () =>
+    rows.map((r, i) => ({
+      period_start: r.period_start, value: r.value, numerator: r.numerator, denominator: r.denominator, partial: !!r.partial,
+      ...(cmp ? { compare_period_start: cmpRows[i]?.period_start ?? null, compare_value: cmpRows[i]?.value ?? null } : {}),
+    }));
   return (
-    <figure class="panel trend" data-kpi={item.id}>
-      <figcaption>{label}</figcaption>
+    <figure class="panel trend" data-kpi={item.id} data-compare={cmp ? String(cmpRows.length) : ""}>
+      <figcaption>
+        {label}
+        {!empty && <ExportButtons rows={exportRows} name={[item.id, state.from, state.to, state.compare, ...req.where]} />}
+      </figcaption>
       {empty || <Chart config={config} label={label} />}
+      <Warnings list={ans.warnings} />
     </figure>
   );
 }
@@ -119,6 +155,17 @@ function useMemoJSON(fn, deps) {
   // eslint-disable-next-line react-hooks/exhaustive-deps
   return useMemo(fn, [key]);
 }
+
+/** "Nov 2026 (partial)" for a period whose rows say partial. */
+const periodNames = (periods, rows, by, lang, t) =>
+  periods.map((p) => {
+    const name = formatPeriod(p, by, lang);
+    return rows.some((r) => r.period_start === p && r.partial) ? t("chart.partial", { period: name }) : name;
+  });
+
+/** One row per period and value, for export. */
+const dimExport = (rows, dim) =>
+  rows.map((r) => ({ period_start: r.period_start, [dim]: r[dim], value: r.value, numerator: r.numerator, denominator: r.denominator, partial: !!r.partial }));
 
 const dimValues = (rows, dim) => {
   const total = {};
@@ -134,7 +181,7 @@ export function CategoryVolume({ catalog }) {
   const res = useApi(req.path);
   const { where } = whereFor(state.filters, null);
   const spikesRes = useApi(apiPath("/api/spikes", { from: state.from, to: state.to, by: state.by, dim: "category", where }));
-  const rows = (res.data || []).filter((r) => r.category !== undefined);
+  const rows = answer(res.data).rows.filter((r) => r.category !== undefined);
   const spikes = Array.isArray(spikesRes.data) ? spikesRes.data : spikesRes.data?.spikes || [];
   const periods = [...new Set(rows.map((r) => r.period_start))].sort();
   const cats = dimValues(rows, "category");
@@ -142,7 +189,7 @@ export function CategoryVolume({ catalog }) {
     () => ({
       type: "line",
       data: {
-        labels: periods.map((p) => formatPeriod(p, state.by, lang)),
+        labels: periodNames(periods, rows, state.by, lang, t),
         datasets: cats.map((cat, i) => {
           const spikeAt = new Set(spikes.filter((s) => (s.value ?? s.category) === cat).map((s) => s.period_start));
           return {
@@ -173,7 +220,10 @@ export function CategoryVolume({ catalog }) {
   const empty = item ? chartState(res, rows, label, t) : null;
   return (
     <section id="category" class="panel">
-      <h2>{label}</h2>
+      <h2>
+        {label}
+        {!empty && <ExportButtons rows={() => dimExport(rows, "category")} name={["category_volume", state.from, state.to, ...req.where]} />}
+      </h2>
       <p class="hint">{t("category.hint")}</p>
       {empty || <Chart config={config} label={label} />}
       {!empty && !spikesRes.loading && !spikesRes.error && (
@@ -192,6 +242,7 @@ export function CategoryVolume({ catalog }) {
                     baseline: formatValue(s.baseline, "count", lang),
                     threshold: formatValue(s.threshold, "count", lang),
                   })}
+                  <SpikeCauses causes={s.causes} />
                 </li>
               ))}
             </ul>
@@ -213,14 +264,14 @@ export function ChannelShare({ catalog }) {
   const label = t("section.channel");
   const req = item ? kpiRequest(item, state, { dim: "channel" }) : { path: null, where: [] };
   const res = useApi(req.path);
-  const rows = (res.data || []).filter((r) => r.channel !== undefined);
+  const rows = answer(res.data).rows.filter((r) => r.channel !== undefined);
   const periods = [...new Set(rows.map((r) => r.period_start))].sort();
   const channels = dimValues(rows, "channel");
   const config = useMemoJSON(
     () => ({
       type: "bar",
       data: {
-        labels: periods.map((p) => formatPeriod(p, state.by, lang)),
+        labels: periodNames(periods, rows, state.by, lang, t),
         datasets: channels.map((ch, i) => ({
           label: ch,
           data: periods.map((p) => rows.find((r) => r.period_start === p && r.channel === ch)?.value ?? null),
@@ -243,9 +294,35 @@ export function ChannelShare({ catalog }) {
   const empty = item ? chartState(res, rows, label, t) : null;
   return (
     <section id="channel" class="panel">
-      <h2>{label}</h2>
+      <h2>
+        {label}
+        {!empty && <ExportButtons rows={() => dimExport(rows, "channel")} name={["channel_share", state.from, state.to, ...req.where]} />}
+      </h2>
       <p class="hint">{t("channel.hint")}</p>
       {empty || <Chart config={config} label={label} />}
     </section>
+  );
+}
+
+/** What grew in a spike: the categories, channels and words whose share rose most, with counts. */
+export function SpikeCauses({ causes }) {
+  const { t, lang } = useCtx();
+  if (!causes) return null;
+  const groups = ["category", "channel", "words"].filter((k) => causes[k]?.length);
+  if (!groups.length) return <p class="hint causes">{t("spike.causes.none")}</p>;
+  const pct = (v) => (v === null || v === undefined ? "–" : formatValue(v, "percent", lang));
+  return (
+    <dl class="causes">
+      {groups.map((k) => (
+        <>
+          <dt>{t(`spike.causes.${k}`)}</dt>
+          <dd>
+            {causes[k]
+              .map((c) => t("spike.cause", { value: c.value, share: pct(c.share), baseline: pct(c.baseline_share), count: c.count, total: causes.tickets }))
+              .join("; ")}
+          </dd>
+        </>
+      ))}
+    </dl>
   );
 }

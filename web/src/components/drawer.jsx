@@ -2,6 +2,10 @@ import { useEffect, useState } from "preact/hooks";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath } from "../state.js";
 import { formatNumber } from "../format.js";
+import { get } from "../api.js";
+import { ExportButtons } from "./exports.jsx";
+
+const EXPORT_MAX = 10000; // the rows route's page limit
 
 const PAGE = 25;
 
@@ -21,6 +25,10 @@ export function Drawer({ drill, label }) {
   const rows = res.data?.rows || (Array.isArray(res.data) ? res.data : []);
   const total = res.data?.total ?? rows.length;
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  // the export holds every record behind the number (up to EXPORT_MAX), not just this page
+  const all = () =>
+    get(apiPath(`/api/kpis/${encodeURIComponent(drill.kpi)}/rows`, { from: drill.from, to: drill.to, where: drill.where, limit: EXPORT_MAX, offset: 0 }))
+      .then((d) => d?.rows || []);
   return (
     <div class="overlay" onClick={(e) => e.target === e.currentTarget && close()}>
       <aside class="drawer" id="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
@@ -62,6 +70,8 @@ export function Drawer({ drill, label }) {
               </table>
             </div>
             <footer class="pager">
+              <ExportButtons rows={all} name={[drill.kpi, "rows", drill.from, drill.to, ...(drill.where || [])]} />
+              {total > EXPORT_MAX && <span class="hint">{t("export.capped", { max: formatNumber(EXPORT_MAX, lang) })}</span>}
               <span id="drawer-count">
                 {t("drawer.count", { first: formatNumber(offset + 1, lang), last: formatNumber(offset + rows.length, lang), total: formatNumber(total, lang) })}
               </span>
