@@ -158,3 +158,23 @@ def test_messages_derive_first_response_through_the_api(fresh):
                                                                      "from": "2026-11-25", "to": "2026-11-25"},
                            headers=bearer(fresh.tokens["viewer"])).json()
     assert frt[0]["value"] == 45.0  # 10:00 -> 10:45
+
+
+def test_the_workspace_instant_range_applies_to_api_ingest(tmp_path):
+    from api_support import build_store, make_tokens
+    from fastapi.testclient import TestClient
+
+    from servicekpi.server.app import create_app
+    ws = build_store(tmp_path)  # its rows are from 2025-2026
+    with open(tmp_path / "servicekpi.toml", "a", encoding="utf-8") as f:
+        f.write('[instants]\nearliest = "2025-01-01"\nlatest = "2027-01-01"\n')
+    secrets = make_tokens(ws.db)
+    with TestClient(create_app(ws.db), raise_server_exceptions=False) as client:
+        # 2024-06-01 is inside the default 1970..2100 range but outside this workspace's 2025..2027
+        r = client.post("/api/ingest/tickets", headers=bearer(secrets["ingest"]), json=[
+            {"ticket_id": "IN", "created_at": "2026-06-01T00:00:00Z"},
+            {"ticket_id": "OUT", "created_at": "2024-06-01T00:00:00Z"}])
+        a = r.json()
+        assert r.status_code == 200 and (a["imported"], a["rejected"]) == (1, 1), a
+        assert a["reasons"][0].startswith("api:test-ingest item 2, column created_at: "), a
+        assert "from 2025-01-01 to before 2027-01-01" in a["reasons"][0], a

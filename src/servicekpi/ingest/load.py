@@ -398,12 +398,14 @@ def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, c
     fr.imported, fr.replaced, fr.unchanged = n_valid - existing, existing - unchanged, unchanged
 
 
-def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "UTC", agents=None) -> FileResult:
-    """Import rows already in memory (API ingest, connectors), in the caller's transaction."""
+def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "UTC", agents=None,
+                 instants: tuple | None = None) -> FileResult:
+    """Import rows already in memory (API ingest, connectors), in the caller's transaction.
+    instants: the workspace's valid range (config [instants]; None = the default)."""
     fr = FileResult(source, table_name)
     lines = pa.array(range(1, data.num_rows + 1), pa.int64())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
-    _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz, agents=agents)
+    _load(con, TABLES[table_name], readers.Loaded(data, lines, "item"), fr, tz, agents=agents, instants=instants)
     if table_name in DERIVED_FROM:
         derive.refresh(con)  # the tickets in TOUCHED
     if sentiment_store.needs_refresh(con, {table_name}):
