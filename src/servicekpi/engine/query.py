@@ -196,7 +196,7 @@ class Engine:
                      sources.business_origin,  # stored business seconds used or not
                      self._config_key)
             cached = self._compiled.get(shape)
-            rolled = rollups.answer(self, q, group, dims, where, periods, asof)
+            rolled = rollups.answer(self, q, group, dims, where, periods, asof) if self.backend.dialect == "duckdb" else None
             if rolled is not None:  # exact from the daily rollup (engine/rollups.py)
                 self.sql.append(([k.id for k, _ in group], rolled))
                 continue
