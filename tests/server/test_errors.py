@@ -19,6 +19,7 @@ def shaped(r, status: int) -> dict:
 
 # per route, a request that fails for a reason of its own (besides authentication)
 ROUTE_ERRORS = {
+    ("POST", "/api/local/run"): ("/api/local/run", None, {}, {"argv": ["kpi", "nps"]}, 401),  # no local key
     ("POST", "/api/session"): ("/api/session", None, {}, {"tok": "x"}, 422),
     ("DELETE", "/api/session"): ("/api/session", None, {}, None, None),  # cookie without CSRF: in the test
     ("GET", "/api/me"): ("/api/me", None, {}, None, 401),
