@@ -152,6 +152,7 @@ BY_FILE = {"test_pdf.py": ("browser",), "test_dashboard_e2e.py": ("browser",),
            "test_spark_local.py": ("spark",), "test_spark_cluster.py": ("spark", "serial")}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker hook, which reads the xdist_group marks it sets
 def pytest_collection_modifyitems(config, items):
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
