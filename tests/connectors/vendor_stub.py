@@ -7,8 +7,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
+class Reply:
+    """An answer with response headers (e.g. the next page's cursor in a header)."""
+
+    def __init__(self, body, headers: dict):
+        self.body, self.headers = body, headers
+
+
 class Stub:
-    """route(method, path, query, body) -> a JSON-able answer or None (404). faults: path -> list of
+    """route(method, path, query, body) -> a JSON-able answer, a Reply, or None (404). faults: path -> list of
     (status, headers) answered by the next requests to that path, in order."""
 
     def __init__(self, route, header: str, value: str):
@@ -47,6 +54,8 @@ class Stub:
         if h.headers.get(self.header) != self.value:
             return self.send(h, 401, {"status": "error", "message": "Authentication credentials not found"})
         answer = self.route(method, parts.path, query, body)
+        if isinstance(answer, Reply):
+            return self.send(h, 200, answer.body, answer.headers)
         return self.send(h, 404, {"message": "not found"}) if answer is None else self.send(h, 200, answer)
 
     def send(self, h, code: int, body, headers: dict | None = None) -> None:

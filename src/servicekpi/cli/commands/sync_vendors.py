@@ -104,8 +104,8 @@ def liveagent_command(
         base_url: Optional[str] = typer.Option(None, "--base-url", hidden=True,
                                                help="API address instead of https://DOMAIN.ladesk.com/api/v3"),
         db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
-    """Pull agents and tickets with their message groups from LiveAgent API v3 (calls: import a saved GET /calls
-    answer); resumes from the stored cursor."""
+    """Pull agents, tickets with their message groups, and calls from LiveAgent API v3; resumes from the stored
+    cursors."""
     from servicekpi.cli.common import fail
     from servicekpi.connectors import liveagent_sync, vendor_http
     account = domain.strip().lower()
