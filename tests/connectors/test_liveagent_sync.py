@@ -197,3 +197,11 @@ def test_refused_key(ws, la, monkeypatch):
     r = sync(ws, la)
     assert r.exit_code == 1 and said(r.stderr, "LiveAgent refused the credential")
     assert "SECRET9" not in r.stdout + r.stderr
+
+
+def test_agent_aliases_apply_to_the_synced_rows(ws, la):
+    # the workspace's [agents] (issue 15 item 3) in the sync as in the file import: a1 -> alice
+    (ws.root / "servicekpi.toml").write_text('[agents]\n[agents.aliases]\n"a1" = "alice"\n')
+    assert sync(ws, la).exit_code == 0
+    ids = stored(ws, "SELECT DISTINCT agent_id FROM messages WHERE agent_id IS NOT NULL ORDER BY 1")
+    assert ids == [("a2",), ("alice",)]

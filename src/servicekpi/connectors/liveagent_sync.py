@@ -42,6 +42,7 @@ class Outcome:
     counts: dict = field(default_factory=lambda: dict.fromkeys(("imported", "replaced", "unchanged", "rejected"), 0))
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    rules: object = field(default=None, repr=False)  # the [agents] rules the pages are imported with
 
     def add(self, result: load.ImportResult) -> None:
         for k in self.counts:
@@ -74,10 +75,12 @@ def pages(client: Client, path: str, params: dict | None = None):
 
 
 def sync(con, client: Client, account: str, since: int | None = None, tz: str = "UTC",
-         progress: Callable[[str, int], None] | None = None, report: Callable[[str], None] | None = None) -> Outcome:
-    """since: Unix seconds, written as the account's 'YYYY-MM-DD HH:MM:SS' (UTC) instead of the stored cursor."""
+         progress: Callable[[str, int], None] | None = None, report: Callable[[str], None] | None = None,
+         agents=None) -> Outcome:
+    """since: Unix seconds, written as the account's 'YYYY-MM-DD HH:MM:SS' (UTC) instead of the stored cursor.
+    agents: the workspace's [agents] rules, applied to every agent id imported."""
     ensure_state(con)
-    out = Outcome()
+    out = Outcome(rules=agents)
     say = report or (lambda text: None)
     try:
         agents = [a for _, p in pages(client, "/agents") for a in p if isinstance(a, dict)]
@@ -108,7 +111,7 @@ def _store(con, tz: str, batches, write, out: Outcome) -> None:
     """A page's rows and its cursor in one transaction (the cursor alone when there are no rows)."""
     batches = [b for b in batches if b.data.num_rows]
     if batches:
-        out.add(load.run_batches(_StateOnCommit(con, write), batches, tz=tz))
+        out.add(load.run_batches(_StateOnCommit(con, write), batches, tz=tz, agents=out.rules))
     else:
         con.execute("BEGIN")
         write(con)

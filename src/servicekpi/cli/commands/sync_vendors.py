@@ -92,7 +92,7 @@ def hubspot_command(
                                 sleep=lambda s: vendor_http.sleep(s))
     _run("hubspot", account, client,
          lambda con, cfg, step, say: hubspot_sync.sync(con, client, account, None if start is None else start * 1000,
-                                                  opts, step, say), db, config)
+                                                  opts, step, say, agents=cfg.agents), db, config)
 
 
 def liveagent_command(
@@ -118,5 +118,6 @@ def liveagent_command(
                                 refused="check the API v3 key in --token-env and its privileges",
                                 sleep=lambda s: vendor_http.sleep(s))
     _run("liveagent", account, client,
-         lambda con, cfg, step, say: liveagent_sync.sync(con, client, account, start, cfg.timezone, step, say),
+         lambda con, cfg, step, say: liveagent_sync.sync(con, client, account, start, cfg.timezone, step, say,
+                                                         agents=cfg.agents),
          db, config)
