@@ -165,6 +165,10 @@ def test_failed_delivery_is_retried(tmp_path, smtp):
         f"port = {port}", "port = 1"), encoding="utf-8")
     r = ws.cli("alerts", "check", "--format", "json", "--as-of", NOW)
     assert r.exit_code == 1 and "failed" in r.stderr
+    # the status shows the failure and its error, without the address the error names
+    [a] = json.loads(ws.cli("alerts", "status", "--format", "json", "--as-of", NOW).stdout)["alerts"]
+    assert a["last"]["status"] == "failed" and a["findings_sent"] == 0
+    assert "email to *** via 127.0.0.1:1 failed" in a["last"]["error"] and "a@example.com" not in a["last"]["error"]
     (tmp_path / "servicekpi.toml").write_text((tmp_path / "servicekpi.toml").read_text().replace(
         "port = 1", f"port = {port}"), encoding="utf-8")
     assert [x["status"] for x in check(ws)] == ["sent"]

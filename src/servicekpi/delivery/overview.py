@@ -1,7 +1,8 @@
 """What the config's alerts and schedules are and what they last did: `servicekpi alerts status` and
 GET /api/alerts read it from the delivery logs (sent_alerts, schedule_runs).
 
-No address, webhook URL or secret leaves: recipients are counted and a webhook is only said to exist.
+No address, webhook URL or secret leaves: recipients are counted, a webhook is only said to exist, and
+the addresses and URLs a logged error names are replaced by ***.
 Times are UTC (ISO 8601 with Z); next_due is the schedule's next cron instant after `now`."""
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ def _logged(con, table: str) -> bool:
 def next_due(cron: str, now: dt.datetime, tz: str) -> dt.datetime:
     """The first instant after now (naive UTC) that the cron expression names, in tz (naive UTC)."""
     return croniter(cron, local(now, tz)).get_next(dt.datetime).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _redact(text: str | None, delivery: Delivery) -> str | None:
+    """A logged error without the addresses and webhook URLs it may name."""
+    if not text:
+        return text
+    known = {x for e in (*delivery.alerts, *delivery.schedules) for x in e.email}
+    known |= {a.webhook for a in delivery.alerts if a.webhook}
+    for x in sorted(known, key=len, reverse=True):
+        text = text.replace(x, "***")
+    return text
 
 
 def _alert(con, a, logged: bool) -> dict:
@@ -58,5 +70,9 @@ def _schedule(con, s, logged: bool, now: dt.datetime, tz: str) -> dict:
 def overview(con, delivery: Delivery, now: dt.datetime, tz: str) -> dict:
     """{"alerts": [...], "schedules": [...]} in config order (now: naive UTC)."""
     sent, runs = _logged(con, "sent_alerts"), _logged(con, "schedule_runs")
-    return {"alerts": [_alert(con, a, sent) for a in delivery.alerts],
-            "schedules": [_schedule(con, s, runs, now, tz) for s in delivery.schedules]}
+    out = {"alerts": [_alert(con, a, sent) for a in delivery.alerts],
+           "schedules": [_schedule(con, s, runs, now, tz) for s in delivery.schedules]}
+    for item in (*(a["last"] for a in out["alerts"]), *(s["last_run"] for s in out["schedules"])):
+        if item:
+            item["error"] = _redact(item["error"], delivery)
+    return out
