@@ -3,9 +3,9 @@
 The stub serves tests/connectors/data/liveagent through GET /agents, GET /tickets (_filters
 [["date_changed","D>=",...]], _sortField, _sortDir, _page, _perPage) and GET /tickets/{id}/messages,
 checks the apikey header, and answers the first /tickets request with a 429 and Retry-After: 3.
-GET /calls (_filters [["dateCreated",">=",...]], _sortField dateCreated, _sortDir ASC, _perPage,
-_cursor) pages by an opaque cursor sent in the next_page_cursor response header, left out on the
-last page (keboola/component-liveagent src/liveagent/client.py reads that header; the vendor's
+GET /calls (_filters [["dateCreated",">=",...]], _perPage, _cursor; the reference's default order,
+dateFinished ascending, calls not finished last) pages by an opaque cursor sent in the
+next_page_cursor response header, left out on the last page (keboola/component-liveagent src/liveagent/client.py reads that header; the vendor's
 generated client names _cursor and returns a bare list[CallListItem], so the cursor is not in the
 body). Pages hold 2 records (liveagent_sync.PAGE patched), so _page and _cursor are followed.
 """
@@ -43,8 +43,9 @@ class LiveAgent:
 
     def calls_page(self, q: dict) -> Reply:
         [[column, op, low]] = json.loads(q["_filters"])
-        assert (column, op, q["_sortField"], q["_sortDir"]) == ("dateCreated", ">=", "dateCreated", "ASC")
-        found = sorted((c for c in self.calls if c["dateCreated"] >= low), key=lambda c: c["dateCreated"])
+        assert (column, op) == ("dateCreated", ">=") and "_sortField" not in q
+        found = sorted((c for c in self.calls if c["dateCreated"] >= low),
+                       key=lambda c: (c["dateFinished"] is None, c["dateFinished"] or "", c["id"]))
         start = int(base64.b64decode(q["_cursor"])) if "_cursor" in q else 0
         size = int(q["_perPage"])
         more = start + size < len(found)
@@ -156,6 +157,25 @@ def test_calls_not_finished_come_again(ws, la):
     assert ws.value("aht", *MARCH) == pytest.approx(240.0)
     state = dict(stored(ws, "SELECT stream, cursor FROM sync_state WHERE source = 'liveagent' AND account = 'acme'"))
     assert state["calls"] == "2026-03-05 12:00:00"
+
+
+def test_a_run_cut_short_keeps_its_pages_and_asks_again_from_the_old_cursor(ws, la):
+    # page 1 of /calls is answered, page 2 fails 6 times (5 retries): the sync stops with exit 1
+    la.stub.faults["/calls"] = [None] + [(500, {})] * 6
+    r = sync(ws, la)
+    assert r.exit_code == 1 and said(r.stderr, "GET /calls: HTTP 500; gave up after 6 attempts")
+    # page 1 (call1 answered, call2 abandoned) is stored; the cursor has not moved past calls not read
+    assert ws.value("answered_call_rate", *MARCH) == pytest.approx(50.0)
+    state = dict(stored(ws, "SELECT stream, cursor FROM sync_state WHERE source = 'liveagent' AND account = 'acme'"))
+    assert state["calls"] == "1970-01-01 00:00:00"
+    n = len(la.stub.log)
+    r = sync(ws, la)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert calls_asked(la, n)[0] == ("1970-01-01 00:00:00", None)
+    # all of them now, as in test_calls_follow_the_next_page_cursor_header: 2 of 3 answered
+    assert ws.value("answered_call_rate", *MARCH) == pytest.approx(200 / 3)
+    state = dict(stored(ws, "SELECT stream, cursor FROM sync_state WHERE source = 'liveagent' AND account = 'acme'"))
+    assert state["calls"] == "2026-03-05 10:00:00"
 
 
 def test_a_repeated_call_cursor_stops_the_sync(ws, la):

@@ -16,7 +16,7 @@ class Reply:
 
 class Stub:
     """route(method, path, query, body) -> a JSON-able answer, a Reply, or None (404). faults: path -> list of
-    (status, headers) answered by the next requests to that path, in order."""
+    (status, headers) answered by the next requests to that path, in order (None: answered normally)."""
 
     def __init__(self, route, header: str, value: str):
         self.route, self.header, self.value = route, header, value
@@ -48,8 +48,9 @@ class Stub:
         size = int(h.headers.get("Content-Length") or 0)
         body = json.loads(h.rfile.read(size)) if size else None
         self.log.append((method, parts.path, query, body))
-        if self.faults.get(parts.path):
-            code, headers = self.faults[parts.path].pop(0)
+        fault = self.faults[parts.path].pop(0) if self.faults.get(parts.path) else None
+        if fault is not None:  # None in the list: that request is answered normally
+            code, headers = fault
             return self.send(h, code, {"status": "error", "message": "fault"}, headers)
         if h.headers.get(self.header) != self.value:
             return self.send(h, 401, {"status": "error", "message": "Authentication credentials not found"})

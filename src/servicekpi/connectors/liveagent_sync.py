@@ -8,10 +8,11 @@ API v3 with the `apikey` header:
 A page goes through liveagent.build (the file connector's mapping) and ingest.load.run_batches;
 the cursor (the largest date_changed seen) is written in the same transaction as the page. The
 next sync asks again from that time (D>= includes it): a ticket seen twice replaces itself.
-- calls: GET /calls with _filters [["dateCreated",">=",<cursor>]], _sortField dateCreated ascending,
-  _perPage; the next page is asked with _cursor set to the `next_page_cursor` response header of
-  the page before, until an answer without it. Calls not finished yet (no dateFinished) are left
-  for a later sync: the calls cursor stops at the earliest of them, so they come again.
+- calls: GET /calls with _filters [["dateCreated",">=",<cursor>]] and _perPage, in the API's default
+  order; the next page is asked with _cursor set to the `next_page_cursor` response header of the
+  page before, until an answer without it. Calls not finished yet (no dateFinished) are left for a
+  later sync: the new calls cursor (written when the last page is stored) stops at the earliest of
+  them, so they come again.
 """
 from __future__ import annotations
 
@@ -165,8 +166,11 @@ def call_pages(client: Client, params: dict):
 
 
 def _calls(con, client, account, since, tz, out: Outcome, progress, say) -> None:
+    """The pages come in the API's default order (dateFinished ascending: the reference names no other
+    sort field for calls), so the new cursor is known only at the end: each page is stored with the
+    cursor it was asked from, and the run ends by moving it. A run cut short asks again from there."""
     low = _low(con, account, "calls", since)
-    params = {"_filters": json.dumps([["dateCreated", ">=", low]]), "_sortField": "dateCreated", "_sortDir": "ASC"}
+    params = {"_filters": json.dumps([["dateCreated", ">=", low]])}
     newest, held = low, None  # the largest dateCreated seen; the earliest of a call not finished
     for page, found in enumerate(call_pages(client, params), 1):
         found = [c for c in found if isinstance(c, dict)]
@@ -179,12 +183,11 @@ def _calls(con, client, account, since, tz, out: Outcome, progress, say) -> None
                 continue
             finished.append(c)  # a bad dateCreated goes on, to be quarantined with its place
             newest = max(newest, created or newest)
-        cursor = min(newest, held) if held else newest
         converted = liveagent.build({"calls": (finished, f"{client.base_url}/calls (dateCreated >= {low}, "
                                                          f"page {page})")})
 
-        def write(c, cursor=cursor, n=len(finished)):
-            save_state(c, SOURCE, account, "calls", cursor, n)
+        def write(c, n=len(finished)):
+            save_state(c, SOURCE, account, "calls", low, n)
 
         _store(con, tz, converted.batches, write, out)
         for note in converted.notes:
@@ -193,5 +196,8 @@ def _calls(con, client, account, since, tz, out: Outcome, progress, say) -> None
         out.calls += len(finished)
         if progress:
             progress("calls", len(found))
+    con.execute("BEGIN")
+    save_state(con, SOURCE, account, "calls", min(newest, held) if held else newest, 0)
+    con.execute("COMMIT")
     if out.unfinished:
         say(f"{out.unfinished} call(s) not finished yet (no dateFinished) left for the next sync")
