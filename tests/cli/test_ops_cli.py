@@ -245,6 +245,26 @@ def test_staffing_with_forecast_scales_the_week(ws):
     assert mon["calls"] == 8.0 and mon["interval_start"] == "10:00"
     r = ws.cli("staffing", "--calls", "5", "--aht", "180", "--forecast")
     assert r.exit_code == 2 and "--forecast needs --from-data" in r.stderr
+    # a later week: the third after the last week with data (2026-03-09), same repeating volume
+    out = staffing(ws, "staffing", "--from-data", "--forecast", "--week", "3", "--tz", "UTC", "--format", "json")
+    assert out["forecast"]["week_start"] == "2026-03-30" and out["forecast"]["calls"] == {"all": 32.0}
+    r = ws.cli("staffing", "--from-data", "--week", "2")
+    assert r.exit_code == 2 and "--week needs --forecast" in r.stderr
+    r = ws.cli("staffing", "--from-data", "--forecast", "--week", "53")
+    assert r.exit_code == 1 and "between 1 and 52" in r.stderr
+
+
+def test_forecast_week_picks_that_weeks_values(monkeypatch):
+    # the forecast rows of weeks 1..3 differ: --week 2 must take week 2's (30 calls) against a history
+    # of 20 calls a week -> scale 30 / 20 = 1.5
+    from servicekpi.analysis import forecast_staffing as FS
+    weeks = {"2026-03-16": 25.0, "2026-03-23": 30.0, "2026-03-30": 40.0}
+    fake = {"model": "ets", "rows": [{"period_start": w, "value": v} for w, v in weeks.items()]}
+    monkeypatch.setattr(FS, "build", lambda engine, kpi, by, horizon, dim, tz: {**fake, "rows": fake["rows"][:horizon]})
+    monkeypatch.setattr(FS, "Engine", lambda con, cfg: None)
+    slot = type("Slot", (), {"value": None, "calls": 10.0})
+    scale, note = FS.weekly_scale(None, None, "UTC", {"slots": [slot, slot]}, None, week=2)
+    assert scale == {None: 1.5} and note["week_start"] == "2026-03-23" and note["calls"] == {"all": 30.0}
 
 
 def test_from_data_tickets_for_async_channels(ws):
