@@ -165,6 +165,10 @@ def test_failed_delivery_is_retried(tmp_path, smtp):
         f"port = {port}", "port = 1"), encoding="utf-8")
     r = ws.cli("alerts", "check", "--format", "json", "--as-of", NOW)
     assert r.exit_code == 1 and "failed" in r.stderr
+    # the status shows the failure and its error, without the address the error names
+    [a] = json.loads(ws.cli("alerts", "status", "--format", "json", "--as-of", NOW).stdout)["alerts"]
+    assert a["last"]["status"] == "failed" and a["findings_sent"] == 0
+    assert "email to *** via 127.0.0.1:1 failed" in a["last"]["error"] and "a@example.com" not in a["last"]["error"]
     (tmp_path / "servicekpi.toml").write_text((tmp_path / "servicekpi.toml").read_text().replace(
         "port = 1", f"port = {port}"), encoding="utf-8")
     assert [x["status"] for x in check(ws)] == ["sent"]
@@ -299,3 +303,50 @@ def test_serve_runs_the_thread_and_stops_it(tmp_path, smtp):
     bad.write_text('[[alerts]]\nname = "x"\nkind = "sla_at_risk"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"bad.toml line 1, \[\[alerts\]\] #1: give email"):
         create_app(ws.db, bad)
+
+
+def test_status_in_the_cli_and_the_api_shows_the_last_delivery_and_no_address(tmp_path, smtp, hook, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from servicekpi.server import tokens
+    from servicekpi.server.app import create_app
+    from servicekpi.store import db as store
+    monkeypatch.setenv("SK_HOOK_SECRET", SECRET)
+    ws = workspace(tmp_path, smtp, f'[[alerts]]\nname = "csat-miss"\nkind = "target_miss"\nkpis = ["csat"]\n'
+                                   f'email = ["lead@example.com", "boss@example.com"]\nwebhook = "{hook.url}"\n'
+                                   f'secret_env = "SK_HOOK_SECRET"\nquiet_hours = "22:00-07:00"\n'
+                                   '[[schedules]]\nname = "weekly"\nkind = "weekly_scorecard"\ncron = "0 8 * * 1"\n'
+                                   'email = ["boss@example.com"]\n')
+
+    def status():
+        r = ws.cli("alerts", "status", "--format", "json", "--as-of", NOW)
+        assert r.exit_code == 0, r.stdout + r.stderr
+        return json.loads(r.stdout)
+    before = status()  # nothing sent yet
+    assert before["alerts"][0]["last"] is None and before["alerts"][0]["findings_sent"] == 0
+    assert before["schedules"][0]["last_run"] is None and not smtp.messages
+    assert ws.cli("run-schedules", "--as-of", NOW).exit_code == 0  # the weekly scorecard, then the CSAT miss
+    after = status()
+    a = after["alerts"][0]
+    assert (a["name"], a["kind"], a["recipients"], a["webhook"], a["quiet_hours"], a["findings_sent"]) == (
+        "csat-miss", "target_miss", 2, True, "22:00-07:00", 1)
+    assert (a["last"]["subject"], a["last"]["period"], a["last"]["status"], a["last"]["sent_at"]) == (
+        "csat", "2026-10-01", "sent", "2026-11-02T10:00:00Z")
+    # due Monday 08:00 Bucharest (UTC+2) = 06:00 UTC, run at NOW; next due the Monday after
+    assert after["schedules"][0]["last_run"] == {"due_at": "2026-11-02T06:00:00Z", "ran_at": "2026-11-02T10:00:00Z",
+                                                 "status": "sent", "error": None}
+    assert after["schedules"][0]["next_due"] == "2026-11-09T06:00:00Z"
+    table = ws.cli("alerts", "status", "--as-of", NOW)
+    assert table.exit_code == 0 and "csat-miss" in table.stdout and "2026-11-09T06:00:00Z" in table.stdout
+    con = store.connect(ws.db)
+    tokens.ensure(con)
+    secrets = {role: tokens.create(con, role, None, f"t-{role}")[1] for role in ("manager", "viewer")}
+    con.close()
+    with TestClient(create_app(ws.db, tmp_path / "servicekpi.toml")) as client:
+        got = client.get("/api/alerts", headers={"Authorization": f"Bearer {secrets['manager']}"})
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert body["alerts"][0]["last"] == a["last"] and body["schedules"][0]["last_run"] == after["schedules"][0]["last_run"]
+        assert client.get("/api/alerts", headers={"Authorization": f"Bearer {secrets['viewer']}"}).status_code == 403
+    shown = json.dumps(after) + got.text
+    assert "example.com" not in shown and hook.url not in shown and SECRET not in shown

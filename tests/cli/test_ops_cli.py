@@ -170,6 +170,59 @@ def test_forecast_cli(ws, tmp_path):
     assert f["rows"][1]["holiday"] is None and "holidays" not in f["rows"][1]
 
 
+def _weekly_calls() -> list[dict]:
+    """12 weeks, 2026-01-05 (Mon) .. 2026-03-29 (Sun): sales 2 calls each weekday (10 a week), support
+    1 call on Mondays and Thursdays (2 a week)."""
+    rows = []
+    for d in range(84):
+        day = dt.date(2026, 1, 5) + dt.timedelta(days=d)
+        for queue, k in (("sales", 2 if day.weekday() < 5 else 0), ("support", 1 if day.weekday() in (0, 3) else 0)):
+            for i in range(k):
+                rows.append(_call(f"{queue}{d}-{i}", f"{day}T10:{i:02d}:00", 5, 60, queue=queue))
+    return rows
+
+
+def test_forecast_calls_offered_by_week_and_queue(ws, tmp_path):
+    ws.write("calls", _weekly_calls())
+    ws.load()
+    (tmp_path / "servicekpi.toml").write_text('timezone = "UTC"\n[business_hours]\nholidays = ["2026-04-08"]\n')
+    r = ws.cli("forecast", "calls_offered", "--by", "week", "--horizon", "3", "--dim", "queue", "--format", "json",
+               "--config", str(tmp_path / "servicekpi.toml"))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    f = json.loads(r.stdout)
+    # the history ends with the week of 2026-03-23, long before today: the forecast starts the week after
+    assert f["history"] == {"from": "2026-01-05", "to": "2026-03-23", "periods": 12}
+    got = {(row["queue"], row["period_start"]): row["value"] for row in f["rows"]}
+    # flat weekly series: 10 and 2 calls every week ahead
+    assert got == {(q, w): v for q, v in (("sales", 10.0), ("support", 2.0))
+                   for w in ("2026-03-30", "2026-04-06", "2026-04-13")}
+    assert f["model"] == {"sales": "seasonal_naive", "support": "seasonal_naive"}
+    # 12 weeks are too few for 3 folds of 3 weeks (season 1: 1 + 9 + 14 = 24 periods): each value says why
+    assert f["backtest"] == {"sales": None, "support": None}
+    assert set(f["backtest_note"]) == {"sales", "support"}
+    assert f["backtest_note"]["sales"].startswith("too little history for a 3-fold backtest of 3 periods")
+    # the listed holiday falls in the week of 2026-04-06: the week row names it with its date
+    marked = {(row["queue"], row["period_start"]): row["holiday"] for row in f["rows"] if row["holiday"]}
+    assert marked == {("sales", "2026-04-06"): "2026-04-08 holiday (default)",
+                      ("support", "2026-04-06"): "2026-04-08 holiday (default)"}
+
+
+def test_forecast_csv_and_table_with_a_holiday(ws, tmp_path):
+    # a forecast row holding a holiday once broke the flat formats (its `holidays` list of objects)
+    ws.write("calls", _weekly_calls())
+    ws.load()
+    (tmp_path / "servicekpi.toml").write_text('timezone = "UTC"\n[business_hours]\nholidays = ["2026-04-08"]\n')
+    args = ("forecast", "calls_offered", "--by", "week", "--horizon", "2", "--config", str(tmp_path / "servicekpi.toml"))
+    r = ws.cli(*args, "--format", "csv")
+    assert r.exit_code == 0, r.stdout + r.stderr + repr(r.exception)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    # 12 calls a week (10 sales + 2 support)
+    assert [(x["period_start"], x["value"], x["holiday"]) for x in rows] == [
+        ("2026-03-30", "12.0", ""), ("2026-04-06", "12.0", "2026-04-08 holiday (default)")]
+    t = ws.cli(*args, "--format", "table")
+    assert t.exit_code == 0 and "2026-04-08 holiday (default)" in t.stdout
+
+
 def test_forecast_unknown_kpi(ws):
     r = ws.cli("forecast", "nps")
     assert r.exit_code == 2 and "forecast covers ticket_volume, calls_offered" in r.stderr
@@ -192,6 +245,26 @@ def test_staffing_with_forecast_scales_the_week(ws):
     assert mon["calls"] == 8.0 and mon["interval_start"] == "10:00"
     r = ws.cli("staffing", "--calls", "5", "--aht", "180", "--forecast")
     assert r.exit_code == 2 and "--forecast needs --from-data" in r.stderr
+    # a later week: the third after the last week with data (2026-03-09), same repeating volume
+    out = staffing(ws, "staffing", "--from-data", "--forecast", "--week", "3", "--tz", "UTC", "--format", "json")
+    assert out["forecast"]["week_start"] == "2026-03-30" and out["forecast"]["calls"] == {"all": 32.0}
+    r = ws.cli("staffing", "--from-data", "--week", "2")
+    assert r.exit_code == 2 and "--week needs --forecast" in r.stderr
+    r = ws.cli("staffing", "--from-data", "--forecast", "--week", "53")
+    assert r.exit_code == 1 and "between 1 and 52" in r.stderr
+
+
+def test_forecast_week_picks_that_weeks_values(monkeypatch):
+    # the forecast rows of weeks 1..3 differ: --week 2 must take week 2's (30 calls) against a history
+    # of 20 calls a week -> scale 30 / 20 = 1.5
+    from servicekpi.analysis import forecast_staffing as FS
+    weeks = {"2026-03-16": 25.0, "2026-03-23": 30.0, "2026-03-30": 40.0}
+    fake = {"model": "ets", "rows": [{"period_start": w, "value": v} for w, v in weeks.items()]}
+    monkeypatch.setattr(FS, "build", lambda engine, kpi, by, horizon, dim, tz: {**fake, "rows": fake["rows"][:horizon]})
+    monkeypatch.setattr(FS, "Engine", lambda con, cfg: None)
+    slot = type("Slot", (), {"value": None, "calls": 10.0})
+    scale, note = FS.weekly_scale(None, None, "UTC", {"slots": [slot, slot]}, None, week=2)
+    assert scale == {None: 1.5} and note["week_start"] == "2026-03-23" and note["calls"] == {"all": 30.0}
 
 
 def test_from_data_tickets_for_async_channels(ws):

@@ -174,3 +174,11 @@ def test_search_cap_starts_a_new_query(ws, hs, monkeypatch):
     assert starts[0] == ("0", None) and starts[1] == ("0", "2")
     assert starts[2] == (str(ms("2026-03-05T09:00:00Z")), None)  # again from the last time seen
     assert len(stored(ws, "SELECT * FROM tickets WHERE ticket_id IN ('101', '102', '103', '106')")) == 4
+
+
+def test_agent_aliases_apply_to_the_synced_rows(ws, hs):
+    # the workspace's [agents] (issue 15 item 3) in the sync as in the file import: owner 501 -> alice
+    (ws.root / "servicekpi.toml").write_text('[agents]\n[agents.aliases]\n"501" = "alice"\n')
+    assert sync(ws, hs).exit_code == 0
+    ids = stored(ws, "SELECT DISTINCT agent_id FROM messages WHERE agent_id IS NOT NULL ORDER BY 1")
+    assert ids == [("502",), ("alice",)]

@@ -11,7 +11,8 @@ from the API v3 models (QualityUnit/LiveAgent-api-python docs/):
   x4 X deleted -> excluded;  b5 status Q (no such code) -> quarantined;  d6 created 2026-02-30 -> quarantined
   messages of ticket zz9 (not exported) -> quarantined
   calls: call1 incoming 08:00:00, answered 08:00:30, finished 08:05:30; call2 unanswered;
-      call3 outgoing (left out); call4 10:00:00 / 10:00:10 / 10:04:10; call5 date_created 'yesterday'
+      call3 outgoing (left out); call4 10:00:00 / 10:00:10 / 10:04:10; call5 dateCreated 'yesterday'
+  (CallListItem keys as on the wire, camelCase: models/call_list_item.py attribute_map)
 """
 from __future__ import annotations
 
@@ -81,6 +82,18 @@ def test_calls(ws):
     assert ws.value("aht", *MARCH) == pytest.approx(270.0)
     # wait = answered - created: 30 s and 10 s -> 20 s
     assert ws.value("avg_wait_time", *MARCH) == pytest.approx(20.0)
+
+
+def test_calls_saved_by_the_python_client_read_the_same(ws, tmp_path):
+    # the generated client's CallListItem.to_dict() writes its attribute names (date_created, ticket_id)
+    import json
+    names = {"ticketId": "ticket_id", "dateCreated": "date_created", "dateAnswered": "date_answered",
+             "dateFinished": "date_finished", "callDuration": "call_duration"}
+    calls = json.loads((DATA / "calls.json").read_text())
+    (tmp_path / "calls.json").write_text(json.dumps([{names.get(k, k): v for k, v in c.items()} for c in calls]))
+    load(ws, tmp_path)
+    assert ws.value("answered_call_rate", *MARCH) == pytest.approx(200 / 3)  # call1, call4 of call1, call2, call4
+    assert ws.value("aht", *MARCH) == pytest.approx(270.0)  # (300 + 240) / 2
 
 
 def test_bad_records_are_quarantined_with_their_location(ws):

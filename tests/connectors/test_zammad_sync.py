@@ -249,3 +249,11 @@ def test_the_command_is_documented():
                  "/api/v1/ticket_articles/by_ticket/{id}", "/api/v1/ticket_history/{id}", "Retry-After",
                  "Token token=", "sync_state"):
         assert part in text, part
+
+
+def test_agent_aliases_apply_to_the_synced_rows(ws, stub, slept, token):
+    # the workspace's [agents] (issue 15 item 3) in the sync as in the file import: user 3 -> alice
+    (ws.root / "servicekpi.toml").write_text('[agents]\n[agents.aliases]\n"3" = "alice"\n')
+    assert sync(ws, stub).exit_code == 0
+    ids = stored(ws, "SELECT DISTINCT agent_id FROM messages WHERE agent_id IS NOT NULL ORDER BY 1")
+    assert ids == [("4",), ("alice",)]

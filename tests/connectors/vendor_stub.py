@@ -7,9 +7,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
+class Reply:
+    """An answer with response headers (e.g. the next page's cursor in a header)."""
+
+    def __init__(self, body, headers: dict):
+        self.body, self.headers = body, headers
+
+
 class Stub:
-    """route(method, path, query, body) -> a JSON-able answer or None (404). faults: path -> list of
-    (status, headers) answered by the next requests to that path, in order."""
+    """route(method, path, query, body) -> a JSON-able answer, a Reply, or None (404). faults: path -> list of
+    (status, headers) answered by the next requests to that path, in order (None: answered normally)."""
 
     def __init__(self, route, header: str, value: str):
         self.route, self.header, self.value = route, header, value
@@ -41,12 +48,15 @@ class Stub:
         size = int(h.headers.get("Content-Length") or 0)
         body = json.loads(h.rfile.read(size)) if size else None
         self.log.append((method, parts.path, query, body))
-        if self.faults.get(parts.path):
-            code, headers = self.faults[parts.path].pop(0)
+        fault = self.faults[parts.path].pop(0) if self.faults.get(parts.path) else None
+        if fault is not None:  # None in the list: that request is answered normally
+            code, headers = fault
             return self.send(h, code, {"status": "error", "message": "fault"}, headers)
         if h.headers.get(self.header) != self.value:
             return self.send(h, 401, {"status": "error", "message": "Authentication credentials not found"})
         answer = self.route(method, parts.path, query, body)
+        if isinstance(answer, Reply):
+            return self.send(h, 200, answer.body, answer.headers)
         return self.send(h, 404, {"message": "not found"}) if answer is None else self.send(h, 200, answer)
 
     def send(self, h, code: int, body, headers: dict | None = None) -> None:

@@ -230,3 +230,22 @@ def test_sla_series_with_the_default_policy_too(ws):
     # October: t1 (30 Oct 10:00 UTC, no reply) is past its 24 h first-response target at the as-of
     # (31 Oct 22:00 UTC, 36 h later); t2 (21:58 UTC, 2 min old) is not -> 1 breach
     assert breaches.values[-1] == 1
+
+
+def test_by_agent_shows_the_names_of_the_agents_table(ws):
+    # issue 15 item 3: tickets with agents but no team -> the by-agent section; a1 has a name, a2 none
+    ws.write("tickets", [
+        {"ticket_id": "T1", "created_at": "2026-10-05T09:00:00Z", "agent_id": "a1"},
+        {"ticket_id": "T2", "created_at": "2026-10-06T09:00:00Z", "agent_id": "a1"},
+        {"ticket_id": "T3", "created_at": "2026-10-07T09:00:00Z", "agent_id": "a2"},
+    ])
+    ws.write("agents", [{"agent_id": "a1", "name": "Ana Pop"}, {"agent_id": "a2", "name": ""}])
+    ws.load()
+    report = build(ws)
+    assert report.agent_dim == "agent_id"
+    # ordered by ticket volume (a1 2, a2 1); a2 has no name, so its id is shown alone
+    assert list(report.by_agent) == ["Ana Pop (a1)", "a2"]
+    volume = next(s for s in report.by_agent["Ana Pop (a1)"] if s.kpi == "ticket_volume")
+    assert volume.values[-1] == 2
+    # the agents table names people; it has no "complete through" date in the report's reach list
+    assert set(report.reach) == {"tickets"}

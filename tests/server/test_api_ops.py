@@ -61,3 +61,15 @@ def test_staffing_from_tickets(srv):
     got = {(row["weekday"], row["interval_start"]) for row in r.json()["rows"]}
     assert got == {("thu", "12:00"), ("fri", "17:00"), ("mon", "12:00"), ("tue", "18:00"), ("tue", "09:00")}
     assert get(srv, "/api/staffing", "manager", {"from_data": "true", "source": "tickets"}).status_code == 400
+
+
+def test_staffing_scaled_to_a_forecast_week(srv):
+    base = {"from_data": "true", "source": "tickets", "aht": 600, "by": "hour", "target": "80/3600"}
+    one = get(srv, "/api/staffing", "manager", {**base, "forecast": "true"})
+    two = get(srv, "/api/staffing", "manager", {**base, "forecast": "true", "week": 2})
+    assert one.status_code == 200 and two.status_code == 200, one.text + two.text
+    import datetime as dt
+    w1, w2 = (dt.date.fromisoformat(r.json()["forecast"]["week_start"]) for r in (one, two))
+    assert w1.weekday() == 0 and w2 - w1 == dt.timedelta(days=7)  # the week after the next one
+    assert "forecast" not in get(srv, "/api/staffing", "manager", base).json()
+    assert get(srv, "/api/staffing", "manager", {**base, "forecast": "true", "week": 53}).status_code in (400, 422)

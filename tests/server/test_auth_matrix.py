@@ -34,6 +34,7 @@ EXAMPLES = {
     ("POST", "/api/followups/{item_id}/done"): ("/api/followups/survey:R2/done", {}, {"note": "called"}),
     ("GET", "/api/staffing"): ("/api/staffing", {"calls": 100, "aht": 180}, None),
     ("GET", "/api/forecast"): ("/api/forecast", {"kpi": "ticket_volume", "horizon": 7}, None),
+    ("GET", "/api/alerts"): ("/api/alerts", {}, None),
     ("POST", "/api/local/run"): ("/api/local/run", {}, {"argv": ["list"]}),  # no role: the local key only
 }
 

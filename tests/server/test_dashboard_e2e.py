@@ -283,6 +283,10 @@ def test_the_operations_view_and_marking_a_follow_up(server, browser):
     wait(browser, lambda d: view(d).get("page") == "operations")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#staffing .staffing-grid, #staffing .state.error, #staffing .nodata"))
     assert browser.find_elements(By.CSS_SELECTOR, "#staffing .staffing-grid")
+    # the default occupancy cap the staffing used is said (the API echoes it in every row)
+    assert "occupancy at most 85%" in browser.find_element(By.CSS_SELECTOR, "#staffing .hint").text
+    # no [[alerts]] or [[schedules]] in this workspace: the panel says so
+    wait(browser, lambda d: "No alerts or schedules" in d.find_element(By.ID, "alerts").text)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#forecast canvas"))
     queue = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#followups-table tbody tr"))
     screenshot(browser, "operations-en")

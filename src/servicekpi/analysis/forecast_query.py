@@ -91,11 +91,13 @@ def build(engine: Engine, kpi: str, by: str = "day", horizon: int = 28, dim: Opt
         future.append(step)
     span = 1 if by == "day" else 7
     marks = _holidays(engine, future[0], future[-1] + dt.timedelta(days=span - 1))
-    out_rows, models, backtests = [], {}, {}
+    out_rows, models, backtests, notes = [], {}, {}, {}
     for value, s in series.items():
         y = np.array([s.get(ps, 0) for ps in keep], dtype=float)
         f = forecast_series(y, by, horizon)
         models[value], backtests[value] = f["model"], f["backtest"]
+        if f.get("backtest_note"):
+            notes[value] = f["backtest_note"]
         for i, day in enumerate(future):
             hol = _marks(marks, day, span)
             # holiday: the names (a week row: "date name" for each), null on a period without one
@@ -111,6 +113,6 @@ def build(engine: Engine, kpi: str, by: str = "day", horizon: int = 28, dim: Opt
     result = {"kpi": kpi, "by": by, "tz": tz, "history": {"from": keep[0], "to": keep[-1], "periods": len(keep)},
               "model": models[None] if dim is None else models,
               "backtest": backtests[None] if dim is None else backtests, "rows": out_rows}
-    if dim is None and f.get("backtest_note"):
-        result["backtest_note"] = f["backtest_note"]
+    if notes:  # why a backtest is missing: one note, or one per dimension value without a backtest
+        result["backtest_note"] = notes[None] if dim is None else notes
     return result

@@ -41,6 +41,7 @@ class Outcome:
     counts: dict = field(default_factory=lambda: dict.fromkeys(("imported", "replaced", "unchanged", "rejected"), 0))
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    rules: object = field(default=None, repr=False)  # the [agents] rules the pages are imported with
 
     def add(self, result: load.ImportResult) -> None:
         for k in self.counts:
@@ -79,10 +80,12 @@ def iso(ms: int) -> str:
 
 
 def sync(con, client: Client, account: str, since: int | None = None, opts: hubspot.Options | None = None,
-         progress: Callable[[str, int], None] | None = None, report: Callable[[str], None] | None = None) -> Outcome:
-    """Pull tickets, feedback submissions and threads (since: epoch ms, instead of the stored cursors)."""
+         progress: Callable[[str, int], None] | None = None, report: Callable[[str], None] | None = None,
+         agents=None) -> Outcome:
+    """Pull tickets, feedback submissions and threads (since: epoch ms, instead of the stored cursors);
+    agents: the workspace's [agents] rules, applied to every agent id imported."""
     ensure_state(con)
-    out = Outcome()
+    out = Outcome(rules=agents)
     opts = opts or hubspot.Options()
     say = report or (lambda text: None)
     try:
@@ -108,7 +111,7 @@ def _import(con, account: str, stream: str, docs: dict, opts, cursor: str, n: in
     write = lambda c: save_state(c, SOURCE, account, stream, cursor, n)  # noqa: E731
     batches = [b for b in converted.batches if b.data.num_rows]
     if batches:
-        out.add(load.run_batches(_StateOnCommit(con, write), batches, tz=converted.source_tz))
+        out.add(load.run_batches(_StateOnCommit(con, write), batches, tz=converted.source_tz, agents=out.rules))
     else:  # an empty page still moves the cursor
         con.execute("BEGIN")
         write(con)

@@ -7,7 +7,8 @@ of pages):
   agents.json (optional)  GET /api/v3/agents: tells agents from contacts in chats and calls
   calls.json (optional)   GET /api/v3/calls
 Field names and codes are those of the API v3 models (QualityUnit/LiveAgent-api-python docs/):
-Ticket.status, Ticket.channel_type, MessageGroup.type, Message.type, CallListItem.type.
+Ticket.status, Ticket.channel_type, MessageGroup.type, Message.type, CallListItem.type. CallListItem
+is camelCase on the wire (dateCreated, ticketId: models/call_list_item.py attribute_map).
 
 Times: API v3 writes 'YYYY-MM-DD HH:MM:SS' without an offset; they are read in --source-tz (the
 account's zone), else the workspace time zone. Bad values are passed on as given, so that the engine
@@ -223,6 +224,17 @@ def _seconds(a, b) -> str | None:
     return f"{(y - x).total_seconds():g}"
 
 
+# CallListItem on the wire (its attribute_map) -> the generated Python client's attribute, which its
+# to_dict() writes: a saved answer may hold either spelling
+CALL_ATTRIBUTES = {"ticketId": "ticket_id", "dateCreated": "date_created", "dateAnswered": "date_answered",
+                   "dateFinished": "date_finished"}
+
+
+def call_field(call: dict, wire: str) -> str | None:
+    value = call.get(wire)
+    return s(value if value is not None else call.get(CALL_ATTRIBUTES[wire]))
+
+
 def _calls(doc, label: str, out: Converted) -> None:
     rows, lines = [], []
     left: Counter = Counter()
@@ -234,11 +246,11 @@ def _calls(doc, label: str, out: Converted) -> None:
         if s(c.get("type")) in ("O", "T"):  # outgoing and internal calls are not offered to a queue
             left["outgoing" if c.get("type") == "O" else "internal"] += 1
             continue
-        answered, finished = s(c.get("date_answered")), s(c.get("date_finished"))
+        answered, finished = call_field(c, "dateAnswered"), call_field(c, "dateFinished")
         talk = _seconds(answered, finished) if answered and finished else None
-        rows.append({"call_id": s(c.get("id")), "entered_at": s(c.get("date_created")), "answered_at": answered,
+        rows.append({"call_id": s(c.get("id")), "entered_at": call_field(c, "dateCreated"), "answered_at": answered,
                      "ended_at": finished, "outcome": "answered" if answered else "abandoned", "channel": "phone",
-                     "talk_seconds": talk, "ticket_id": s(c.get("ticket_id"))})
+                     "talk_seconds": talk, "ticket_id": call_field(c, "ticketId")})
         lines.append(n)
     out.batches.append(Batch("calls", label, table(rows, CALL_COLUMNS), lines))
     if left:

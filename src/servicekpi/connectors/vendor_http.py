@@ -57,11 +57,19 @@ class Client:
     def get(self, path: str, params: dict | None = None):
         return self.request("GET", path, params=params)
 
+    def get_with_headers(self, path: str, params: dict | None = None):
+        """(JSON answer, response headers): for APIs that put the next page's cursor in a header."""
+        return self.exchange("GET", path, params=params)
+
     def post(self, path: str, body: dict):
         return self.request("POST", path, json=body)
 
     def request(self, method: str, path: str, **kw):
         """The JSON answer (an object or an array) of one request, after waits and retries."""
+        return self.exchange(method, path, **kw)[0]
+
+    def exchange(self, method: str, path: str, **kw):
+        """(JSON answer, response headers) of one request, after waits and retries."""
         url = self.base_url + path
         failures = limited = 0
         while True:
@@ -90,7 +98,7 @@ class Client:
                     problem = f"HTTP {r.status_code}"
                 else:
                     try:
-                        return r.json()
+                        return r.json(), r.headers
                     except ValueError:
                         problem = "the response is not JSON (cut short?)"
             failures += 1

@@ -71,6 +71,7 @@ class Outcome:
     counts: dict = field(default_factory=lambda: dict.fromkeys(("imported", "replaced", "unchanged", "rejected"), 0))
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    rules: object = field(default=None, repr=False)  # the [agents] rules the pages are imported with
 
     def add(self, result: load.ImportResult) -> None:
         for k in self.counts:
@@ -89,11 +90,11 @@ class Outcome:
 
 
 def sync(con, client: Client, account: str, since: str | None = None, per_page: int = 100,
-         report: Callable[[str], None] | None = None) -> Outcome:
+         report: Callable[[str], None] | None = None, agents=None) -> Outcome:
     """Pull tickets changed since the cursor (or --since), page by page; an error stops the run with
-    everything before it stored (Outcome.error says what)."""
+    everything before it stored (Outcome.error says what). agents: the workspace's [agents] rules."""
     con.execute(STATE_DDL)
-    out, say = Outcome(), report or (lambda text: None)
+    out, say = Outcome(rules=agents), report or (lambda text: None)
     base = client.base_url
     try:
         states = client.all_pages("/api/v1/ticket_states", params={"expand": "true"})
@@ -126,7 +127,8 @@ def sync(con, client: Client, account: str, since: str | None = None, per_page: 
                 save_state(c, account, "tickets", latest, n)
 
             if converted.batches:
-                out.add(load.run_batches(_StateOnCommit(con, write), converted.batches, tz=converted.source_tz))
+                out.add(load.run_batches(_StateOnCommit(con, write), converted.batches, tz=converted.source_tz,
+                                         agents=out.rules))
             else:
                 con.execute("BEGIN")
                 write(con)

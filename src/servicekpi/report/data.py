@@ -10,6 +10,7 @@ from servicekpi.analysis import spikes as spikes_mod
 from servicekpi.analysis.scorecard import PERSPECTIVE_ORDER, perspectives
 from servicekpi.catalog import catalog, text
 from servicekpi.catalog.targets import status, targets_for
+from servicekpi.core import agents
 from servicekpi.core import periods as P
 from servicekpi.core.model import TABLES
 from servicekpi.engine.query import Engine, Query, now_utc
@@ -103,6 +104,8 @@ def build(engine: Engine, start: dt.date, end: dt.date, by: str = "month", lang:
     by_channel = _sliced(engine, query, sliceable("channel"), "channel", labels, lang, targets)
     agent_dim = _agent_dim(engine, asof)
     by_agent = _sliced(engine, query, sliceable(agent_dim), agent_dim, labels, lang, targets) if agent_dim else {}
+    if agent_dim == "agent_id":
+        by_agent = _named(engine.con, by_agent)
     sla = []
     if "tickets" in imported:  # the default policy applies without [[sla]] (config.sla_rules())
         sla = _series(engine, query(sla_kpis), sla_kpis, labels, lang, targets)
@@ -159,6 +162,12 @@ def _sliced(engine, query, ids, dim, labels, lang, targets) -> dict[str, list[Se
     return out
 
 
+def _named(con, by_agent: dict[str, list[Series]]) -> dict[str, list[Series]]:
+    """Agent ids shown with the display name of the agents table: "Ana Pop (a17)"; the id alone without one."""
+    names = agents.display_names(con, [k for k in by_agent if k != spikes_mod.NONE])
+    return {(f"{names[k]} ({k})" if names.get(k, k) != k else k): v for k, v in by_agent.items()}
+
+
 def _agent_dim(engine: Engine, asof: dt.datetime) -> str | None:
     """team when tickets carry teams, else agent_id when they carry agents, else None."""
     if "tickets" not in imported_tables(engine.con):
@@ -178,7 +187,7 @@ def reach(engine: Engine, asof: dt.datetime) -> dict[str, dt.datetime | None]:
     tz = ZoneInfo(engine.config.timezone)
     out: dict[str, dt.datetime | None] = {}
     for name in sorted(imported_tables(engine.con)):
-        if name not in TABLES:
+        if name not in TABLES or name == "agents":  # a list of people, not events: it reaches no date
             continue
         col = TABLES[name].time
         # spend rows are periods of local dates: complete through the end of the last period's

@@ -4,6 +4,7 @@ import { useApi, useCtx } from "../hooks.js";
 import { apiPath, whereFor } from "../state.js";
 import { formatNumber, formatPeriod, formatValue, weekdayNames } from "../format.js";
 import { answer, totals } from "../kpis.js";
+import { alertRows } from "../alerts.js";
 import { Chart, PALETTE } from "./charts.jsx";
 import { ExportButtons } from "./exports.jsx";
 
@@ -19,6 +20,7 @@ export function Operations({ me }) {
       {plans && <Forecast />}
       <Sentiment />
       <Followups me={me} />
+      {plans && <Alerts />}
     </main>
   );
 }
@@ -41,7 +43,12 @@ function Staffing() {
         {t("section.staffing")}
         {rows.length > 0 && <ExportButtons rows={rows} name={["staffing", state.from, state.to]} />}
       </h2>
-      <p class="hint">{t("staffing.hint", { models: models.map((m) => t(`model.${m}`)).join(", ") || "—" })}</p>
+      <p class="hint">
+        {t("staffing.hint", {
+          models: models.map((m) => t(`model.${m}`)).join(", ") || "—",
+          cap: rows.length ? `${formatNumber(rows[0].max_occupancy_percent, lang, Number.isInteger(rows[0].max_occupancy_percent) ? 0 : 1)}%` : "—",
+        })}
+      </p>
       {res.loading && <p class="state loading">{t("state.loading.what", { what: t("section.staffing") })}</p>}
       {failed(res, t)}
       {res.data && !rows.length && <p class="state nodata">{t("state.nodata")}</p>}
@@ -233,6 +240,37 @@ function Followups({ me }) {
                     </td>
                   )}
                 </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The config's alerts and schedules with their last delivery and next due time (managers, admins). */
+function Alerts() {
+  const { t, lang } = useCtx();
+  const res = useApi("/api/alerts");
+  const rows = res.data ? alertRows(res.data, t, lang) : [];
+  const cols = ["name", "kind", "to", "last", "next"];
+  return (
+    <section id="alerts" class="panel">
+      <h2>{t("section.alerts")}</h2>
+      <p class="hint">{t("alerts.hint")}</p>
+      {res.loading && <p class="state loading">{t("state.loading.what", { what: t("section.alerts") })}</p>}
+      {failed(res, t)}
+      {res.data && !rows.length && <p class="state nodata">{t("alerts.empty")}</p>}
+      {rows.length > 0 && (
+        <div class="table-wrap">
+          <table class="rows" id="alerts-table">
+            <thead>
+              <tr>{cols.map((c) => <th scope="col">{t(`alerts.col.${c}`)}</th>)}</tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr data-id={r.id}>{cols.map((c) => <td>{r[c]}</td>)}</tr>
               ))}
             </tbody>
           </table>

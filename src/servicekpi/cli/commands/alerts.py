@@ -57,6 +57,29 @@ def check_command(
         raise typer.Exit(1)
 
 
+@group.command("status")
+def status_command(
+        fmt: str = typer.Option("table", "--format", help="table or json"),
+        as_of: Optional[str] = typer.Option(None, "--as-of", help="next due instants after this one (default now)"),
+        db: Optional[Path] = typer.Option(None, "--db", help="store file"),
+        config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
+    """List the alerts and schedules of the config with their last delivery and next due time (sends nothing)."""
+    from servicekpi.cli.common import fail
+    from servicekpi.delivery.overview import overview
+    if fmt not in ("table", "json"):
+        fail(f"--format '{fmt}' is not one of: table, json", 2)
+    store, delivery, now = _setup(db, config, as_of)
+    found = overview(store.con, delivery, now, store.cfg.timezone)
+    if fmt == "json":
+        print(json.dumps(found, ensure_ascii=False))
+        return
+    flat = lambda last, keys: " ".join(str(last[k]) for k in keys if last.get(k)) if last else "-"  # noqa: E731
+    _print([{**a, "last": flat(a["last"], ("sent_at", "status", "subject", "period"))} for a in found["alerts"]],
+           fmt, ("name", "kind", "recipients", "webhook", "quiet_hours", "findings_sent", "last"))
+    _print([{**s, "last_run": flat(s["last_run"], ("ran_at", "status", "error"))} for s in found["schedules"]],
+           fmt, ("name", "kind", "cron", "recipients", "next_due", "last_run"))
+
+
 def run_schedules_command(
         name: Optional[List[str]] = typer.Option(None, "--name", help="only this schedule (repeatable)"),
         fmt: str = typer.Option("table", "--format", help="table or json"),

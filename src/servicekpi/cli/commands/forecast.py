@@ -38,7 +38,8 @@ def forecast_command(
     if fmt == "json":
         emit(result.pop("rows"), "json", result)
         return
-    rows = [{k: (", ".join(v) if isinstance(v, list) else v) for k, v in r.items()} for r in result["rows"]]
+    # flat formats: the `holiday` column already names each holiday (with its date on a week row)
+    rows = [{k: v for k, v in r.items() if k != "holidays"} for r in result["rows"]]
     if fmt == "csv":
         emit(rows, "csv")
         return

@@ -77,6 +77,8 @@ def staffing_command(
                                                           "erlang_c or erlang_a"),
         forecast: bool = typer.Option(False, "--forecast", help="scale the weekly pattern to next week's "
                                                                 "forecast of calls_offered"),
+        week: int = typer.Option(1, "--week", help="with --forecast: the Nth week after the last one with "
+                                                   "data (1-52)"),
         fmt: str = typer.Option("table", "--format", help="json, table or csv"),
         tz: Optional[str] = typer.Option(None, "--tz", help="time zone (default: the workspace's)"),
         db: Optional[Path] = typer.Option(None, "--db", help="store file"),
@@ -96,9 +98,11 @@ def staffing_command(
     if model == "erlang_c" and patience is not None:
         fail("--model erlang_c ignores patience; leave out --patience or use --model erlang_a", 2)
     common = dict(target=share, threshold=threshold, agents=agents, shrinkage=shrinkage / 100, max_occupancy=cap)
+    if forecast and not from_data:
+        fail("--forecast needs --from-data (the weekly pattern comes from the calls table)", 2)
+    if week != 1 and not forecast:
+        fail("--week needs --forecast", 2)
     if not from_data:
-        if forecast:
-            fail("--forecast needs --from-data (the weekly pattern comes from the calls table)", 2)
         if calls is None or aht is None:
             fail("give --calls and --aht (plain numbers), or --from-data", 2)
         if model == "erlang_a" and patience is None:
@@ -126,7 +130,8 @@ def staffing_command(
     if forecast:
         from servicekpi.analysis.forecast_staffing import weekly_scale
         try:
-            scale, note = weekly_scale(con, cfg, zone, data, dim, "ticket_volume" if source == "tickets" else "calls_offered")
+            scale, note = weekly_scale(con, cfg, zone, data, dim, "ticket_volume" if source == "tickets" else "calls_offered",
+                                       week)
         except ValueError as e:
             fail(str(e))
     try:

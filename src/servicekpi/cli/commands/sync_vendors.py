@@ -92,7 +92,7 @@ def hubspot_command(
                                 sleep=lambda s: vendor_http.sleep(s))
     _run("hubspot", account, client,
          lambda con, cfg, step, say: hubspot_sync.sync(con, client, account, None if start is None else start * 1000,
-                                                  opts, step, say), db, config)
+                                                  opts, step, say, agents=cfg.agents), db, config)
 
 
 def liveagent_command(
@@ -104,8 +104,8 @@ def liveagent_command(
         base_url: Optional[str] = typer.Option(None, "--base-url", hidden=True,
                                                help="API address instead of https://DOMAIN.ladesk.com/api/v3"),
         db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
-    """Pull agents and tickets with their message groups from LiveAgent API v3 (calls: import a saved GET /calls
-    answer); resumes from the stored cursor."""
+    """Pull agents, tickets with their message groups, and calls from LiveAgent API v3; resumes from the stored
+    cursors."""
     from servicekpi.cli.common import fail
     from servicekpi.connectors import liveagent_sync, vendor_http
     account = domain.strip().lower()
@@ -118,5 +118,6 @@ def liveagent_command(
                                 refused="check the API v3 key in --token-env and its privileges",
                                 sleep=lambda s: vendor_http.sleep(s))
     _run("liveagent", account, client,
-         lambda con, cfg, step, say: liveagent_sync.sync(con, client, account, start, cfg.timezone, step, say),
+         lambda con, cfg, step, say: liveagent_sync.sync(con, client, account, start, cfg.timezone, step, say,
+                                                         agents=cfg.agents),
          db, config)

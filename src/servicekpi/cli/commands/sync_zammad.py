@@ -51,7 +51,7 @@ def zammad_command(
     con = connect(path_db)
     client = zs.Client(base, token, sleep=lambda s: zs.sleep(s))
     try:
-        outcome = zs.sync(con, client, account, since=start, per_page=per_page,
+        outcome = zs.sync(con, client, account, since=start, per_page=per_page, agents=cfg.agents,
                           report=lambda note: err.print(f"zammad: {note}", markup=False))
     except Exception as e:  # noqa: BLE001 - say what failed, without the token, without a traceback
         if DEBUG["on"]:

@@ -23,10 +23,11 @@ def staffing(request: Request, calls: Optional[float] = Q(None, ge=0), interval:
              patience: Optional[float] = Q(None, gt=0), shrinkage: float = Q(0, ge=0, lt=100),
              max_occupancy: Optional[float] = Q(None, gt=0, le=100), from_data: bool = False,
              from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None, by: str = "halfhour",
-             dim: Optional[str] = None, model: str = "auto", source: str = "calls",
-             ident: Identity = allow("plan")):
+             dim: Optional[str] = None, model: str = "auto", source: str = "calls", forecast: bool = False,
+             week: int = Q(1, ge=1, le=52), ident: Identity = allow("plan")):
     """With `calls` and `aht` (per `interval` seconds): one row. With `from_data=true`: one row per weekday x
-    interval (and queue or channel) from the calls table, in the workspace zone. Fields as
+    interval (and queue or channel) from the calls table, in the workspace zone; `forecast=true` scales it to
+    the forecast of the `week`-th week after the last one with data. Fields as
     `servicekpi staffing --format json` (docs/operations.md)."""
     from servicekpi.analysis import staffing as S
     from servicekpi.analysis import staffing_data as D
@@ -48,12 +49,21 @@ def staffing(request: Request, calls: Optional[float] = Q(None, ge=0), interval:
             return {"ok": True, "rows": [S.plan(calls, interval, aht, patience=None if model == "erlang_c"
                                                 else patience, **common)]}
         tz = state.cfg.timezone
-        with state.engine() as eng:
-            data = D.load(eng.con, tz, by, dim, qry.date(from_, "from"), qry.date(to, "to"), source)
         if source == "tickets" and aht is None:
             raise ApiError(400, "source tickets needs aht (seconds): the store holds no handle time for tickets")
-        rows = D.plan_rows(data, by, dim, model, patience, 1.0, aht=aht if source == "tickets" else None, **common)
-        return {"ok": True, "tz": tz, "from": str(data["from"]), "to": str(data["to"]), "by": by, "rows": rows}
+        scale, note = 1.0, None
+        with state.engine() as eng:
+            data = D.load(eng.con, tz, by, dim, qry.date(from_, "from"), qry.date(to, "to"), source)
+            if forecast:
+                from servicekpi.analysis.forecast_staffing import weekly_scale
+                try:
+                    scale, note = weekly_scale(eng.con, state.cfg, tz, data, dim,
+                                               "ticket_volume" if source == "tickets" else "calls_offered", week)
+                except ValueError as e:
+                    raise ApiError(400, str(e)) from None
+        rows = D.plan_rows(data, by, dim, model, patience, scale, aht=aht if source == "tickets" else None, **common)
+        out = {"ok": True, "tz": tz, "from": str(data["from"]), "to": str(data["to"]), "by": by, "rows": rows}
+        return {**out, "forecast": note} if note else out
     except (S.StaffingError, D.DataError) as e:
         raise ApiError(400 if not isinstance(e, D.DataError) or "never imported" not in str(e) else 404,
                        str(e)) from None
