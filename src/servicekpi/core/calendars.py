@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -159,22 +158,25 @@ class Calendars:
     def all(self) -> list[Calendar]:
         return [self.default, *self.named.values()]
 
-    def hour_table(self, first: dt.date, last: dt.date) -> pa.Table:
+    def hour_table(self, first: dt.date, last: dt.date, chunks: frozenset[int] | None = None) -> pa.Table:
         """Per calendar i and UTC hour h (key i * 10**8 + h): open seconds before the hour (cum_s)
         and the open minutes of the hour as bits 0..59 (mask).
 
         Each UTC minute is judged by its own local wall time, so range edges inside a DST gap or a
-        repeated hour are exact."""
-        table = self._tables.get((first, last))
+        repeated hour are exact. chunks (chunk_of(instant) of every instant that will be looked up)
+        keeps only the rows of those chunks: the open seconds of the others are counted per day, so
+        cum_s is the same as in the whole table and a far outlier (a 1970 placeholder among 2026
+        data) costs a few days' arithmetic, not decades of rows. None: every chunk."""
+        table = self._tables.get((first, last, chunks))
         if table is None:  # keep a few spans (the server's queries and writes each use one); the dict
             tables = dict(self._tables)  # is replaced, never changed in place, so threads may share it
             if len(tables) >= 4:
                 tables.pop(next(iter(tables)))
-            table = tables[(first, last)] = self._hour_table(first, last)
+            table = tables[(first, last, chunks)] = self._hour_table(first, last, chunks)
             self._tables = tables
         return table
 
-    def _hour_table(self, first: dt.date, last: dt.date) -> pa.Table:
+    def _hour_table(self, first: dt.date, last: dt.date, chunks: frozenset[int] | None = None) -> pa.Table:
         lo = dt.datetime.combine(first - dt.timedelta(days=2), dt.time())
         hi = dt.datetime.combine(last + dt.timedelta(days=2), dt.time())
         base = int((lo - EPOCH).total_seconds() // 60)
@@ -186,20 +188,26 @@ class Calendars:
                 first - dt.timedelta(days=3), last + dt.timedelta(days=3))], dtype=np.int64)
             offs = _offsets(cal.timezone, lo, n)
             before = 0
-            # minutes in chunks of whole hours: memory stays that of one chunk whatever the span
-            for start in range(0, n, CHUNK_MINUTES):
-                utc_min = np.arange(base + start, base + min(n, start + CHUNK_MINUTES), dtype=np.int64)
-                is_open = self._open_minutes(cal, utc_min, offs(start, start + utc_min.size), closed).reshape(-1, 60)
+            # minutes in chunks of whole hours (CHUNK_MINUTES, counted from 1970): memory stays that of
+            # one chunk whatever the span, and a chunk without instants is only counted
+            edges = [0, *range(CHUNK_MINUTES - base % CHUNK_MINUTES, n, CHUNK_MINUTES), n]
+            for start, stop in zip(edges, edges[1:]):
+                if chunks is not None and (base + start) // CHUNK_MINUTES not in chunks:
+                    before += 60 * _open_count(cal, base, start, stop, offs, closed)
+                    continue
+                utc_min = np.arange(base + start, base + stop, dtype=np.int64)
+                is_open = self._open_minutes(cal, utc_min, offs(start, stop), closed).reshape(-1, 60)
                 per_hour = is_open.sum(axis=1, dtype=np.int64) * 60
                 keys.append(utc_min[::60] // 60 + number * HOURS_PER_CALENDAR)
                 cum = np.cumsum(per_hour)
                 cums.append(before + cum - per_hour)
                 before += int(cum[-1])
                 masks.append(is_open.astype(np.int64) @ weights)
+        empty = np.zeros(0, dtype=np.int64)
         return pa.table({
-            "key": pa.array(np.concatenate(keys), pa.int64()),
-            "cum_s": pa.array(np.concatenate(cums), pa.int64()),
-            "mask": pa.array(np.concatenate(masks), pa.int64()),
+            "key": pa.array(np.concatenate(keys or [empty]), pa.int64()),
+            "cum_s": pa.array(np.concatenate(cums or [empty]), pa.int64()),
+            "mask": pa.array(np.concatenate(masks or [empty]), pa.int64()),
         })
 
     @staticmethod
@@ -217,7 +225,64 @@ class Calendars:
         return is_open
 
 
-def _offsets(tz: str, lo: dt.datetime, n: int) -> Callable[[int, int], np.ndarray]:
+def chunk_of(instant: dt.datetime) -> int:
+    """The hour-table chunk a naive UTC instant falls in (SQL: floor(epoch_ms / CHUNK_MS))."""
+    return int((instant - EPOCH).total_seconds() // 60) // CHUNK_MINUTES
+
+
+def _open_count(cal: Calendar, base: int, start: int, stop: int, offs, closed: np.ndarray) -> int:
+    """Open UTC minutes base+start .. base+stop-1, as _open_minutes would count them, per UTC day:
+    a day of one UTC offset c maps to the local minutes [a+c, b+c), counted as G(b+c) - G(a+c)
+    with G(x) the open local minutes before x; the few days with a DST change minute by minute."""
+    lut = np.zeros((7, 1440), dtype=bool)
+    for wd, ranges in cal.week.items():
+        for a, b in ranges:
+            lut[wd, a:b] = True
+    before_minute = np.zeros((7, 1441), dtype=np.int64)
+    before_minute[:, 1:] = np.cumsum(lut, axis=1)
+    days = np.arange(start // 1440, (stop - 1) // 1440 + 1, dtype=np.int64)
+    a = np.maximum(start, days * 1440)
+    b = np.minimum(stop, days * 1440 + 1440)
+    change = np.isin(days, offs.change_days)
+    total = 0
+    for d_a, d_b in zip(a[change], b[change]):
+        utc_min = np.arange(base + d_a, base + d_b, dtype=np.int64)
+        total += int(Calendars._open_minutes(cal, utc_min, offs(int(d_a), int(d_b)), closed).sum())
+    off = offs.midnight[days[~change]]
+    lo_x, hi_x = base + a[~change] + off, base + b[~change] + off
+    if lo_x.size == 0:
+        return total
+    first_day, last_day = int(lo_x.min() // 1440), int(hi_x.max() // 1440)
+    local_days = np.arange(first_day, last_day + 1, dtype=np.int64)
+    open_day = ~np.isin(local_days, closed)
+    weekday = (local_days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+    day_cum = np.concatenate([[0], np.cumsum(open_day * before_minute[weekday, 1440])])
+
+    def g(x: np.ndarray) -> np.ndarray:
+        i = x // 1440 - first_day
+        return day_cum[i] + open_day[i] * before_minute[weekday[i], x % 1440]
+    return total + int((g(hi_x) - g(lo_x)).sum())
+
+
+class _Offsets:
+    """offs(start, stop): the UTC offset in minutes of each minute start..stop-1 after lo; midnight:
+    the offset at each UTC midnight; changes: the days whose offset changes (per minute offsets)."""
+
+    def __init__(self, midnight: np.ndarray, changes: dict[int, np.ndarray]):
+        self.midnight, self.changes = midnight, changes
+        self.change_days = np.array(sorted(changes), dtype=np.int64)
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        minute = np.arange(start, stop, dtype=np.int64)
+        out = self.midnight[minute // 1440]
+        for d, per_minute in self.changes.items():
+            if start < 1440 * (d + 1) and 1440 * d < stop:
+                a, b = max(start, 1440 * d), min(stop, 1440 * (d + 1))
+                out[a - start:b - start] = per_minute[a - 1440 * d:b - 1440 * d]
+        return out
+
+
+def _offsets(tz: str, lo: dt.datetime, n: int) -> _Offsets:
     """(start, stop) -> the UTC offset in minutes of each minute start..stop-1 after lo. Zones change
     offset only on quarter hours, and at most once a day: the offset is read at each UTC midnight,
     and per quarter hour only on the days whose next midnight has another offset (a DST change)."""
@@ -231,16 +296,7 @@ def _offsets(tz: str, lo: dt.datetime, n: int) -> Callable[[int, int], np.ndarra
     midnight = np.array([off(1440 * d) for d in range(days + 1)], dtype=np.int64)
     changes = {int(d): np.repeat(np.array([off(1440 * int(d) + 15 * q) for q in range(96)], dtype=np.int64), 15)
                for d in np.flatnonzero(midnight[:-1] != midnight[1:])}
-
-    def chunk(start: int, stop: int) -> np.ndarray:
-        minute = np.arange(start, stop, dtype=np.int64)
-        out = midnight[minute // 1440]
-        for d, per_minute in changes.items():
-            if start < 1440 * (d + 1) and 1440 * d < stop:
-                a, b = max(start, 1440 * d), min(stop, 1440 * (d + 1))
-                out[a - start:b - start] = per_minute[a - 1440 * d:b - 1440 * d]
-        return out
-    return chunk
+    return _Offsets(midnight, changes)
 
 
 def default_calendar(tz: str) -> Calendar:

@@ -86,12 +86,18 @@ class Ctx:
         return t
 
     def hour_view(self) -> str:
-        """Register the calendars' hour table over the data's span once per query."""
+        """Register the calendars' hour table over the data's span once per query (on a wide span,
+        only the chunks its instants and periods fall in; re-registered wider when a later part of
+        the query needs more)."""
         name = "sk_hours"
-        if getattr(self.sources, "_hours", None) != name:
-            first, last = self.sources.span()
-            self.sources.backend.register(name, self.config.business().hour_table(first, last))
-            self.sources._hours = name
+        first, last = self.sources.span()
+        edges = [self.asof, *(p.lo for p in self.period_list), *(p.hi for p in self.period_list)]
+        chunks = self.sources.hour_chunks(first, last, edges)
+        held = getattr(self.sources, "_hours", False)  # the chunks registered; None: all; False: none yet
+        if held is False or (held is not None and (chunks is None or not chunks <= held)):
+            chunks = None if chunks is None else chunks | (held or frozenset())
+            self.sources.backend.register(name, self.config.business().hour_table(first, last, chunks))
+            self.sources._hours = chunks
         self._used(("hour_view",))
         return name
 

@@ -183,7 +183,12 @@ class Engine:
         for k in available:
             o = self.options_for(k, q.options)
             dims = list(q.dims) + ([k.force_dim] if k.force_dim and k.force_dim not in q.dims else [])
-            plan.setdefault(batch_key(k, o, tuple(dims)), []).append((k, o))
+            key = batch_key(k, o, tuple(dims))
+            # only the first KPI's prep runs for a batch: KPIs with another prep are batched apart
+            # (first_response_time beside sla_first_response_met lost the SLA prep's sla_asof)
+            prep_id = None if k.prep is None else (getattr(k.prep, "__module__", ""),
+                                                   getattr(k.prep, "__qualname__", None) or id(k.prep))
+            plan.setdefault((*key[:-1], prep_id, key[-1]), []).append((k, o))
         measured: dict[str, tuple[list[str], dict, list]] = {}
         self.sql: list[tuple[list[str], str]] = []
         version = self._sql_inputs(asof)

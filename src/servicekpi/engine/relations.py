@@ -7,8 +7,10 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
+from servicekpi.core.calendars import chunk_of
 from servicekpi.core.model import TABLES
-from servicekpi.store.db import INTERNAL
+from servicekpi.store import business as business_store
+from servicekpi.store.db import CLOCKS, INTERNAL
 
 TEXT = {"comment", "text"}
 DIM_TYPES = ("VARCHAR", "BOOLEAN", "BIGINT", "INTEGER")
@@ -40,6 +42,7 @@ class Sources:
         self.business_origin = business_origin
         self._cols: dict[str, dict[str, str]] = {}
         self._last_message: list | None = None
+        self._instant_chunks: frozenset[int] | None = None
 
     # -- schema -------------------------------------------------------------
     def columns(self, table: str) -> dict[str, str]:
@@ -79,6 +82,23 @@ class Sources:
                 if v is not None:
                     first = min(first, v)
         return first.date(), self.asof.date()
+
+    def hour_chunks(self, first: dt.date, last: dt.date, extra) -> frozenset[int] | None:
+        """The hour-table chunks a business-time query may look up (calendars.hour_table): those of
+        every stored clock instant (store.CLOCKS, and tickets' first reply from messages) plus those
+        of `extra` (the as-of instant, the periods' edges). None (every chunk) for a span of a few
+        chunks, or off DuckDB."""
+        from servicekpi.engine.backends.duckdb import DuckDBBackend
+        if not business_store.wide(first, last) or not isinstance(self.backend, DuckDBBackend):
+            return None
+        if self._instant_chunks is None:
+            have: dict[str, set[str]] = {}
+            for tab, n, _ in self.backend.columns():
+                have.setdefault(tab, set()).add(n)
+            clocks = {t: (*cols, "msg_first_response_at") if t == "tickets" else cols for t, cols in CLOCKS.items()}
+            self._instant_chunks = frozenset(business_store.instant_chunks(
+                self.backend.con, [(t, c, "") for t, cols in clocks.items() for c in cols if c in have.get(t, ())]))
+        return self._instant_chunks | {chunk_of(x) for x in extra if x is not None}
 
     # -- as-of views ----------------------------------------------------------
     def _later(self, col: ir.Value) -> ir.Value:

@@ -16,6 +16,7 @@ from servicekpi.server import errors
 from servicekpi.server.errors import respond
 from servicekpi.server.routes import alerts, data, followups, kpis, local, ops, reports, session
 from servicekpi.server.routes import tokens as token_routes
+from servicekpi.server.slow import BodyDeadline
 from servicekpi.server.state import State
 from servicekpi.store import db as store
 
@@ -28,9 +29,16 @@ CSP = (b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsaf
        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
+# seconds: a request's headers must arrive within header_timeout_s (else 408 and closed), its body
+# may keep the app waiting body_timeout_s in all (else 408), an idle kept-alive connection is closed
+# after keep_alive_s (server/slow.py, server/limits.py)
+TIMEOUTS = {"header_timeout_s": 10, "body_timeout_s": 60, "keep_alive_s": 5}
+
+
 def settings(cfg) -> dict:
     """[server] in the workspace config: max_body_mb (default 10), query_engines (default 4),
-    sign_in_failures (failed sign-ins per client address a minute before 429; default 5)."""
+    sign_in_failures (failed sign-ins per client address a minute before 429; default 5),
+    max_extra_columns (default 64) and the TIMEOUTS."""
     raw = cfg.raw.get("server", {}) if isinstance(cfg.raw, dict) else {}
     where = f"{cfg.source}, key server" if cfg.source else "server"
     if not isinstance(raw, dict):
@@ -47,8 +55,15 @@ def settings(cfg) -> dict:
     extra = raw.get("max_extra_columns", 64)
     if not isinstance(extra, int) or isinstance(extra, bool) or not 0 <= extra <= 10_000:
         raise cfg_mod.ConfigError(f"{where}.max_extra_columns: expected a whole number from 0 to 10000, e.g. 64")
+    timeouts = {}
+    for key, default in TIMEOUTS.items():
+        value = raw.get(key, default)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 3600:
+            raise cfg_mod.ConfigError(f"{where}.{key}: expected a number of seconds above 0 and at most 3600, "
+                                      f"e.g. {default}")
+        timeouts[key] = float(value)
     return {"max_body": int(body * MB), "pool_size": engines, "sign_in_failures": failures,
-            "max_extra_columns": extra}
+            "max_extra_columns": extra, **timeouts}
 
 
 class Dashboard:
@@ -148,6 +163,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
                   "Authenticate with `Authorization: Bearer <token>` (servicekpi token create) or the "
                   "dashboard's session cookie. Each route lists the roles allowed under `x-roles`.")
     state.max_extra_columns = opts["max_extra_columns"]
+    state.timeouts = {key: opts[key] for key in TIMEOUTS}  # uvicorn's side: server.limits.uvicorn_options
     app.state.sk = state
     errors.install(app)
     for r in (session.router, kpis.router, reports.router, data.router, token_routes.router, followups.router, ops.router,
@@ -155,6 +171,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
         app.include_router(r)
 
     app.mount("/", Dashboard(app, static_dir or STATIC), name="dashboard")
+    app.add_middleware(BodyDeadline, seconds=opts["body_timeout_s"])
     app.add_middleware(errors.CatchCrashes)  # inside SecurityHeaders: a 500 gets the headers too
     app.add_middleware(SecurityHeaders)
     return app

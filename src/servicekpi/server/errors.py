@@ -14,7 +14,7 @@ from servicekpi.core.errors import ServiceKpiError
 log = logging.getLogger("servicekpi.server")
 
 PHRASES = {400: "bad request", 401: "a token is required", 403: "forbidden", 404: "not found",
-           405: "method not allowed", 409: "conflict", 413: "request body too large",
+           405: "method not allowed", 408: "request timeout", 409: "conflict", 413: "request body too large",
            422: "invalid request", 429: "too many requests", 500: "internal error", 501: "not available", 503: "unavailable"}
 
 

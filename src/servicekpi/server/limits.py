@@ -2,15 +2,24 @@
 
 uvicorn's own defaults hold idle connections 5 s and accept any number of them: 2,000 slow
 connections were held for 60 s. limit_concurrency answers 503 past that many open connections and
-tasks; timeout_keep_alive drops an idle kept-alive connection. uvicorn (0.3x) has no timeout for a
-request whose headers or body trickle in: put a reverse proxy in front for that (docs/security.md, "Server")."""
+tasks; timeout_keep_alive drops an idle kept-alive connection. uvicorn has no timeout for a request
+whose headers or body trickle in: server/slow.py adds both (docs/security.md, "Server")."""
 from __future__ import annotations
 
 import os
 import signal
 
-UVICORN = {"timeout_keep_alive": 5, "limit_concurrency": 256, "backlog": 512,
-           "h11_max_incomplete_event_size": 64 * 1024, "timeout_graceful_shutdown": 10}
+UVICORN = {"limit_concurrency": 256, "backlog": 512, "h11_max_incomplete_event_size": 64 * 1024,
+           "timeout_graceful_shutdown": 10}
+
+
+def uvicorn_options(state) -> dict:
+    """uvicorn.run / uvicorn.Config keywords for the app over `state`: the limits above, the kept-alive
+    timeout and the header deadline from [server] (state.timeouts, set by create_app)."""
+    from servicekpi.server.slow import header_deadline_protocol
+    t = state.timeouts
+    return {**UVICORN, "timeout_keep_alive": t["keep_alive_s"],
+            "http": header_deadline_protocol(t["header_timeout_s"])}
 
 
 def pid_alive(pid) -> bool:

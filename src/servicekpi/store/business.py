@@ -19,6 +19,7 @@ from typing import Callable
 import duckdb
 import ibis
 
+from servicekpi.core import calendars as calendar_mod
 from servicekpi.core.business_sql import business_seconds, calendar_key
 from servicekpi.core.calendars import Calendars
 from servicekpi.store.db import CLOCKS
@@ -83,6 +84,26 @@ def _bounds(con, pending: list) -> tuple[dt.datetime | None, dt.datetime | None]
     return lo, hi
 
 
+SPARSE_AFTER = 4  # chunks: a wider span is tabled only in the chunks that hold instants
+
+
+def wide(first: dt.date, last: dt.date) -> bool:
+    """Whether an hour table over first..last is worth tabling sparsely (calendars.hour_table)."""
+    return (last - first).days * 1440 > SPARSE_AFTER * calendar_mod.CHUNK_MINUTES
+
+
+def instant_chunks(con, selects: list[tuple[str, str, str]]) -> set[int]:
+    """calendars.chunk_of() of every non-null instant `expr` of `table` (rows matching `where`, SQL
+    text of ours, never the user's), computed in SQL: one DISTINCT per column."""
+    ms = float(calendar_mod.CHUNK_MINUTES * 60_000)
+    out: set[int] = set()
+    for table, expr, where in selects:
+        out.update(r[0] for r in con.execute(
+            f"SELECT DISTINCT CAST(floor(epoch_ms({expr}) / ?) AS BIGINT) FROM {table} "
+            f"WHERE {expr} IS NOT NULL{where}", [ms]).fetchall())
+    return out
+
+
 def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None, own_transaction: bool = True) -> str:
     """Fill the stored business seconds for the current calendars; returns what was done
     ("none", "incremental" or "full"). Runs in its own transaction unless the caller holds one."""
@@ -113,7 +134,12 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
                 con.execute("COMMIT")
             return "full" if full else "none"
         first = (lo.date() if lo is not None else today) if full else stamp[0][1]
-        con.register("sk_store_hours", cals.hour_table(first, max(first, hi.date() if hi is not None else first)))
+        last = max(first, hi.date() if hi is not None else first)
+        # a wide span (a 1970 placeholder among 2026 rows, or new rows decades after the origin) is
+        # tabled only where the pending instants are; the counts between are exact all the same
+        chunks = frozenset(instant_chunks(con, [(t, _instant(t, c), f' AND "__b_{c}" IS NULL') for t, c in pending])
+                           ) if wide(first, last) else None
+        con.register("sk_store_hours", cals.hour_table(first, last, chunks))
         ib = ibis.duckdb.from_connection(con)
         for table, col in pending:
             if progress:

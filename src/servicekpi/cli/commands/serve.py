@@ -84,11 +84,12 @@ def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", he
     app.state.sk.local_runner = remote.runner(ctx.find_root().command, app.state.sk)
     note.write_text(json.dumps({"pid": os.getpid(), "url": url, "port": port}), encoding="utf-8")
     err.print(f"servicekpi: serving {path} at {url}/ (API docs: {url}/api/docs); Ctrl-C stops", markup=False)
-    from servicekpi.server.limits import UVICORN, exit_on_sigterm
+    from servicekpi.server.limits import exit_on_sigterm, uvicorn_options
     exit_on_sigterm()
     app.state.sk.on_invalidated = lambda: os.kill(os.getpid(), signal.SIGTERM)  # stop; exit 3 below
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **UVICORN)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False,
+                    **uvicorn_options(app.state.sk))
     finally:
         note.unlink(missing_ok=True)
         local.key_path(path).unlink(missing_ok=True)
