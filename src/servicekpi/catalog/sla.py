@@ -5,11 +5,12 @@ missed when done late or still waiting past target; a row still inside its targe
 """
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.catalog.clocks import elapsed, rule_of
 from servicekpi.catalog.kpi import Kpi, Option, count, ratio
 from servicekpi.core import sla_rules as sla
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 
 def duration(text: str) -> float:

@@ -2,20 +2,20 @@
 slices them by dimensions and batches KPIs that read the same rows into one aggregate."""
 from __future__ import annotations
 
-import ibis
-import pyarrow as pa
-
 from servicekpi.catalog.kpi import Kpi
-from servicekpi.core.business_sql import bit_count, business_seconds, calendar_key, divide, epoch_ms  # noqa: F401
+from servicekpi.core.lazy import lazy
 from servicekpi.core.periods import Period, twelve_months_before
 from servicekpi.engine.relations import Sources
+
+ibis = lazy("ibis")
+pa = lazy("pyarrow")
 
 ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "author", "survey",
          "kind", "outcome", "source", "criterion", "acquisition_channel"}
 
 
-def periods_table(backend, periods: list[Period], tz: str):
-    """Register the periods as a per-query input and return it as an Ibis table."""
+def periods_table(backend, periods: list[Period], tz: str, table: bool = True):
+    """Register the periods as a per-query input and return it as an Ibis table (table=True)."""
     lo12 = [twelve_months_before(p, tz) for p in periods]
     backend.register("sk_periods", pa.table({
         "period_start": pa.array([p.start or p.lo_date for p in periods], pa.date32()),
@@ -26,17 +26,20 @@ def periods_table(backend, periods: list[Period], tz: str):
         "hi_date": pa.array([p.hi_date for p in periods], pa.date32()),
         "lo12_date": pa.array([d.date() for d in lo12], pa.date32()),
     }))
-    return backend.ib.table("sk_periods")
+    return backend.ib.table("sk_periods") if table else None
 
 
 class Ctx:
     """What a KPI's measures may use: filtered tables, period placement, grouping."""
 
     def __init__(self, sources: Sources, periods, dims: list[str], where: dict[str, list], config, options: dict,
-                 period_list: list[Period] | None = None):
+                 period_list: list[Period] | None = None, tz: str = "UTC"):
+        """periods: the periods as an Ibis table, or None to register them when an expression
+        first reads them (a statement placing rows with CASE never does)."""
         self.period_list = period_list or []
         self.sources = sources
-        self.periods = periods
+        self._periods = periods
+        self.tz = tz
         self.dims = dims
         self.where = where
         self.config = config
@@ -45,6 +48,19 @@ class Ctx:
         # the per-query inputs this context registered, as (method, args): replayed on a fresh
         # context when the SQL comes from the cache, so every run registers what its SQL reads
         self.inputs: list[tuple] = []
+
+    @property
+    def periods(self):
+        if self._periods is None:
+            self.register_periods()
+            self._periods = self.sources.ib.table("sk_periods")
+        return self._periods
+
+    def register_periods(self) -> None:
+        if getattr(self.sources, "_periods", None) is not self.period_list:  # once per query
+            periods_table(self.sources.backend, self.period_list, self.tz, table=False)
+            self.sources._periods = self.period_list
+        self._used(("register_periods",))
 
     def table(self, name: str):
         t = self.sources.linked(name, set(self.dims) | set(self.where))
@@ -79,6 +95,7 @@ class Ctx:
         missing = [c for c in cols if f"__b_{c}" not in t.columns]
         if not missing:
             return t
+        from servicekpi.core.business_sql import business_seconds, calendar_key  # Ibis UDFs: on first use
         hours = self.sources.ib.table(self.hour_view())
         t = t.mutate(__cal=calendar_key(t, self.config.business()))
         for col in missing:
@@ -118,12 +135,15 @@ class Ctx:
         return j.mutate(**{k: j[k].fill_null(j[f"{k}__b"]) for k in keys}).drop(*[f"{k}__b" for k in keys])
 
     def weights(self, attr: str, key: str):
+        return self.sources.ib.table(self.register_weights(attr, key))
+
+    def register_weights(self, attr: str, key: str) -> str:
         w = getattr(self.config, attr, {}) or {}
         name = f"sk_{attr}"
         self.sources.backend.register(name, pa.table({key: pa.array(list(w), pa.string()),
                                                       "w": pa.array(list(w.values()), pa.float64())}))
-        self._used(("weights", attr, key))
-        return self.sources.ib.table(name)
+        self._used(("register_weights", attr, key))
+        return name
 
 
 def typed(col, value: str):
@@ -177,7 +197,7 @@ def prep(kpi: Kpi, t, o: dict, ctx: Ctx):
 
 def batch_key(kpi: Kpi, o: dict, dims: tuple) -> tuple:
     if kpi.shape == "custom":
-        return (kpi.id, tuple(sorted((k, str(v)) for k, v in o.items())), dims)
+        return (kpi.id, tuple(sorted((k, str(v)) for k, v in o.items() if k != "_asof")), dims)  # as-of: one a query
     return (kpi.source, kpi.shape, kpi.time_col(o), tuple(str(o.get(k)) for k in kpi.prep_options), dims)
 
 

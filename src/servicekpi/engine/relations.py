@@ -2,13 +2,18 @@
 links to tickets and customers joined only when a dimension or filter needs them."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.types as ir
-
+from servicekpi.core.lazy import lazy
 from servicekpi.core.model import TABLES
 from servicekpi.store.db import INTERNAL
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+ibis = lazy("ibis")
 
 TEXT = {"comment", "text"}
 DIM_TYPES = ("VARCHAR", "BOOLEAN", "BIGINT", "INTEGER")
@@ -32,14 +37,25 @@ class Sources:
             from servicekpi.engine.backends.duckdb import DuckDBBackend
             backend = DuckDBBackend(backend.con)
         self.backend = backend
-        self.ib = backend.ib
         self.imported = imported
-        self.asof = asof
+        self.asof = asof  # the instant the SQL is written for (a sentinel when proving a template)
+        self.data_asof = asof  # the instant data decisions are made for (span, messages after it)
         # set when the stored __b_ columns hold business seconds for the current calendars,
         # counted from this date (business_store.py); None: they are ignored
         self.business_origin = business_origin
         self._cols: dict[str, dict[str, str]] = {}
         self._last_message: list | None = None
+
+    def at(self, sql_asof: dt.datetime) -> Sources:
+        """The same sources writing SQL for another instant, deciding on the data as before
+        (sql_cache.as_template compiles at a sentinel instant)."""
+        other = copy.copy(self)
+        other.asof = sql_asof
+        return other
+
+    @property
+    def ib(self):
+        return self.backend.ib  # Ibis on first use: a query answered from cached SQL never needs it
 
     # -- schema -------------------------------------------------------------
     def columns(self, table: str) -> dict[str, str]:
@@ -71,14 +87,14 @@ class Sources:
         """UTC dates from the earliest ticket or call to the as-of instant (business-time tables);
         from the stored business seconds' origin when they are used, so both count alike."""
         if self.business_origin is not None:
-            return self.business_origin, max(self.business_origin, self.asof.date())
-        first = self.asof
+            return self.business_origin, max(self.business_origin, self.data_asof.date())
+        first = self.data_asof
         for table, col in (("tickets", "created_at"), ("calls", "entered_at")):
             if table in self.imported:
                 v = self.backend.con.execute(f"SELECT min({col}) FROM {table}").fetchall()[0][0]
                 if v is not None:
                     first = min(first, v)
-        return first.date(), self.asof.date()
+        return first.date(), self.data_asof.date()
 
     # -- as-of views ----------------------------------------------------------
     def _later(self, col: ir.Value) -> ir.Value:
@@ -123,7 +139,7 @@ class Sources:
         if self._last_message is None:
             self._last_message = [self.backend.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]]
         last = self._last_message[0]
-        return last is not None and last > self.asof
+        return last is not None and last > self.data_asof
 
     def _recount(self, t):
         """Reply and message counts as of the instant (only when messages exist after it)."""
