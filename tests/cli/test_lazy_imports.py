@@ -50,3 +50,14 @@ def test_a_warm_kpi_command_imports_no_ibis_nor_pandas(tmp_path):
     assert warm == []
     assert json.loads(again) == json.loads(first)
     assert [r["value"] for r in json.loads(again)] == [2]  # T1 and T2 in October
+
+
+def test_a_run_builds_only_the_command_it_runs():
+    from servicekpi.cli import app as cli_app
+    kpi = cli_app.only("kpi")
+    assert [cli_app.command_name(c) for c in kpi.registered_commands] == ["kpi"] and not kpi.registered_groups
+    sync = cli_app.only("sync")
+    assert [g.name for g in sync.registered_groups] == ["sync"] and not sync.registered_commands
+    assert cli_app.only("kpii") is cli_app.app  # an unknown name: the whole app, which suggests `kpi`
+    every = {cli_app.command_name(c) for c in cli_app.app.registered_commands}
+    assert {"import", "list", "report", "scorecard", "run-schedules"} <= every

@@ -15,18 +15,38 @@ ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "
 
 
 def periods_table(backend, periods: list[Period], tz: str, table: bool = True):
-    """Register the periods as a per-query input and return it as an Ibis table (table=True)."""
+    """Register the periods as a per-query input and return it as an Ibis table (table=True).
+    On DuckDB a temporary table filled with parameters (register_rows): no Arrow
+    (and no pandas, which Arrow imports for dates) on the path of a query answered from cached SQL."""
     lo12 = [twelve_months_before(p, tz) for p in periods]
-    backend.register("sk_periods", pa.table({
-        "period_start": pa.array([p.start or p.lo_date for p in periods], pa.date32()),
-        "lo": pa.array([p.lo for p in periods], pa.timestamp("us")),
-        "hi": pa.array([p.hi for p in periods], pa.timestamp("us")),
-        "lo12": pa.array(lo12, pa.timestamp("us")),
-        "lo_date": pa.array([p.lo_date for p in periods], pa.date32()),
-        "hi_date": pa.array([p.hi_date for p in periods], pa.date32()),
-        "lo12_date": pa.array([d.date() for d in lo12], pa.date32()),
-    }))
+    columns = {
+        "period_start": ("DATE", [p.start or p.lo_date for p in periods]),
+        "lo": ("TIMESTAMP", [p.lo for p in periods]),
+        "hi": ("TIMESTAMP", [p.hi for p in periods]),
+        "lo12": ("TIMESTAMP", lo12),
+        "lo_date": ("DATE", [p.lo_date for p in periods]),
+        "hi_date": ("DATE", [p.hi_date for p in periods]),
+        "lo12_date": ("DATE", [d.date() for d in lo12]),
+    }
+    register_rows(backend, "sk_periods", {n: typ for n, (typ, _) in columns.items()},
+                  list(zip(*[v for _, v in columns.values()])))
     return backend.ib.table("sk_periods") if table else None
+
+
+def register_rows(backend, name: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    """A per-query input: on DuckDB a temporary table of the connection, values bound as parameters;
+    on other backends an Arrow table. columns: name -> DATE, TIMESTAMP, VARCHAR or DOUBLE."""
+    if backend.dialect != "duckdb":
+        arrow = {"DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"), "VARCHAR": pa.string(), "DOUBLE": pa.float64()}
+        backend.register(name, pa.table({n: pa.array([r[i] for r in rows], arrow[t])
+                                         for i, (n, t) in enumerate(columns.items())}))
+        return
+    con = backend.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(f'{n} {t}' for n, t in columns.items())})")
+    for i in range(0, len(rows), 500):
+        chunk = rows[i:i + 500]
+        marks = ", ".join("(" + ", ".join("?" * len(columns)) + ")" for _ in chunk)
+        con.execute(f"INSERT INTO {name} VALUES {marks}", [v for r in chunk for v in r])
 
 
 class Ctx:
@@ -140,8 +160,8 @@ class Ctx:
     def register_weights(self, attr: str, key: str) -> str:
         w = getattr(self.config, attr, {}) or {}
         name = f"sk_{attr}"
-        self.sources.backend.register(name, pa.table({key: pa.array(list(w), pa.string()),
-                                                      "w": pa.array(list(w.values()), pa.float64())}))
+        register_rows(self.sources.backend, name, {key: "VARCHAR", "w": "DOUBLE"},
+                      [(k, float(v)) for k, v in w.items()])
         self._used(("register_weights", attr, key))
         return name
 
