@@ -421,3 +421,27 @@ def test_command_usage_errors(shop, args, message):
     r = run(shop, *args)
     assert r.exit_code == 2, r.stdout + r.stderr
     assert flat(message) in flat(r.stderr)
+
+
+def test_a_whole_month_and_the_one_before_are_one_engine_query(engine, monkeypatch):
+    """A monthly scorecard asks the engine once, by month over both months (one statement per
+    KPI group), and every number equals what one query per period gives."""
+    calls = []
+    real = engine.evaluate
+    monkeypatch.setattr(engine, "evaluate", lambda q: calls.append(q) or real(q))
+    card = build(engine, by="month", asof=ASOF)
+    assert len(calls) == 1 and calls[0].by == "month"
+    assert (calls[0].start, calls[0].end) == (D(2026, 11, 1), D(2026, 12, 31))
+    monkeypatch.undo()
+    ids = [r["kpi"] for r in card.rows]
+    from servicekpi.engine.query import Query
+    dec = by_kpi(engine.evaluate(Query(kpis=ids, start=D(2026, 12, 1), end=D(2026, 12, 31), asof=ASOF)))
+    nov = by_kpi(engine.evaluate(Query(kpis=ids, start=D(2026, 11, 1), end=D(2026, 11, 30), asof=ASOF)))
+    for r in card.rows:
+        assert (r["value"], r["numerator"], r["denominator"]) == tuple(dec[r["kpi"]][c] for c in
+                                                                      ("value", "numerator", "denominator"))
+        assert r["previous"] == nov[r["kpi"]]["value"]
+    rows = by_kpi(card.rows)
+    # csat December 4 of 5 = 80 against November 2 of 4 = 50; iqs 70 against 100
+    assert (rows["csat"]["value"], rows["csat"]["previous"]) == (80.0, 50.0)
+    assert (rows["iqs"]["value"], rows["iqs"]["previous"]) == (70.0, 100.0)

@@ -109,3 +109,22 @@ def test_concurrent_misses_compute_once():
     for t in [lead, *others]:
         t.join(5)
     assert out == [b"v"] * 6 and len(calls) == 1
+
+
+def test_the_scorecard_is_cached_until_a_write(fresh):
+    """GET /api/scorecard is kept like KPI answers: the second call is served from the cache, and
+    a write drops it, so the next call counts the new ticket (resolution rate's denominator)."""
+    cache = fresh.app.state.sk.results
+    params = {"month": "2026-11", "as_of": ASOF}
+
+    def volume():
+        rows = get(fresh, "viewer", params, "/api/scorecard")["rows"]
+        return next(r["denominator"] for r in rows if r["kpi"] == "resolution_rate")
+    before = volume()
+    hits = cache.hits
+    assert volume() == before and cache.hits == hits + 1
+    r = fresh.client.post("/api/ingest/tickets", headers=bearer(fresh.tokens["ingest"]),
+                          json=[{"ticket_id": "N9", "created_at": "2026-11-21T10:00:00Z", "channel": "chat"}])
+    assert r.status_code == 200 and r.json()["imported"] == 1, r.text
+    assert volume() == before + 1 and cache.hits == hits + 1  # computed afresh after the write
+    assert before == 2  # November: T4 (resolved) and T5

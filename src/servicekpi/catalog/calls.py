@@ -1,11 +1,12 @@
 """Call and chat-session KPIs (table calls; attribution entered_at)."""
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.catalog.clocks import at, ms, span
 from servicekpi.catalog.kpi import Calc, Kpi, Option, count, mean, ratio, with_note
 from servicekpi.catalog.tickets import HOURS
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 ABANDON = Option("abandon", "all", ("all", "caller_only"),
                  help="caller_only: only outcome=abandoned counts; other unanswered calls leave offered")

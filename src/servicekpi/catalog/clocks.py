@@ -2,9 +2,10 @@
 (calendar or business seconds), backlog membership and the SLA rule of a row."""
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.core import sla_rules as sla
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 
 def ms(a, b):

@@ -5,9 +5,10 @@ L = active at start and churned in the period.
 """
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.catalog.kpi import Calc, Kpi, Option, Result, _num, count, mean, ratio
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 
 def active_at(t, instant):

@@ -1,9 +1,10 @@
 """Sentiment of what customers write (table text_sentiment, kept at import: sentiment_store.py)."""
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.catalog.kpi import Kpi, Option, ratio, with_note
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 TABLE = "text_sentiment"  # built at import by sentiment_store.py
 # origin -> (key column, text column, time column)

@@ -5,11 +5,12 @@ missed when done late or still waiting past target; a row still inside its targe
 """
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.catalog.clocks import elapsed, rule_of
 from servicekpi.catalog.kpi import Kpi, Option, count, ratio
 from servicekpi.core import sla_rules as sla
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 
 def duration(text: str) -> float:
@@ -117,7 +118,7 @@ def _breach_rows(ctx, o):
     for p in parts[1:]:
         out = out.union(p)
     return out.group_by(["period_start", *ROW_COLUMNS, "sla_rule"]).aggregate(
-        breaches=out.count(), missed=out.breach.group_concat(", "), first_started_at=out.started_at.min())
+        breaches=out.count(), missed=out.breach.group_concat(", ", order_by=out.breach), first_started_at=out.started_at.min())
 
 
 def _with_open_wait(t, o, ctx):

@@ -1,9 +1,10 @@
 """Survey KPIs (table surveys; attribution responded_at)."""
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.catalog.kpi import Calc, Kpi, Option, Result, _num, mean, ratio, with_note
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 
 def of(t, kind):

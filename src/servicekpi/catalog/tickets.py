@@ -1,10 +1,11 @@
 """Ticket KPIs (table tickets, plus messages where given)."""
 from __future__ import annotations
 
-import ibis
-
 from servicekpi.catalog.clocks import at, in_backlog, overdue, span
 from servicekpi.catalog.kpi import Calc, Kpi, Option, Result, _num, count, duration_stat, mean, ratio, with_note
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 STAT = Option("stat", "mean", ("mean", "median", "p90"), help="mean, median or 90th percentile")
 HOURS = Option("hours", "calendar", ("calendar", "business"),

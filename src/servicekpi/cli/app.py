@@ -49,12 +49,33 @@ for _group in (data, kpi, demo, scorecard, report, followups, alerts, ops, forec
 guard_all(app)  # every ServiceKpiError -> its exit code, here
 
 
+def command_name(info) -> str:
+    """A registered command's name as typed: its given name, else its function's (dashes for underscores)."""
+    return info.name or info.callback.__name__.lower().replace("_", "-")
+
+
+def only(name: str) -> typer.Typer:
+    """The app with only the command (or group) `name`, when it has one by that name; else the
+    app. Typer builds its click command from every registered function's signature (~0.1-0.3 s),
+    so a run builds just the one it runs; --help and an unknown name still get the whole app."""
+    commands = [c for c in app.registered_commands if command_name(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    one = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=app.info.help)
+    one.registered_callback = app.registered_callback
+    one.registered_commands = commands
+    one.registered_groups = groups
+    return one
+
+
 def main() -> None:
     if "--debug" in sys.argv:
         sys.argv.remove("--debug")
         DEBUG["on"] = True
+    first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     try:
-        app()
+        only(first)() if first else app()
     except Exception as e:  # noqa: BLE001 - the CLI's last resort: no traceback unless --debug
         if DEBUG["on"]:
             raise

@@ -15,13 +15,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from servicekpi import ingest
 from servicekpi.catalog.targets import load_workspace
 from servicekpi.cli import remote
 from servicekpi.core import config as cfg_mod
 from servicekpi.core.errors import DataError, ServiceKpiError, StoreBusyError, UsageError
-from servicekpi.ingest import load
+from servicekpi.core.lazy import lazy
 from servicekpi.store import db as store
+
+ingest = lazy("servicekpi.ingest")  # Arrow and the readers: only commands that import pay for them
+load = lazy("servicekpi.ingest.load")
 
 DbOpt = typer.Option(None, "--db", help="store file (default ./servicekpi.duckdb or $SERVICEKPI_DB)")
 

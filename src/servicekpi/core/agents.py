@@ -24,8 +24,11 @@ import re
 from dataclasses import dataclass, field
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from servicekpi.core.lazy import lazy
+
+pa = lazy("pyarrow")  # only when an import applies the rules
+pc = lazy("pyarrow.compute")
 
 RULES = ("channel", "casefold", "strip")
 # Asterisk channel names: TECH/resource[@context][-uniquesuffix] or TECH/resource;suffix (Local channels)

@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pyarrow as pa
-
 from servicekpi.core.errors import ConfigError
+from servicekpi.core.lazy import lazy
 from servicekpi.core.periods import check_zone
+
+np = lazy("numpy")  # only to build hour tables: a query from cached SQL without business hours never does
+pa = lazy("pyarrow")
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import ibis
-
 from servicekpi.core.errors import ConfigError
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 MATCH_KEYS = ("priority", "customer_tier", "channel", "category")
 TARGETS = ("first_response", "next_response", "resolution")

@@ -2,41 +2,64 @@
 slices them by dimensions and batches KPIs that read the same rows into one aggregate."""
 from __future__ import annotations
 
-import ibis
-import pyarrow as pa
-
 from servicekpi.catalog.kpi import Kpi
-from servicekpi.core.business_sql import bit_count, business_seconds, calendar_key, divide, epoch_ms  # noqa: F401
+from servicekpi.core.lazy import lazy
 from servicekpi.core.periods import Period, twelve_months_before
 from servicekpi.engine.relations import Sources
+
+ibis = lazy("ibis")
+pa = lazy("pyarrow")
 
 ENUMS = {"channel", "category", "priority", "status", "customer_tier", "tier", "author", "survey",
          "kind", "outcome", "source", "criterion", "acquisition_channel"}
 
 
-def periods_table(backend, periods: list[Period], tz: str):
-    """Register the periods as a per-query input and return it as an Ibis table."""
+def periods_table(backend, periods: list[Period], tz: str, table: bool = True):
+    """Register the periods as a per-query input and return it as an Ibis table (table=True).
+    On DuckDB a temporary table filled with parameters (register_rows): no Arrow
+    (and no pandas, which Arrow imports for dates) on the path of a query answered from cached SQL."""
     lo12 = [twelve_months_before(p, tz) for p in periods]
-    backend.register("sk_periods", pa.table({
-        "period_start": pa.array([p.start or p.lo_date for p in periods], pa.date32()),
-        "lo": pa.array([p.lo for p in periods], pa.timestamp("us")),
-        "hi": pa.array([p.hi for p in periods], pa.timestamp("us")),
-        "lo12": pa.array(lo12, pa.timestamp("us")),
-        "lo_date": pa.array([p.lo_date for p in periods], pa.date32()),
-        "hi_date": pa.array([p.hi_date for p in periods], pa.date32()),
-        "lo12_date": pa.array([d.date() for d in lo12], pa.date32()),
-    }))
-    return backend.ib.table("sk_periods")
+    columns = {
+        "period_start": ("DATE", [p.start or p.lo_date for p in periods]),
+        "lo": ("TIMESTAMP", [p.lo for p in periods]),
+        "hi": ("TIMESTAMP", [p.hi for p in periods]),
+        "lo12": ("TIMESTAMP", lo12),
+        "lo_date": ("DATE", [p.lo_date for p in periods]),
+        "hi_date": ("DATE", [p.hi_date for p in periods]),
+        "lo12_date": ("DATE", [d.date() for d in lo12]),
+    }
+    register_rows(backend, "sk_periods", {n: typ for n, (typ, _) in columns.items()},
+                  list(zip(*[v for _, v in columns.values()])))
+    return backend.ib.table("sk_periods") if table else None
+
+
+def register_rows(backend, name: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    """A per-query input: on DuckDB a temporary table of the connection, values bound as parameters;
+    on other backends an Arrow table. columns: name -> DATE, TIMESTAMP, VARCHAR or DOUBLE."""
+    if backend.dialect != "duckdb":
+        arrow = {"DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"), "VARCHAR": pa.string(), "DOUBLE": pa.float64()}
+        backend.register(name, pa.table({n: pa.array([r[i] for r in rows], arrow[t])
+                                         for i, (n, t) in enumerate(columns.items())}))
+        return
+    con = backend.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(f'{n} {t}' for n, t in columns.items())})")
+    for i in range(0, len(rows), 500):
+        chunk = rows[i:i + 500]
+        marks = ", ".join("(" + ", ".join("?" * len(columns)) + ")" for _ in chunk)
+        con.execute(f"INSERT INTO {name} VALUES {marks}", [v for r in chunk for v in r])
 
 
 class Ctx:
     """What a KPI's measures may use: filtered tables, period placement, grouping."""
 
     def __init__(self, sources: Sources, periods, dims: list[str], where: dict[str, list], config, options: dict,
-                 period_list: list[Period] | None = None):
+                 period_list: list[Period] | None = None, tz: str = "UTC"):
+        """periods: the periods as an Ibis table, or None to register them when an expression
+        first reads them (a statement placing rows with CASE never does)."""
         self.period_list = period_list or []
         self.sources = sources
-        self.periods = periods
+        self._periods = periods
+        self.tz = tz
         self.dims = dims
         self.where = where
         self.config = config
@@ -45,6 +68,19 @@ class Ctx:
         # the per-query inputs this context registered, as (method, args): replayed on a fresh
         # context when the SQL comes from the cache, so every run registers what its SQL reads
         self.inputs: list[tuple] = []
+
+    @property
+    def periods(self):
+        if self._periods is None:
+            self.register_periods()
+            self._periods = self.sources.ib.table("sk_periods")
+        return self._periods
+
+    def register_periods(self) -> None:
+        if getattr(self.sources, "_periods", None) is not self.period_list:  # once per query
+            periods_table(self.sources.backend, self.period_list, self.tz, table=False)
+            self.sources._periods = self.period_list
+        self._used(("register_periods",))
 
     def table(self, name: str):
         t = self.sources.linked(name, set(self.dims) | set(self.where))
@@ -79,6 +115,7 @@ class Ctx:
         missing = [c for c in cols if f"__b_{c}" not in t.columns]
         if not missing:
             return t
+        from servicekpi.core.business_sql import business_seconds, calendar_key  # Ibis UDFs: on first use
         hours = self.sources.ib.table(self.hour_view())
         t = t.mutate(__cal=calendar_key(t, self.config.business()))
         for col in missing:
@@ -91,7 +128,8 @@ class Ctx:
         the query needs more)."""
         name = "sk_hours"
         first, last = self.sources.span()
-        edges = [self.asof, *(p.lo for p in self.period_list), *(p.hi for p in self.period_list)]
+        # the data's as-of instant, not the SQL's: a template is compiled at a sentinel instant (sql_cache)
+        edges = [self.sources.data_asof, *(p.lo for p in self.period_list), *(p.hi for p in self.period_list)]
         chunks = self.sources.hour_chunks(first, last, edges)
         held = getattr(self.sources, "_hours", False)  # the chunks registered; None: all; False: none yet
         if held is False or (held is not None and (chunks is None or not chunks <= held)):
@@ -124,12 +162,15 @@ class Ctx:
         return j.mutate(**{k: j[k].fill_null(j[f"{k}__b"]) for k in keys}).drop(*[f"{k}__b" for k in keys])
 
     def weights(self, attr: str, key: str):
+        return self.sources.ib.table(self.register_weights(attr, key))
+
+    def register_weights(self, attr: str, key: str) -> str:
         w = getattr(self.config, attr, {}) or {}
         name = f"sk_{attr}"
-        self.sources.backend.register(name, pa.table({key: pa.array(list(w), pa.string()),
-                                                      "w": pa.array(list(w.values()), pa.float64())}))
-        self._used(("weights", attr, key))
-        return self.sources.ib.table(name)
+        register_rows(self.sources.backend, name, {key: "VARCHAR", "w": "DOUBLE"},
+                      [(k, float(v)) for k, v in w.items()])
+        self._used(("register_weights", attr, key))
+        return name
 
 
 def typed(col, value: str):
@@ -183,7 +224,7 @@ def prep(kpi: Kpi, t, o: dict, ctx: Ctx):
 
 def batch_key(kpi: Kpi, o: dict, dims: tuple) -> tuple:
     if kpi.shape == "custom":
-        return (kpi.id, tuple(sorted((k, str(v)) for k, v in o.items())), dims)
+        return (kpi.id, tuple(sorted((k, str(v)) for k, v in o.items() if k != "_asof")), dims)  # as-of: one a query
     return (kpi.source, kpi.shape, kpi.time_col(o), tuple(str(o.get(k)) for k in kpi.prep_options), dims)
 
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-
-import ibis
 
 from servicekpi.catalog import catalog, resolve_id
 from servicekpi.catalog.kpi import Kpi, Result
@@ -18,10 +14,11 @@ from servicekpi.core import sla_rules as sla_mod
 from servicekpi.core.config import Config
 from servicekpi.core.errors import UsageError  # noqa: E402 - a query naming something that does not exist
 from servicekpi.core.model import TABLES
-from servicekpi.engine import rollups
+from servicekpi.engine import sql_cache
 from servicekpi.engine.backends.duckdb import DuckDBBackend
 from servicekpi.engine.compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
 from servicekpi.engine.relations import Sources
+from servicekpi.engine.sql_cache import SqlCache
 from servicekpi.store import business as business_store
 from servicekpi.store.db import imported_tables
 
@@ -49,37 +46,6 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
-class SqlCache:
-    """Compiled SQL by query shape (Ibis compiling costs ~40 ms), LRU-bounded; engines on cursors
-    of one store may share one (the server's pool does). The shape holds the query and what the
-    SQL is built from (Engine._sql_inputs), not the data, so writes do not empty it."""
-
-    def __init__(self, max_entries: int = 256):
-        self.max_entries = max_entries
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple, str] = OrderedDict()
-        self.hits = self.misses = 0
-
-    def get(self, shape: tuple) -> str | None:
-        with self._lock:
-            sql = self._entries.get(shape)
-            if sql is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-                self._entries.move_to_end(shape)
-            return sql
-
-    def put(self, shape: tuple, sql: str) -> None:
-        with self._lock:
-            self._entries[shape] = sql
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 @dataclass
 class Records:
     """The records behind one KPI (Engine.records): expr is None when its tables were never imported."""
@@ -101,11 +67,16 @@ class Engine:
         self.backend = backend or DuckDBBackend(con)
         self.con = self.backend.con
         self.config = config or Config()
-        self.ib = self.backend.ib
         self.cat = catalog()
         self._compiled = sql_cache if sql_cache is not None else PROCESS_SQL
         self._config_key = self.config.fingerprint()
         self._last_message: tuple | None = None  # (messages' import stamp, max(sent_at))
+        self._has_rollups: bool | None = None
+        self._disk_cache = False  # the store's compiled-SQL directory, found on first use
+
+    @property
+    def ib(self):
+        return self.backend.ib
 
     # -- validation -------------------------------------------------------------
     def kpi(self, kid: str) -> Kpi:
@@ -178,7 +149,7 @@ class Engine:
 
     def evaluate(self, q: Query) -> list[dict]:
         kpis, available, sources, where, periods, asof = self._setup(q)
-        ptable = periods_table(self.backend, periods, q.tz)
+        self._has_rollups = None  # looked up once a query: rollups may be enabled meanwhile
         plan: dict[tuple, list] = {}
         for k in available:
             o = self.options_for(k, q.options)
@@ -191,27 +162,21 @@ class Engine:
             plan.setdefault((*key[:-1], prep_id, key[-1]), []).append((k, o))
         measured: dict[str, tuple[list[str], dict, list]] = {}
         self.sql: list[tuple[list[str], str]] = []
-        version = self._sql_inputs(asof)
+        version = self._sql_inputs(asof) if plan else None
         for key, group in plan.items():
             dims = list(key[-1])
-            ctx = Ctx(sources, ptable, dims, where, self.config, group[0][1], periods)
-            shape = (key, tuple((k.id, tuple(sorted(map(str, o.items())))) for k, o in group),
-                     tuple(sorted((c, tuple(v)) for c, v in where.items())), asof, version,
-                     tuple((p.start, p.lo, p.hi) for p in periods),  # bucketing writes the bounds into SQL
-                     sources.business_origin,  # stored business seconds used or not
-                     self._config_key)
-            cached = self._compiled.get(shape)
-            rolled = rollups.answer(self, q, group, dims, where, periods, asof) if self.backend.dialect == "duckdb" else None
+            rolled = self._rollup(q, group, dims, where, periods, asof)
             if rolled is not None:  # exact from the daily rollup (engine/rollups.py)
                 self.sql.append(([k.id for k, _ in group], rolled))
                 continue
-            if cached is None:
-                sql = ibis.to_sql(compile_group(ctx, group), dialect=self.backend.dialect)
-                self._compiled.put(shape, (sql, tuple(ctx.inputs)))
-            else:
-                sql, inputs = cached
-                ctx.replay(inputs)  # the views its SQL reads, registered on this connection too
-            self.sql.append(([k.id for k, _ in group], sql))
+            ctx = Ctx(sources, None, dims, where, self.config, group[0][1], periods, q.tz)
+            # the shape: everything the SQL is built from except the as-of instant (sql_cache.py)
+            shape = (key, tuple((k.id, tuple(sorted(str(i) for i in o.items() if i[0] != "_asof"))) for k, o in group),
+                     tuple(sorted((c, tuple(v)) for c, v in where.items())), version,
+                     tuple((p.start, p.lo, p.hi) for p in periods),  # bucketing writes the bounds into SQL
+                     sources.business_origin,  # stored business seconds used or not
+                     self._config_key)
+            self.sql.append(([k.id for k, _ in group], self._statement(ctx, group, shape, asof)))
         # one statement for every group, so the backend schedules them together
         union = self.backend.union([sql for _, sql in self.sql])
         results: dict[int, list] = {i: [] for i in range(len(self.sql))}
@@ -230,6 +195,61 @@ class Engine:
         out.sort(key=lambda r: (r["kpi"], r["period_start"] or "",
                                 *[_sortable(r.get(d)) for d in _row_dims(r, q.dims)]))
         return out
+
+    def _statement(self, ctx: Ctx, group: list, shape: tuple, asof: dt.datetime) -> str:
+        """The group's SQL: from the process's cache, else the store's (DiskSqlCache), else compiled."""
+        entry = self._compiled.get(shape)
+        disk = self._disk() if entry is None else None
+        key = repr((sql_cache.FORMAT, sql_cache.code_version(), shape)) if disk else None
+        if disk is not None:
+            entry = disk.get(key)
+            if entry is not None:
+                self._compiled.put(shape, entry)
+        if entry is not None and entry[0] is not None:
+            template, inputs = entry
+            ctx.replay(inputs)  # the views its SQL reads, registered on this connection too
+            return sql_cache.fill(template, asof)
+        if entry is not None:  # not a template: kept for this instant only
+            exact = self._compiled.get((*shape, asof))
+            if exact is not None:
+                ctx.replay(exact[1])
+                return exact[0]
+        import ibis
+        sql = ibis.to_sql(compile_group(ctx, group), dialect=self.backend.dialect, pretty=False)
+        inputs = tuple(ctx.inputs)
+        if entry is None:  # first compile of the shape: is it a template of the instant?
+            template = None
+            if self.backend.dialect == "duckdb":
+                sentinel = Ctx(ctx.sources.at(sql_cache.SENTINEL), None, ctx.dims, ctx.where, self.config,
+                               ctx.options, ctx.period_list, ctx.tz)
+                moved = [(k, {**o, "_asof": sql_cache.SENTINEL} if "_asof" in o else o) for k, o in group]
+                sentinel.options = moved[0][1]
+                template = sql_cache.as_template(sql, asof, ibis.to_sql(compile_group(sentinel, moved), pretty=False,
+                                                                       dialect=self.backend.dialect))
+            self._compiled.put(shape, (template, inputs))
+            if disk is not None:
+                disk.put(key, template, inputs)
+            if template is not None:
+                return sql
+        self._compiled.put((*shape, asof), (sql, inputs))
+        return sql
+
+    def _disk(self):
+        if self._disk_cache is False:
+            self._disk_cache = sql_cache.DiskSqlCache.beside(self.con) if self.backend.dialect == "duckdb" else None
+        return self._disk_cache
+
+    def _rollup(self, q, group, dims, where, periods, asof) -> str | None:
+        """SQL answering a group from a daily rollup (engine/rollups.py), when the store has any."""
+        if self.backend.dialect != "duckdb":
+            return None
+        if self._has_rollups is None:
+            self._has_rollups = bool(self.con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sk_rollups'").fetchall()[0][0])
+        if not self._has_rollups:
+            return None
+        from servicekpi.engine import rollups  # compiles with Ibis: imported only when rollups exist
+        return rollups.answer(self, q, group, dims, where, periods, asof)
 
     def _sql_inputs(self, asof: dt.datetime) -> tuple:
         """What a query's SQL is built from besides the query: the imported tables, the stored

@@ -2,15 +2,20 @@
 links to tickets and customers joined only when a dimension or filter needs them."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
-
-import ibis
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
 from servicekpi.core.calendars import chunk_of
+from servicekpi.core.lazy import lazy
 from servicekpi.core.model import TABLES
 from servicekpi.store import business as business_store
 from servicekpi.store.db import CLOCKS, INTERNAL
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+ibis = lazy("ibis")
 
 TEXT = {"comment", "text"}
 DIM_TYPES = ("VARCHAR", "BOOLEAN", "BIGINT", "INTEGER")
@@ -34,15 +39,26 @@ class Sources:
             from servicekpi.engine.backends.duckdb import DuckDBBackend
             backend = DuckDBBackend(backend.con)
         self.backend = backend
-        self.ib = backend.ib
         self.imported = imported
-        self.asof = asof
+        self.asof = asof  # the instant the SQL is written for (a sentinel when proving a template)
+        self.data_asof = asof  # the instant data decisions are made for (span, messages after it)
         # set when the stored __b_ columns hold business seconds for the current calendars,
         # counted from this date (business_store.py); None: they are ignored
         self.business_origin = business_origin
         self._cols: dict[str, dict[str, str]] = {}
         self._last_message: list | None = None
         self._instant_chunks: frozenset[int] | None = None
+
+    def at(self, sql_asof: dt.datetime) -> Sources:
+        """The same sources writing SQL for another instant, deciding on the data as before
+        (sql_cache.as_template compiles at a sentinel instant)."""
+        other = copy.copy(self)
+        other.asof = sql_asof
+        return other
+
+    @property
+    def ib(self):
+        return self.backend.ib  # Ibis on first use: a query answered from cached SQL never needs it
 
     # -- schema -------------------------------------------------------------
     def columns(self, table: str) -> dict[str, str]:
@@ -74,14 +90,14 @@ class Sources:
         """UTC dates from the earliest ticket or call to the as-of instant (business-time tables);
         from the stored business seconds' origin when they are used, so both count alike."""
         if self.business_origin is not None:
-            return self.business_origin, max(self.business_origin, self.asof.date())
-        first = self.asof
+            return self.business_origin, max(self.business_origin, self.data_asof.date())
+        first = self.data_asof
         for table, col in (("tickets", "created_at"), ("calls", "entered_at")):
             if table in self.imported:
                 v = self.backend.con.execute(f"SELECT min({col}) FROM {table}").fetchall()[0][0]
                 if v is not None:
                     first = min(first, v)
-        return first.date(), self.asof.date()
+        return first.date(), self.data_asof.date()
 
     def hour_chunks(self, first: dt.date, last: dt.date, extra) -> frozenset[int] | None:
         """The hour-table chunks a business-time query may look up (calendars.hour_table): those of
@@ -143,7 +159,7 @@ class Sources:
         if self._last_message is None:
             self._last_message = [self.backend.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]]
         last = self._last_message[0]
-        return last is not None and last > self.asof
+        return last is not None and last > self.data_asof
 
     def _recount(self, t):
         """Reply and message counts as of the instant (only when messages exist after it)."""

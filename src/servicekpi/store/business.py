@@ -17,12 +17,13 @@ from importlib.metadata import version
 from typing import Callable
 
 import duckdb
-import ibis
 
 from servicekpi.core import calendars as calendar_mod
-from servicekpi.core.business_sql import business_seconds, calendar_key
 from servicekpi.core.calendars import Calendars
+from servicekpi.core.lazy import lazy
 from servicekpi.store.db import CLOCKS
+
+ibis = lazy("ibis")
 
 STAMP = "business_stamp"
 # the instant each stored column is computed on (tickets: the effective first reply)
@@ -183,6 +184,7 @@ def _fill(con, ib, table: str, col: str, cals: Calendars, fp: str) -> None:
         WHERE "__b_{col}" IS NULL""")
     key = (table, col, keep, fp)
     if key not in _SQL:
+        from servicekpi.core.business_sql import business_seconds, calendar_key  # Ibis UDFs: on first use
         t = ib.table("sk_pending")
         t = t.mutate(__cal=calendar_key(t, cals))
         t = business_seconds(t, ib.table("sk_store_hours"), "__v")

@@ -26,7 +26,6 @@ from servicekpi.cli.common import (
 )
 from servicekpi.core import config as cfg_mod
 from servicekpi.core.errors import UsageError
-from servicekpi.ingest.readers import FileError
 from servicekpi.store import db as store
 
 
@@ -41,6 +40,7 @@ def import_(path: Optional[Path] = typer.Argument(None, help="dataset folder (on
             source_tz: Optional[str] = typer.Option(None, "--source-tz", help="zone of times without an offset"),
             db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """Validate and import canonical data, or a tool's export with --source; invalid rows go to the quarantine."""
+    from servicekpi.ingest.readers import FileError  # Arrow: imported by the commands that read files
     path_db, cfg = workspace(db, config)
     if path is None and dsn is None:
         fail("give a PATH to import (or --source chatwoot --dsn postgresql://...)", 2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -17,8 +17,10 @@ from servicekpi.cli.common import (
     progress,
 )
 from servicekpi.core import config as cfg_mod
-from servicekpi.engine.query import Engine
 from servicekpi.store import db as store
+
+if TYPE_CHECKING:
+    from servicekpi.engine.query import Engine
 
 
 def generate(out_dir: Path = typer.Argument(..., metavar="OUT"),
@@ -63,6 +65,7 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
     result = import_with_progress(con, data, calendars=cfg_mod.Config().business())  # the demo's engine: defaults
     err.print(f"imported {data}: {result.summary()}", markup=False)
     con.close()
+    from servicekpi.engine.query import Engine
     engine = Engine(connect(path_db, read_only=True))
     start = (end.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     for _ in range(5):

@@ -86,8 +86,17 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
             k = engine.kpi(kid)
             err.print(f"{k.id}: {k.formula} [unit {k.unit}; attribution {k.attribution or k.time}]", markup=False)
         for kids, sql in engine.sql:
-            err.print(f"-- {', '.join(kids)}\n{sql}", markup=False)
+            err.print(f"-- {', '.join(kids)}\n{_pretty(sql)}", markup=False)
     print_rows(rows, fmt, q.dims)
+
+
+def _pretty(sql: str) -> str:
+    """The engine keeps SQL on one line (sql_cache.py); --explain shows it indented."""
+    import sqlglot
+    try:
+        return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="duckdb", pretty=True))
+    except sqlglot.errors.SqlglotError:
+        return sql
 
 
 def rows(kpi_id: str = typer.Argument(..., metavar="ID"),

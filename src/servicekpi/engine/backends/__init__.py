@@ -3,9 +3,10 @@ per-query inputs (Arrow tables), unions grouped statements and runs SQL; the KPI
 their compilation (catalog/, engine/compile.py) are the same for every backend."""
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Backend(Protocol):

@@ -1,8 +1,9 @@
 """The DuckDB backend: the embedded store file (the default)."""
 from __future__ import annotations
 
-import ibis
-import pyarrow as pa
+from servicekpi.core.lazy import lazy
+
+ibis = lazy("ibis")
 
 
 class DuckDBBackend:
@@ -10,9 +11,16 @@ class DuckDBBackend:
 
     def __init__(self, con):
         self.con = con
-        self.ib = ibis.duckdb.from_connection(con)
+        self._ib = None
 
-    def register(self, name: str, table: pa.Table) -> None:
+    @property
+    def ib(self):
+        """The Ibis backend over the connection, made on first use (compiling needs it, cached SQL not)."""
+        if self._ib is None:
+            self._ib = ibis.duckdb.from_connection(self.con)
+        return self._ib
+
+    def register(self, name: str, table) -> None:
         self.con.register(name, table)
 
     def union(self, statements: list[str]) -> str:

@@ -11,13 +11,15 @@ from typing import List, Optional
 
 from fastapi import APIRouter, Request
 from fastapi import Query as Q
-from fastapi.responses import Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 
 from servicekpi.analysis import spikes as spikes_mod
 from servicekpi.catalog import LANGS
 from servicekpi.core import periods as P
-from servicekpi.engine.query import UsageError, now_utc
+from servicekpi.engine.query import Query, UsageError, now_utc
 from servicekpi.report import data, html, pdf, xlsx
+from servicekpi.server import cache
 from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
@@ -68,14 +70,21 @@ def scorecard(request: Request, month: Optional[str] = None, from_: Optional[str
     if (start is None) != (end is None):
         raise ApiError(400, "give both from and to (inclusive local dates), or month=YYYY-MM")
     asof = qry.instant(as_of, state.cfg.timezone)
-    with state.engine() as eng:
-        try:
-            card = build(eng, start, end, by, asof, lang, None, [dim] if dim else None)
-        except (UsageError, ValueError) as e:
-            raise qry.usage(e) from None
-    return {"ok": True, "period_start": card.start.isoformat(), "period_end": card.end.isoformat(),
+
+    def compute() -> bytes:
+        with state.engine() as eng:
+            try:
+                card = build(eng, start, end, by, asof, lang, None, [dim] if dim else None)
+            except (UsageError, ValueError) as e:
+                raise qry.usage(e) from None
+        return JSONResponse(jsonable_encoder({
+            "ok": True, "period_start": card.start.isoformat(), "period_end": card.end.isoformat(),
             "previous": [d.isoformat() for d in card.previous], "complete": card.complete, "tz": card.tz,
-            "rows": card.rows, "notes": card.notes}
+            "rows": card.rows, "notes": card.notes})).body
+    # kept like KPI answers (server/cache.py): dropped by every write, at most NOW_TTL s without as_of
+    q = Query(kpis=["scorecard"], by=by, dims=[dim] if dim else [], start=start, end=end,
+              tz=state.cfg.timezone, asof=asof)
+    return Response(state.cached(cache.key("scorecard", q, ident, lang), compute), media_type="application/json")
 
 
 @router.get("/spikes", openapi_extra=roles_extra("read_all"), summary="Volume spikes")
