@@ -106,6 +106,7 @@ class Engine:
         self._compiled = sql_cache if sql_cache is not None else PROCESS_SQL
         self._config_key = self.config.fingerprint()
         self._last_message: tuple | None = None  # (messages' import stamp, max(sent_at))
+        self.warnings: list[str] = []  # the last evaluate's notes (a where value no record holds)
 
     # -- validation -------------------------------------------------------------
     def kpi(self, kid: str) -> Kpi:
@@ -176,8 +177,25 @@ class Engine:
         first = P.local_date(earliest, q.tz) if earliest else last
         return min(first, last), last
 
+    def unmatched(self, q: Query, kpis: list[Kpi] | None = None) -> list[str]:
+        """Warnings for --where values no record holds (in the tables of the query's KPIs), e.g.
+        channel=nope: the answer is empty because of the filter, not the data."""
+        if self.backend.dialect != "duckdb" or not q.where:
+            return []
+        from servicekpi.store.lookup import holds
+        tables = sorted({t for k in (kpis or [self.kpi(x) for x in q.kpis]) for t in k.tables})
+        out = []
+        for col, values in q.where.items():
+            for v in values:
+                probe = v.strip().lower() if col in ENUMS else v
+                if holds(self.con, col, probe, tables) is False:
+                    out.append(f"no record has {col}={v}: the filter matches nothing "
+                               f"(in {', '.join(tables)})")
+        return out
+
     def evaluate(self, q: Query) -> list[dict]:
         kpis, available, sources, where, periods, asof = self._setup(q)
+        self.warnings = self.unmatched(q, available)
         ptable = periods_table(self.backend, periods, q.tz)
         plan: dict[tuple, list] = {}
         for k in available:

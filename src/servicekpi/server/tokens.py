@@ -152,3 +152,14 @@ def session(con, sid: str) -> tuple[str, str] | None:
 
 def close_session(con, sid: str) -> None:
     con.execute("DELETE FROM api_sessions WHERE id_hash = ?", [digest(sid)])
+
+
+def agent_warning(con, role: str, agent_id: str | None) -> str | None:
+    """A note when an agent token names an agent no record holds (a typo, or no data yet)."""
+    if role != "agent" or not agent_id:
+        return None
+    from servicekpi.store.lookup import holds
+    if holds(con, "agent_id", agent_id):
+        return None
+    return (f"no record has agent_id {agent_id} yet (tickets, calls, surveys, sessions, agents): check the "
+            f"spelling; the token works, but shows no numbers until that agent has data")

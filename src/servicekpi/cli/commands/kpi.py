@@ -81,6 +81,8 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
     rows = _run(lambda: engine.evaluate(q))
     for note in sorted({r["note"] for r in rows if r.get("note", "").startswith("unavailable")}):
         err.print(f"{note}", markup=False)
+    for warning in getattr(engine, "warnings", []):
+        err.print(f"note: {warning}", markup=False)
     if explain:
         for kid in q.kpis:
             k = engine.kpi(kid)
@@ -107,6 +109,8 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
         q.options["within"] = within
     engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     records, total = _run(lambda: engine.rows(q, limit, offset))
+    for warning in engine.unmatched(q):
+        err.print(f"note: {warning}", markup=False)
     print_rows(records, fmt, q.dims)
     err.print(f"{len(records)} of {total} record(s)")
 

@@ -117,6 +117,9 @@ def token_create(role: str = typer.Option(..., "--role", help="admin, manager, v
         row, secret = tokens.create(con, role, agent_id, name)
     except tokens.TokenError as e:
         fail(str(e), 2)
+    warning = tokens.agent_warning(con, row["role"], row["agent_id"])
+    if warning:
+        err.print(f"warning: {warning}", markup=False)
     who = f" for agent {row['agent_id']}" if row["agent_id"] else ""
     out.print(f"created {row['id']}{' (' + row['name'] + ')' if row['name'] else ''}: role {row['role']}{who}",
               markup=False)
