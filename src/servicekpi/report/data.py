@@ -11,6 +11,7 @@ from servicekpi.analysis.scorecard import PERSPECTIVE_ORDER, perspectives
 from servicekpi.catalog import catalog, text
 from servicekpi.catalog.targets import status, targets_for
 from servicekpi.core import periods as P
+from servicekpi.core.errors import DataError
 from servicekpi.core.model import TABLES
 from servicekpi.engine.query import Engine, Query, now_utc
 from servicekpi.engine.relations import Sources
@@ -45,6 +46,25 @@ def month_range(month: dt.date, months: int = 12) -> tuple[dt.date, dt.date]:
     first = P.add_months(month.replace(day=1), -(months - 1))
     last = P.add_months(month.replace(day=1), 1) - dt.timedelta(days=1)
     return first, last
+
+
+def cut_to_data(engine: Engine, start: dt.date, end: dt.date, by: str = "month",
+                asof: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
+    """[start, end] starting no earlier than the period of the store's first record, so a report
+    over 12 months of a store with 4 months of data has 4. The last period without any record is
+    a DataError saying what the data covers (a report of nothing is a typo, not a report)."""
+    tz = engine.config.timezone
+    spans = [s for s in engine.spans(imported_tables(engine.con), asof or now_utc()).values() if s[0] is not None]
+    if not spans:
+        raise DataError("the store holds no records to report on (import data first, or run: make demo)")
+    first = P.local_date(min(s[0] for s in spans), tz)
+    last = P.local_date(max(s[1] or s[0] for s in spans), tz)
+    period = P.floor(end, by)
+    if last < period or first > end:
+        what = f"{period:%Y-%m}" if by == "month" else f"the {by} of {period}"
+        raise DataError(f"no data in {what}: the store's records run from {first} to {last}; "
+                        f"choose a month in that range (--month {last:%Y-%m})")
+    return max(start, P.floor(first, by)), end
 
 
 def kpi_order() -> list[str]:

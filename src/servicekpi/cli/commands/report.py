@@ -89,6 +89,8 @@ def report_command(
     asof = parse_instant(as_of, cfg.timezone) or now_utc()
     start, end = _range(month, from_, to, by, asof, cfg.timezone)
     engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
+    if from_ is None:  # --month or the default: no months before the data, none of a month without any
+        start, end = data.cut_to_data(engine, start, end, by, asof)
     with progress() as bar:
         task = bar.add_task("computing the report", total=2)
         try:

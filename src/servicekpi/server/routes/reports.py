@@ -118,7 +118,8 @@ def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: O
             responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def report(request: Request, name: str, lang: str = "en", as_of: Optional[str] = None,
            ident: Identity = allow("read_all")):
-    """`YYYY-MM.xlsx`, `.html` or `.pdf`: the report of that month and the 11 before it, in lang."""
+    """`YYYY-MM.xlsx`, `.html` or `.pdf`: the report of that month and the 11 before it (none before
+    the first record), in lang. A month without any record is a 400 saying what the data covers."""
     m = REPORT.match(name)
     if not m:
         raise ApiError(404, f"no report '{name}': ask for YYYY-MM.xlsx, YYYY-MM.html or YYYY-MM.pdf")
@@ -130,6 +131,7 @@ def report(request: Request, name: str, lang: str = "en", as_of: Optional[str] =
     start, end = data.month_range(month)
     with state.engine() as eng:
         try:
+            start, end = data.cut_to_data(eng, start, end, "month", asof)
             rep = data.build(eng, start, end, "month", lang, asof)
         except (UsageError, ValueError) as e:
             raise qry.usage(e) from None
