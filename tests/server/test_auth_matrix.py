@@ -34,6 +34,9 @@ EXAMPLES = {
     ("POST", "/api/followups/{item_id}/done"): ("/api/followups/survey:R2/done", {}, {"note": "called"}),
     ("GET", "/api/staffing"): ("/api/staffing", {"calls": 100, "aht": 180}, None),
     ("GET", "/api/forecast"): ("/api/forecast", {"kpi": "ticket_volume", "horizon": 7}, None),
+    ("GET", "/api/leaderboard"): ("/api/leaderboard", {"from": "2026-10-01", "to": "2026-11-30", "as_of": ASOF}, None),
+    ("GET", "/api/export/tickets"): ("/api/export/tickets", {"from": "2026-10-01", "to": "2026-11-30", "as_of": ASOF},
+                                     None),
     ("POST", "/api/local/run"): ("/api/local/run", {}, {"argv": ["list"]}),  # no role: the local key only
 }
 

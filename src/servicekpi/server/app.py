@@ -14,7 +14,7 @@ from servicekpi.catalog.targets import load_workspace
 from servicekpi.core import config as cfg_mod
 from servicekpi.server import errors
 from servicekpi.server.errors import respond
-from servicekpi.server.routes import data, followups, kpis, local, ops, reports, session
+from servicekpi.server.routes import data, followups, kpis, local, ops, people, reports, session
 from servicekpi.server.routes import tokens as token_routes
 from servicekpi.server.state import State
 from servicekpi.store import db as store
@@ -151,7 +151,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
     app.state.sk = state
     errors.install(app)
     for r in (session.router, kpis.router, reports.router, data.router, token_routes.router, followups.router, ops.router,
-              local.router):
+              people.router, local.router):
         app.include_router(r)
 
     app.mount("/", Dashboard(app, static_dir or STATIC), name="dashboard")

@@ -70,6 +70,9 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
         tz: Optional[str] = QUERY_HELP["tz"], as_of: Optional[str] = QUERY_HELP["as_of"],
         fmt: str = typer.Option("table", "--format", help="table, json or csv"),
         explain: bool = typer.Option(False, "--explain", help="print the definition and the compiled SQL"),
+        sort: Optional[str] = typer.Option(None, "--sort", help="with --dim: order the slices of each period by "
+                                                                "this KPI's value, highest first (ID:asc for "
+                                                                "lowest first), e.g. --dim agent_id --sort csat"),
         engine_kind: str = EngineOpt, spark_master: str = SparkMasterOpt, dataset: Optional[str] = DatasetOpt,
         db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """Compute KPIs by period and dimensions."""
@@ -79,6 +82,8 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
     q = _query(ids, by, dim, from_, to, where, option, tz, as_of, cfg)
     engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     rows = _run(lambda: engine.evaluate(q))
+    if sort:
+        rows = _sorted(rows, sort, q, engine)
     for note in sorted({r["note"] for r in rows if r.get("note", "").startswith("unavailable")}):
         err.print(f"{note}", markup=False)
     for warning in getattr(engine, "warnings", []):
@@ -90,6 +95,27 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
         for kids, sql in engine.sql:
             err.print(f"-- {', '.join(kids)}\n{sql}", markup=False)
     print_rows(rows, fmt, q.dims)
+
+
+def _sorted(rows: list[dict], sort: str, q: Query, engine) -> list[dict]:
+    """rows with the slices of each KPI and period ordered by the sort KPI's value in that slice
+    (nulls last, whatever the direction), ties by the slice's values."""
+    kid, _, direction = sort.partition(":")
+    if direction not in ("", "asc", "desc"):
+        fail(f"--sort '{sort}': the direction after ':' is asc or desc", 2)
+    if not q.dims:
+        fail("--sort orders the slices of --dim: give a --dim, e.g. --dim agent_id --sort csat", 2)
+    kid = _run(lambda: engine.kpi(kid)).id
+    if kid not in [engine.kpi(x).id for x in q.kpis]:
+        fail(f"--sort {kid}: sort by one of the KPIs asked for ({', '.join(q.kpis)})", 2)
+    value = {(r["period_start"], tuple(r.get(d) for d in q.dims)): r["value"] for r in rows if r["kpi"] == kid}
+    sign = 1 if direction == "asc" else -1
+
+    def key(r):
+        v = value.get((r["period_start"], tuple(r.get(d) for d in q.dims)))
+        return (r["kpi"], r["period_start"] or "", v is None, sign * (v or 0),
+                *[(r.get(d) is None, str(r.get(d))) for d in q.dims])
+    return sorted(rows, key=key)
 
 
 def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
