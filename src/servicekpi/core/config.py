@@ -32,6 +32,7 @@ class Config:
     instants: tuple | None = None  # [instants] earliest, latest: valid timestamps (None = the default range)
     agents: object = None  # agents.AgentRules ([agents]: alias map and normalisation rules)
     spike_size: object = None  # analysis.spikes.SpikeSize ([spikes] min_rise, min_ratio); None = defaults
+    queue_teams: dict = field(default_factory=dict)  # [queues]: call queue -> team (a call's team)
 
     def sla_rules(self) -> list:
         return self.sla or [sla_rules.DEFAULT]
@@ -99,6 +100,10 @@ def load(path: Path | None) -> Config:
     except sla_rules.SlaError as e:
         raise ConfigError(str(e)) from None
     cfg.spike_size = _spike_size(data.get("spikes"), path)
+    queues = data.get("queues", {})
+    if not isinstance(queues, dict) or not all(isinstance(v, str) and v.strip() for v in queues.values()):
+        raise ConfigError(f"{path}, [queues]: expected a table of \"queue\" = \"team\", e.g. support = \"red\"")
+    cfg.queue_teams = {str(k): v.strip() for k, v in queues.items()}
     try:
         cfg.agents = parse_agents(data, str(path))
     except AgentsConfigError as e:

@@ -151,7 +151,8 @@ class Engine:
         asof = q.asof or now_utc()
         self._asof = asof
         imported = imported_tables(self.con)
-        sources = Sources(self.backend, imported, asof, business_store.origin(self.con, self.config.business()))
+        sources = Sources(self.backend, imported, asof, business_store.origin(self.con, self.config.business()),
+                          getattr(self.config, "queue_teams", None))
         available = [k for k in kpis if set(k.tables) <= imported]
         self._spans = self.spans({t for k in available for t in k.tables}, asof)
         for k in available:
@@ -328,9 +329,10 @@ class Engine:
                 rest = combo[:i] + combo[i + 1:]
                 totals[(ps, rest)] = totals.get((ps, rest), 0) + (m.get("num") or 0)
         out = []
+        by_agent = k.not_per_agent if ("agent_id" in dims or "agent_id" in q.where) else None
         for p in periods:
             ps = p.start or p.lo_date
-            outside = self._outside(k, p, q.tz)
+            outside = by_agent or self._outside(k, p, q.tz)
             for combo in combos:
                 if outside:
                     row = {"kpi": k.id, "period_start": _label(p), **{d: _plain(v) for d, v in zip(dims, combo)},
