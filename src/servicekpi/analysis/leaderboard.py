@@ -71,7 +71,7 @@ def board(engine: Engine, start: dt.date, end: dt.date, asof: dt.datetime | None
             for row in agents.values():
                 cell = row["values"].get(c.id)
                 if cell and cell["team_avg"] is not None:
-                    cell["team_avg"] = round(cell["team_avg"] / per_team[row["team"]], 6)
+                    cell["team_avg"] = cell["team_avg"] / per_team[row["team"]]
     names = agents_mod.display_names(engine.con, list(agents))
     configured = getattr(engine.config.agents, "names", {}) or {}
     out = []
@@ -114,7 +114,9 @@ def _cell(r: dict, c: Column, team_row: dict | None, min_sample: int) -> dict:
 def _scaled(v, c: Column):
     if v is None:
         return None
-    return int(v) if c.unit == "count" and float(v).is_integer() else round(v * c.factor, 6)
+    if c.unit == "count" and float(v).is_integer():
+        return int(v)
+    return v * c.factor if c.factor != 1 else v
 
 
 def _sort(rows: list[dict], col: str, descending: bool) -> None:

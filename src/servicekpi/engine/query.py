@@ -185,7 +185,7 @@ class Engine:
         out = {}
         for name in sorted(set(tables) - set(REFERENCE_TABLES)):
             col = TABLES[name].time if name in TABLES else "written_at"  # derived text_sentiment
-            ends = SPAN_ENDS.get(name, (col,))
+            ends = SPAN_ENDS.get(name, (col, *(TABLES[name].later if name in TABLES else ())))
             cols = [f"min({col}) FILTER (WHERE {col} <= ?)"] + [f"max({c}) FILTER (WHERE {c} <= ?)" for c in ends]
             row = self.con.execute(f"SELECT {', '.join(cols)} FROM {name}", [asof] * len(cols)).fetchall()[0]
             ends_seen = [_instant(v) for v in row[1:] if v is not None]
@@ -198,8 +198,14 @@ class Engine:
         spans = {t: self._spans[t] for t in k.tables if t in self._spans}
         if not spans or any(s[0] is None for s in spans.values()):
             return None, None
-        closed = [s[1] for t, s in spans.items() if t not in OPEN_ENDED] or [s[1] for s in spans.values()]
+        closed = [s[1] for t, s in spans.items() if not self._open_ended(k, t)] or [s[1] for s in spans.values()]
         return max(s[0] for s in spans.values()), min(closed)
+
+    @staticmethod
+    def _open_ended(k: Kpi, table: str) -> bool:
+        """A table whose last record does not end k's data: customers (the list stops growing, its
+        customers still order and churn), tickets under reply KPIs (the messages go on)."""
+        return table in OPEN_ENDED or (table == "tickets" and k.source in ("replies", "waits"))
 
     def _outside(self, k: Kpi, p, tz: str) -> str | None:
         """'no data: ...' when period p lies wholly before the first or after the last record of one
@@ -213,7 +219,7 @@ class Engine:
                 return f"no data: {t} has no records up to the as-of instant"
             if p.hi <= first:
                 return f"no data: before the first record of {t} ({P.local_date(first, tz)})"
-            if t not in OPEN_ENDED and last is not None and p.lo > last:
+            if not self._open_ended(k, t) and last is not None and p.lo > last:
                 return f"no data: after the last record of {t} ({P.local_date(last, tz)})"
         return None
 
@@ -391,7 +397,9 @@ class Engine:
 
 
 REFERENCE_TABLES = ("agents",)  # who is who, not records in time: no span
-SPAN_ENDS = {"customers": ("acquired_at", "churned_at"),  # a customer table's last event
+# a table's last record: its time column or a later one (a ticket resolved after the last creation);
+# customers' last acquisition or churn
+SPAN_ENDS = {"customers": ("acquired_at", "churned_at"),
              "spend": ("period_end",),  # spend covers its dates through period_end
              "agent_sessions": ("login_at", "logout_at")}
 OPEN_ENDED = ("customers",)  # a customer list stops growing; its customers still churn and order

@@ -126,9 +126,15 @@ def build(engine: Engine, start: dt.date, end: dt.date, by: str = "month", lang:
     sla = []
     if "tickets" in imported:  # the default policy applies without [[sla]] (config.sla_rules())
         sla = _series(engine, query(sla_kpis), sla_kpis, labels, lang, targets)
+    agents = None
+    if agent_dim and periods:  # the agent rows of the "By team and agent" sheet: the last period's board
+        from servicekpi.analysis.leaderboard import board
+        agents = board(engine, periods[-1].start, periods[-1].end, asof)
+        agents = agents if agents["rows"] else None
     return Report(lang=lang, tz=tz, asof=asof, by=by, periods=periods, series=series, volume=volume,
                   reach=reach(engine, asof), by_channel=by_channel, by_agent=by_agent, sla=sla, notes=notes,
-                  agent_dim=agent_dim, partial=[p.partial for p in eng_periods], spike_k=k, spike_window=window)
+                  agent_dim=agent_dim, partial=[p.partial for p in eng_periods], spike_k=k, spike_window=window,
+                  agents=agents)
 
 
 def _series(engine, rows, ids, labels, lang, targets, dim=None, value=None) -> list[Series]:
