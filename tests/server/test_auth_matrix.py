@@ -226,3 +226,19 @@ def test_local_run_answers_the_command_s_code_and_output(fresh):
     got = r.json()
     assert got["code"] == 3 and got["ok"] is False
     assert base64.b64decode(got["stdout"]) == b"out kpi nps" and base64.b64decode(got["stderr"]) == b"err"
+
+
+def test_api_docs_load_nothing_from_a_cdn(srv):
+    # issue 13 item 4: Swagger UI's script and style are served by the server (swagger-ui-bundle);
+    # offline a CDN page is blank, and the docs' CSP would block any other origin anyway
+    import re
+    page = srv.client.get("/api/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls and all(u.startswith("/api/docs/assets/") for u in urls), urls
+    assert "cdn" not in page.text.lower()
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for u in urls:
+        asset = srv.client.get(u)
+        assert asset.status_code == 200 and len(asset.content) > 100, u
+    assert "SwaggerUIBundle" in srv.client.get("/api/docs/assets/swagger-ui-bundle.js").text
