@@ -137,8 +137,39 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
     records, total = _run(lambda: engine.rows(q, limit, offset))
     for warning in engine.unmatched(q):
         err.print(f"note: {warning}", markup=False)
+    if fmt == "table" and records:
+        shown = table_columns(records, engine.kpi(kpi_id), q.dims)
+        hidden = len(records[0]) - len(shown)
+        records = [{c: r.get(c) for c in shown} for r in records]
+        if hidden > 0:
+            err.print(f"{hidden} more column(s) not shown: --format json or csv lists them all", markup=False)
     print_rows(records, fmt, q.dims)
     err.print(f"{len(records)} of {total} record(s)")
+
+
+TABLE_COLUMNS = 8  # the records table shows this many columns; json and csv show all
+CONTEXT = ("score", "channel", "agent_id", "team", "category", "customer_id", "queue", "survey")
+NOISE = ("customer_messages", "all_messages", "agents_involved", "excluded", "fcr_eligible")  # derived facts
+
+
+def table_columns(records: list[dict], k, dims: list[str]) -> list[str]:
+    """The few columns of the records that explain the number: the record's key, its period and time,
+    the asked dimensions, what the KPI computed (columns not stored in its table, e.g. sla_status),
+    then context (channel, agent, team ...), at most TABLE_COLUMNS."""
+    from servicekpi.core.model import TABLES
+    have = list(records[0])
+    table = TABLES.get(k.source) or TABLES.get("tickets")
+    stored = set(table.names) if table else set()
+    time = k.rows_time or (k.time if isinstance(k.time, str) else None) or (table.time if table else None)
+    words = set(k.formula.lower().replace("/", " ").replace(",", " ").split())
+    computed = [c for c in have if c not in stored and c not in NOISE and c != "period_start" and not c.endswith("_asof")]
+    named = [c for c in have if c not in NOISE and c.split("_")[0] in words]  # e.g. score, resolved_at, talk_seconds
+    picks = [*(table.key if table else ()), "period_start", time, *dims, *computed, *named, *CONTEXT]
+    out = []
+    for c in picks:
+        if c and c in have and c not in out and len(out) < TABLE_COLUMNS:
+            out.append(c)
+    return out
 
 
 def calc(ctx: typer.Context, name: str = typer.Argument(..., help="KPI id, e.g. nps, crr, clv"),
