@@ -50,15 +50,19 @@ def board(engine: Engine, start: dt.date, end: dt.date, asof: dt.datetime | None
     where = {"team": [team]} if team else {}
     tz = engine.config.timezone
 
-    def per(kpi: str, dim: str) -> dict:
-        rows = engine.evaluate(Query(kpis=[kpi], dims=[dim], start=start, end=end, where=dict(where),
-                                     tz=tz, asof=asof))
-        return {r[dim]: r for r in rows if r.get(dim) is not None}
+    def per(dim: str) -> dict:  # {kpi: {value of dim: row}}, every column in one engine query
+        out: dict = {}
+        for r in engine.evaluate(Query(kpis=[c.kpi for c in columns], dims=[dim], start=start, end=end,
+                                       where=dict(where), tz=tz, asof=asof)):
+            if r.get(dim) is not None:
+                out.setdefault(r["kpi"], {})[r[dim]] = r
+        return out
 
     teams = _teams(engine, start, end, asof, imported)
     agents: dict[str, dict] = {}
+    agent_rows, team_rows = per("agent_id"), per("team")
     for c in columns:
-        by_agent, by_team = per(c.kpi, "agent_id"), per(c.kpi, "team")
+        by_agent, by_team = agent_rows.get(c.kpi, {}), team_rows.get(c.kpi, {})
         for agent, r in by_agent.items():
             row = agents.setdefault(agent, {"agent_id": agent, "team": teams.get(agent), "values": {}})
             avg = by_team.get(row["team"])
