@@ -454,3 +454,18 @@ def test_generate_end_option_fixes_the_data_window(tmp_path):
     assert max(created).date() < dt.date(2025, 3, 1)
     bad = run(ws, "generate", str(tmp_path / "h"), "--end", "March")
     assert bad.exit_code == 2 and "--end 'March' is not a date" in bad.stderr
+
+
+def test_agents_are_busy_on_the_phone_most_of_their_session(data):
+    # issue 13 item 12: the demo's occupancy must look like a healthy team (not 7-9 %): talk + hold +
+    # wrap of answered calls / logged-in seconds, as the occupancy KPI computes it, is 70-85 %
+    calls, sessions = data["calls"], data["agent_sessions"]
+    answered = calls[calls.answered_at.notna() & calls.talk_seconds.notna()]
+    handle = (answered.talk_seconds + answered.hold_seconds.fillna(0) + answered.wrap_seconds.fillna(0)).sum()
+    logged = (sessions.logout_at - sessions.login_at).dt.total_seconds().sum()
+    assert 0.70 <= handle / logged <= 0.85, handle / logged
+    # every session belongs to an agent who answered calls, and no agent's sessions overlap
+    assert set(sessions.agent_id) <= set(answered.agent_id)
+    s = sessions.sort_values(["agent_id", "login_at"])
+    same = s.agent_id.eq(s.agent_id.shift())
+    assert not (same & (s.login_at < s.logout_at.shift())).any()

@@ -275,6 +275,7 @@ def test_spike_alert_names_what_grew(tmp_path, smtp, hook):
     ws.write("surveys", surveys)
     ws.load()
     (tmp_path / "servicekpi.toml").write_text(
+        f'[spikes]\nmin_rise = 0\nmin_ratio = 1\n'  # 10 against 5: below the default minimum size
         f'[smtp]\nport = {smtp.port}\n[[alerts]]\nname = "spikes"\nkind = "spike"\nby = "month"\n'
         f'webhook = "{hook.url}"\nsecret = "{SECRET}"\n', encoding="utf-8")
     # at 2 November the previous month (October) is judged: shipping 10 > threshold 5

@@ -185,7 +185,7 @@ def test_unavailable_next_to_available(loaded):
     volume = {x["period_start"]: x["value"] for x in rows if x["kpi"] == "ticket_volume"}
     assert [x["period_start"] for x in csat] == ["2026-10-01", "2026-11-01"]
     assert all(x["value"] is None and x["note"].startswith("unavailable") for x in csat)
-    assert volume == {"2026-10-01": 3, "2026-11-01": 0}
+    assert volume == {"2026-10-01": 3, "2026-11-01": None}  # November: after the last ticket, no data
 
 
 def test_unavailable_is_not_zero_even_with_an_empty_store(ws):

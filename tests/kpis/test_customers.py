@@ -122,7 +122,8 @@ def test_customer_ratios_empty_denominator_is_null(ws):
     assert ws.value("crr", *sep) is None         # S = 0
     assert ws.value("churn_rate", *sep) is None  # S = 0
     assert ws.value("referral_rate", *sep) is None  # N = 0
-    assert ws.value("new_customers", *sep) == 0
+    # before the first customer of the store: no data, not 0 (issue 13 item 2)
+    assert ws.value("new_customers", *sep) is None
 
 
 # -- cac -----------------------------------------------------------------------------------------

@@ -49,9 +49,9 @@ def test_month_edge_depends_on_zone(ws):
     ws.write("tickets", [t("T1", "2026-10-31T22:30:00Z"), t("T2", "2026-10-31T21:59:59Z")])
     ws.load()
     args = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30")
-    # UTC: both in October
+    # UTC: both in October (November is after the last ticket: no data, issue 13 item 2)
     assert starts(ws.kpi("ticket_volume", *args, "--tz", "UTC")) == [
-        ("2026-10-01", 2, False), ("2026-11-01", 0, False)]
+        ("2026-10-01", 2, False), ("2026-11-01", None, False)]
     # Bucharest: T2 is Oct 31 23:59:59 local -> October; T1 is Nov 1 00:30 -> November
     assert starts(ws.kpi("ticket_volume", *args, "--tz", BUC)) == [
         ("2026-10-01", 1, False), ("2026-11-01", 1, False)]
@@ -62,12 +62,12 @@ def test_config_timezone_sets_periods_and_tz_overrides_it(ws):
     ws.write("tickets", [t("T1", "2026-10-31T22:30:00Z")])
     ws.load()
     args = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30", "--config", cfg)
-    # config timezone Bucharest -> November
+    # config timezone Bucharest -> November (October is before the only ticket: no data)
     assert [(r["period_start"], r["value"]) for r in ws.kpi("ticket_volume", *args)] == [
-        ("2026-10-01", 0), ("2026-11-01", 1)]
-    # --tz UTC overrides the config -> October
+        ("2026-10-01", None), ("2026-11-01", 1)]
+    # --tz UTC overrides the config -> October (November is after it: no data)
     assert [(r["period_start"], r["value"]) for r in ws.kpi("ticket_volume", *args, "--tz", "UTC")] == [
-        ("2026-10-01", 1), ("2026-11-01", 0)]
+        ("2026-10-01", 1), ("2026-11-01", None)]
 
 
 def test_march_month_edge_in_summer_time(ws):
@@ -282,20 +282,21 @@ def test_timestamps_with_and_without_offsets(ws, created, instant):
     cfg = config(ws)
     ws.write("tickets", [t("T1", created)])
     ws.load(None, "--config", cfg)
-    # the ticket exists from `instant` on: one second before it the count is 0, at it 1
+    # the ticket exists from `instant` on: one second before it the store holds no ticket yet (no
+    # data: null, issue 13 item 2), at it 1
     at = dt.datetime.fromisoformat(instant.replace("Z", "+00:00"))
     before = (at - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     args = ("--from", "2026-01-01", "--to", "2026-12-31")
-    assert ws.value("ticket_volume", *args, asof=before) == 0
+    assert ws.value("ticket_volume", *args, asof=before) is None
     assert ws.value("ticket_volume", *args, asof=instant) == 1
 
 
 def test_naive_time_without_config_is_utc(ws):
     ws.write("tickets", [t("T1", "2026-10-03 09:15:00")])
     ws.load()
-    # default workspace time zone UTC: exists at 09:15:00Z, not at 09:14:59Z
+    # default workspace time zone UTC: exists at 09:15:00Z, not at 09:14:59Z (no ticket yet: no data)
     assert ws.value("ticket_volume", "--from", "2026-10-01", "--to", "2026-10-31",
-                    asof="2026-10-03T09:14:59Z") == 0
+                    asof="2026-10-03T09:14:59Z") is None
     assert ws.value("ticket_volume", "--from", "2026-10-01", "--to", "2026-10-31",
                     asof="2026-10-03T09:15:00Z") == 1
 
@@ -306,10 +307,11 @@ def test_naive_time_read_in_workspace_zone_lands_in_november(ws):
     ws.write("tickets", [t("T1", "2026-11-01 00:30:00")])
     ws.load(None, "--config", cfg)
     args = ("--by", "month", "--from", "2026-10-01", "--to", "2026-11-30")
+    # the month without the only ticket is before or after it: no data (issue 13 item 2)
     assert [(r["period_start"], r["value"]) for r in ws.kpi("ticket_volume", *args, "--config", cfg)] == [
-        ("2026-10-01", 0), ("2026-11-01", 1)]
+        ("2026-10-01", None), ("2026-11-01", 1)]
     assert [(r["period_start"], r["value"]) for r in ws.kpi("ticket_volume", *args, "--tz", "UTC")] == [
-        ("2026-10-01", 1), ("2026-11-01", 0)]
+        ("2026-10-01", 1), ("2026-11-01", None)]
 
 
 def test_nonexistent_local_time_rejected_into_quarantine(ws):
@@ -343,7 +345,7 @@ def test_ambiguous_local_time_is_the_earlier_instant(ws):
     ws.load(None, "--config", cfg)
     assert ws.quarantine() == []
     args = ("--from", "2026-10-01", "--to", "2026-10-31")
-    assert ws.value("ticket_volume", *args, asof="2026-10-25T00:29:59Z") == 0
+    assert ws.value("ticket_volume", *args, asof="2026-10-25T00:29:59Z") is None  # no ticket yet: no data
     assert ws.value("ticket_volume", *args, asof="2026-10-25T00:30:00Z") == 1
 
 

@@ -118,9 +118,10 @@ def test_csat_by_month_attributed_by_responded_at(ws):
     ws.write("surveys", rows)
     ws.load()
     got = ws.kpi("csat", "--by", "month", "--from", "2026-10-01", "--to", "2026-12-31")
-    # October 1 of 2 = 50%; November 1 of 1 = 100%; December no answers -> null (never 0)
+    # October 1 of 2 = 50%; November 1 of 1 = 100%; December is after the last answer: no data
+    # (null, and no denominator either; issue 13 item 2)
     assert [(r["period_start"], r["value"], r["denominator"]) for r in got] == [
-        ("2026-10-01", 50.0, 2), ("2026-11-01", 100.0, 1), ("2026-12-01", None, 0)]
+        ("2026-10-01", 50.0, 2), ("2026-11-01", 100.0, 1), ("2026-12-01", None, None)]
 
 
 def test_csat_empty_period_is_null(ws):

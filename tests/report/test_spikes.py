@@ -9,7 +9,10 @@ import pytest
 
 from servicekpi.analysis.spikes import detect, history_start, spikes
 from servicekpi.core.config import Config
+from servicekpi.core.spike_size import ANY, SpikeSize
 from servicekpi.engine.query import Engine
+
+NO_MINIMUM = ("--min-rise", "0", "--min-ratio", "1")  # small hand-made volumes: the bare k x MAD rule
 
 
 def test_flags_a_volume_above_median_plus_k_mad():
@@ -87,7 +90,7 @@ def test_spikes_judge_the_first_period_of_a_range_with_earlier_history(ws):
     _volume_store(ws)
     con = duckdb.connect(str(ws.db), read_only=True)
     try:
-        found = spikes(Engine(con, Config()), dt.date(2026, 7, 1), dt.date(2026, 7, 31),
+        found = spikes(Engine(con, Config(spike_size=ANY)), dt.date(2026, 7, 1), dt.date(2026, 7, 31),
                        asof=dt.datetime(2026, 8, 1))
     finally:
         con.close()
@@ -100,7 +103,7 @@ def test_spikes_judge_the_first_period_of_a_range_with_earlier_history(ws):
 def test_spikes_command_json(ws):
     _volume_store(ws)
     r = ws.cli("spikes", "--from", "2026-05-01", "--to", "2026-07-31", "--format", "json",
-               "--as-of", "2026-08-01T00:00:00Z")
+               "--as-of", "2026-08-01T00:00:00Z", *NO_MINIMUM)
     assert r.exit_code == 0, r.stdout + r.stderr
     assert json.loads(r.stdout) == [{"period_start": "2026-07-01", "dim": "category", "value": "return",
                                      "volume": 10, "baseline": 2.0, "threshold": 5.0, "size": 5.0,
@@ -122,3 +125,35 @@ def test_spikes_command_rejects_a_short_window(ws):
     r = ws.cli("spikes", "--window", "2")
     assert r.exit_code == 2
     assert "Error: --window must be at least 3 periods and --k not negative" in r.stderr
+
+
+# -- the minimum size (issue 13 item 9) ------------------------------------------------------------
+
+def test_a_spike_needs_the_minimum_rise_and_ratio():
+    least = SpikeSize(min_rise=20, min_ratio=1.4)
+    # SMS: history 172 x 5 -> median 172, MAD 0 -> threshold 175; 177 > 175 but rises 5 tickets,
+    # 1.03x: not a spike with the minimum, a spike without it
+    assert detect({"sms": [172] * 5 + [177]}, least=least) == []
+    assert detect({"sms": [172] * 5 + [177]}) == [("sms", 5, 177, 172.0, 175.0)]
+    # 100 -> 150: rise 50 >= 20 but 1.5x >= 1.4 -> a spike; 100 -> 130: rise 30 but 1.3x -> not
+    assert detect({"a": [100] * 5 + [150]}, least=least) == [("a", 5, 150, 100.0, 103.0)]
+    assert detect({"a": [100] * 5 + [130]}, least=least) == []
+    # 2 -> 10: 5x but rises 8 tickets < 20 -> not; 0 -> 25: the zero baseline passes the ratio
+    assert detect({"a": [2] * 5 + [10]}, least=least) == []
+    assert detect({"a": [0] * 5 + [25], "b": [1] * 6}, least=least) == [("a", 5, 25, 0.0, 3.0)]
+
+
+def test_the_minimum_comes_from_the_config_and_the_command_line(ws):
+    _volume_store(ws)  # July 'return': 10 against a baseline of 2 (rise 8, 5x)
+    args = ("spikes", "--from", "2026-07-01", "--to", "2026-07-31", "--format", "json",
+            "--as-of", "2026-08-01T00:00:00Z")
+    assert json.loads(ws.cli(*args).stdout) == []  # default minimum rise 20 tickets: 8 is too small
+    assert [s["volume"] for s in json.loads(ws.cli(*args, "--min-rise", "8").stdout)] == [10]
+    assert json.loads(ws.cli(*args, "--min-rise", "8", "--min-ratio", "5.1").stdout) == []  # 10/2 = 5 < 5.1
+    (ws.root / "servicekpi.toml").write_text("[spikes]\nmin_rise = 5\nmin_ratio = 2\n", encoding="utf-8")
+    assert [s["volume"] for s in json.loads(ws.cli(*args).stdout)] == [10]
+    bad = ws.cli("spikes", "--min-ratio", "0.5")
+    assert bad.exit_code == 2 and "--min-ratio must be at least 1" in bad.stderr
+    (ws.root / "servicekpi.toml").write_text("[spikes]\nmin_ratio = 0.9\n", encoding="utf-8")
+    r = ws.cli(*args)
+    assert r.exit_code != 0 and "spikes.min_ratio: expected a number of at least 1" in r.stderr

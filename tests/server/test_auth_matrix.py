@@ -35,6 +35,9 @@ EXAMPLES = {
     ("GET", "/api/staffing"): ("/api/staffing", {"calls": 100, "aht": 180}, None),
     ("GET", "/api/forecast"): ("/api/forecast", {"kpi": "ticket_volume", "horizon": 7}, None),
     ("GET", "/api/alerts"): ("/api/alerts", {}, None),
+    ("GET", "/api/leaderboard"): ("/api/leaderboard", {"from": "2026-10-01", "to": "2026-11-30", "as_of": ASOF}, None),
+    ("GET", "/api/export/tickets"): ("/api/export/tickets", {"from": "2026-10-01", "to": "2026-11-30", "as_of": ASOF},
+                                     None),
     ("POST", "/api/local/run"): ("/api/local/run", {}, {"argv": ["list"]}),  # no role: the local key only
 }
 
@@ -224,3 +227,19 @@ def test_local_run_answers_the_command_s_code_and_output(fresh):
     got = r.json()
     assert got["code"] == 3 and got["ok"] is False
     assert base64.b64decode(got["stdout"]) == b"out kpi nps" and base64.b64decode(got["stderr"]) == b"err"
+
+
+def test_api_docs_load_nothing_from_a_cdn(srv):
+    # issue 13 item 4: Swagger UI's script and style are served by the server (swagger-ui-bundle);
+    # offline a CDN page is blank, and the docs' CSP would block any other origin anyway
+    import re
+    page = srv.client.get("/api/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls and all(u.startswith("/api/docs/assets/") for u in urls), urls
+    assert "cdn" not in page.text.lower()
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for u in urls:
+        asset = srv.client.get(u)
+        assert asset.status_code == 200 and len(asset.content) > 100, u
+    assert "SwaggerUIBundle" in srv.client.get("/api/docs/assets/swagger-ui-bundle.js").text

@@ -338,6 +338,21 @@ def test_the_leaderboard_sorts_and_flags_small_samples(server, browser):
     browser.find_element(By.ID, "tab-overview").click()
 
 
+def test_the_leaderboard_and_ticket_export_from_the_server(server, browser):
+    # the real GET /api/leaderboard (issue 13 item 7), not a stub: the table shows the API's agents
+    browser.get(server["base"] + "/?lang=en&page=leaderboard")
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-table tbody tr"))
+    state = view(browser)
+    answer = api(server, "/api/leaderboard", **{"from": state.get("from"), "to": state.get("to")})
+    assert answer["rows"] and [r.get_attribute("data-agent") for r in rows] == [r["agent_id"] for r in answer["rows"]]
+    screenshot(browser, "leaderboard-live-en")
+    # the per-ticket export link answers a CSV with one row per ticket (item 8)
+    link = browser.find_element(By.ID, "export-tickets-csv").get_attribute("href")
+    text = browser.execute_script("return fetch(arguments[0]).then(r => r.ok ? r.text() : 'HTTP ' + r.status)", link)
+    assert text.lstrip("\ufeff").startswith("ticket_id,created_at,"), text[:200]
+    browser.find_element(By.ID, "tab-overview").click()
+
+
 def test_sign_out_ends_the_session(server, browser):
     browser.find_element(By.ID, "signout").click()
     wait(browser, lambda d: d.find_elements(By.ID, "token"))

@@ -11,6 +11,10 @@ The rule (robust, no distribution assumed):
   more than k tickets above it.
 - threshold = baseline + k * scale; the period is a spike when volume > threshold (strictly).
 - At least MIN_HISTORY (3) preceding periods are needed; periods with fewer are never flagged.
+- A spike also needs a minimum size (SpikeSize, [spikes] in the config): the volume must be at
+  least `min_rise` tickets above the baseline and at least `min_ratio` times it (a zero baseline
+  passes the ratio). Without them a growing queue lists 1.03x "spikes" (SMS 177 against 172).
+  Defaults 20 tickets and 1.4x, chosen on the demo data (docs/spikes.md says why).
 - History starts at the first period in which the dimension has any volume at all (all
   values together): periods before the data begin are not zero-volume history. A value that
   first appears later does have zeros as history, so a new category arriving in force is
@@ -26,10 +30,17 @@ from dataclasses import dataclass
 
 from servicekpi.core import periods as P
 from servicekpi.core.periods import history_start  # noqa: F401 - part of the spike rule's API
+from servicekpi.core.spike_size import ANY, SpikeSize
 from servicekpi.engine.query import Engine, Query
 
 MIN_HISTORY = 3
 
+
+def size_rule(engine: Engine, min_rise: float | None = None, min_ratio: float | None = None) -> SpikeSize:
+    """The configured minimum ([spikes] min_rise, min_ratio), with what the caller gave instead."""
+    base = getattr(engine.config, "spike_size", None) or SpikeSize()
+    return SpikeSize(base.min_rise if min_rise is None else float(min_rise),
+                     base.min_ratio if min_ratio is None else float(min_ratio))
 
 
 @dataclass
@@ -48,11 +59,11 @@ def _median(xs: list[float]) -> float:
     return float(statistics.median(xs))
 
 
-def detect(counts: dict[str, list[int]], k: float = 3.0, window: int = 6
+def detect(counts: dict[str, list[int]], k: float = 3.0, window: int = 6, least: SpikeSize = ANY
            ) -> list[tuple[str, int, int, float, float]]:
     """(value, index, volume, baseline, threshold) of every spike, by index then value.
 
-    counts: dimension value -> volume per period (all lists the same length)."""
+    counts: dimension value -> volume per period (all lists the same length); least: the minimum size."""
     if k < 0:
         raise ValueError("k must not be negative")
     if window < MIN_HISTORY:
@@ -67,7 +78,7 @@ def detect(counts: dict[str, list[int]], k: float = 3.0, window: int = 6
             baseline = _median(history)
             mad = _median([abs(x - baseline) for x in history])
             threshold = baseline + k * max(mad, 1.0)
-            if series[i] > threshold:
+            if series[i] > threshold and least.passes(series[i], baseline):
                 out.append((value, i, series[i], baseline, threshold))
     out.sort(key=lambda s: (s[1], str(s[0])))
     return out
@@ -99,11 +110,12 @@ def volume(engine: Engine, start: dt.date, end: dt.date, by: str = "month", dim:
 
 def volume_with_spikes(engine: Engine, start: dt.date, end: dt.date, by: str = "month", dim: str = "category",
                        k: float = 3.0, window: int = 6, asof: dt.datetime | None = None,
-                       where: dict | None = None) -> tuple[dict[str, list[int]], list[Spike]]:
+                       where: dict | None = None, least: SpikeSize | None = None
+                       ) -> tuple[dict[str, list[int]], list[Spike]]:
     """Volume per value over the periods of [start, end] and its spikes (Spike.period indexes them).
 
     The history reaches `window` whole periods before the one holding `start` (a second query),
-    so the first periods of the range are judged too."""
+    so the first periods of the range are judged too. least: the minimum size (default: the config's)."""
     periods, counts = volume(engine, start, end, by, dim, asof, where)
     first = P.floor(start, by)
     history, before = volume(engine, history_start(start, by, window), first - dt.timedelta(days=1), by, dim,
@@ -111,7 +123,8 @@ def volume_with_spikes(engine: Engine, start: dt.date, end: dt.date, by: str = "
     offset, n = len(history), len(periods)
     joined = {v: before.get(v, [0] * offset) + counts.get(v, [0] * n) for v in [*counts, *before]}
     found = [Spike(dim, value, i - offset, vol, base, thr, size(vol, base))
-             for value, i, vol, base, thr in detect(joined, k, window) if i >= offset]
+             for value, i, vol, base, thr in detect(joined, k, window, least or size_rule(engine))
+             if i >= offset]
     from servicekpi.analysis.spike_causes import attach  # what grew in each spike: categories, channels, words
     attach(engine, found, start, end, by, window, asof, where)
     return counts, found
@@ -119,6 +132,6 @@ def volume_with_spikes(engine: Engine, start: dt.date, end: dt.date, by: str = "
 
 def spikes(engine: Engine, start: dt.date, end: dt.date, by: str = "month", dim: str = "category",
            k: float = 3.0, window: int = 6, asof: dt.datetime | None = None,
-           where: dict | None = None) -> list[Spike]:
+           where: dict | None = None, least: SpikeSize | None = None) -> list[Spike]:
     """Spikes in the periods of [start, end] (see volume_with_spikes)."""
-    return volume_with_spikes(engine, start, end, by, dim, k, window, asof, where)[1]
+    return volume_with_spikes(engine, start, end, by, dim, k, window, asof, where, least)[1]

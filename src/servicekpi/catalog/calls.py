@@ -34,6 +34,10 @@ def call(id, unit, direction, measures, finish, formula, options=(), **kw):
                prep_options=("abandon", "short_abandon_seconds", "hours"), **kw)
 
 
+# abandoned calls carry no agent: by agent every agent would show 0 % abandoned and 100 % answered
+NO_AGENT = "not attributable to an agent: unanswered calls carry no agent, so a per-agent rate would read 0 % lost"
+
+
 def answered(t):
     return t.answered_at.notnull()
 
@@ -70,16 +74,19 @@ KPIS = [
          "calls entered in the period", calc=Calc(("calls",), lambda a: {"n": a["calls"]})),
     call("answered_call_rate", "percent", "higher",
          lambda t, o: {"num": t.count(where=answered(t)), "den": t.count()}, ratio(),
-         "answered / offered x 100", calc=Calc(("answered", "offered"), lambda a: {"num": a["answered"], "den": a["offered"]})),
+         "answered / offered x 100", calc=Calc(("answered", "offered"), lambda a: {"num": a["answered"], "den": a["offered"]}),
+         not_per_agent=NO_AGENT),
     call("abandonment_rate", "percent", "lower",
          lambda t, o: {"num": t.count(where=~answered(t)), "den": t.count()}, ratio(),
          "abandoned (not answered) / offered x 100",
-         calc=Calc(("abandoned", "offered"), lambda a: {"num": a["abandoned"], "den": a["offered"]})),
+         calc=Calc(("abandoned", "offered"), lambda a: {"num": a["abandoned"], "den": a["offered"]}),
+         not_per_agent=NO_AGENT),
     call("call_service_level", "percent", "higher", _service_level, ratio(),
          "answered within threshold_seconds (default 60) / offered x 100",
          options=(Option("threshold_seconds", 60.0, type=float, help="answer within this many seconds"),
                   Option("denominator", "offered", ("offered", "answered"), help="divide by offered or answered calls")),
-         calc=Calc(("within_threshold", "offered"), lambda a: {"num": a["within_threshold"], "den": a["offered"]})),
+         calc=Calc(("within_threshold", "offered"), lambda a: {"num": a["within_threshold"], "den": a["offered"]}),
+         not_per_agent=NO_AGENT),
     call("avg_wait_time", "seconds", "lower",
          lambda t, o: {"sum": span(t, o, at(t, o, "answered_at"), at(t, o, "entered_at")).sum(),
                        "n": t.count(where=answered(t))},

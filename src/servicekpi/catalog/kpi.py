@@ -74,6 +74,7 @@ class Kpi:
     rows_columns: Callable | None = None  # (t, o) -> {name: expr} shown by `rows`
     rows_order: str | None = None  # `rows` sort column (default: period, then key)
     rows: Callable | None = None  # (ctx, o) -> table: the records behind a custom KPI
+    not_per_agent: str | None = None  # why it means nothing per agent (sliced or filtered by agent_id: null)
 
     def time_col(self, o: dict) -> str | None:
         return self.time(o) if callable(self.time) else self.time

@@ -17,6 +17,7 @@ from servicekpi.cli.commands import (
     forecast,
     kpi,
     ops,
+    people,
     report,
     scorecard,
     serve,
@@ -44,7 +45,7 @@ def _root(ctx: typer.Context, version: bool = typer.Option(False, "--version", i
 
 
 for _group in (data, kpi, demo, scorecard, report, followups, alerts, ops, forecast, check, serve, sync, sync_vendors,
-               sync_zammad):
+               sync_zammad, people):
     _group.register(app)
 guard_all(app)  # every ServiceKpiError -> its exit code, here
 

@@ -69,8 +69,13 @@ def guard_all(app: typer.Typer) -> None:
 
 
 def fail(message: str, code: int = 1):
-    """Stop the command with an error: code 2 for usage errors, else 1."""
-    raise (UsageError if code == 2 else ServiceKpiError)(message)
+    """Stop the command with an error: code 2 for usage errors, else `code` (1 unless a command
+    documents another, e.g. serve's 3 and 4)."""
+    if code == 2:
+        raise UsageError(message)
+    error = ServiceKpiError(message)
+    error.exit_code = code
+    raise error
 
 
 def progress() -> Progress:

@@ -45,6 +45,7 @@ class AgentsConfigError(ValueError):
 class AgentRules:
     rules: tuple[str, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # normalised key -> agent id
+    names: dict[str, str] = field(default_factory=dict)  # agent id -> display name ([agents.names])
 
     def __bool__(self) -> bool:
         return bool(self.rules or self.aliases)
@@ -85,9 +86,9 @@ def parse(data: dict, where: str) -> AgentRules:
         return AgentRules()
     if not isinstance(sec, dict):
         raise AgentsConfigError(f"{where}, key agents: expected a table with rules and aliases")
-    unknown = sorted(set(sec) - {"rules", "aliases"})
+    unknown = sorted(set(sec) - {"rules", "aliases", "names"})
     if unknown:
-        raise AgentsConfigError(f"{where}, key agents.{unknown[0]}: unknown key (expected rules, aliases)")
+        raise AgentsConfigError(f"{where}, key agents.{unknown[0]}: unknown key (expected rules, aliases, names)")
     rules = sec.get("rules", [])
     if not isinstance(rules, list) or any(r not in RULES for r in rules):
         bad = rules if not isinstance(rules, list) else [r for r in rules if r not in RULES]
@@ -97,6 +98,10 @@ def parse(data: dict, where: str) -> AgentRules:
     if not isinstance(aliases, dict) or not all(isinstance(v, str) and v.strip() for v in aliases.values()):
         raise AgentsConfigError(f"{where}, key agents.aliases: expected a table of \"id as written\" = \"agent id\"")
     out.aliases = {out.normalise(str(k)): v.strip() for k, v in aliases.items()}
+    names = sec.get("names", {})
+    if not isinstance(names, dict) or not all(isinstance(v, str) and v.strip() for v in names.values()):
+        raise AgentsConfigError(f"{where}, key agents.names: expected a table of \"agent id\" = \"display name\"")
+    out.names = {str(k): v.strip() for k, v in names.items()}
     return out
 
 

@@ -31,6 +31,8 @@ class Config:
 
     instants: tuple | None = None  # [instants] earliest, latest: valid timestamps (None = the default range)
     agents: object = None  # agents.AgentRules ([agents]: alias map and normalisation rules)
+    spike_size: object = None  # analysis.spikes.SpikeSize ([spikes] min_rise, min_ratio); None = defaults
+    queue_teams: dict = field(default_factory=dict)  # [queues]: call queue -> team (a call's team)
 
     def sla_rules(self) -> list:
         return self.sla or [sla_rules.DEFAULT]
@@ -40,7 +42,7 @@ class Config:
         may share compiled SQL. An object without a value repr shows its address: never shared."""
         parts = (self.timezone, self.csat_scale, sorted(self.criterion_weights.items()),
                  sorted(self.activity_weights.items()), self.source, self.instants, self.raw,
-                 self.business(), self.sla_rules(), self.targets, self.agents)
+                 self.business(), self.sla_rules(), self.targets, self.agents, self.spike_size)
         return repr(parts)
 
     def business(self):
@@ -97,8 +99,28 @@ def load(path: Path | None) -> Config:
         cfg.sla = sla_rules.parse(data, str(path))
     except sla_rules.SlaError as e:
         raise ConfigError(str(e)) from None
+    cfg.spike_size = _spike_size(data.get("spikes"), path)
+    queues = data.get("queues", {})
+    if not isinstance(queues, dict) or not all(isinstance(v, str) and v.strip() for v in queues.values()):
+        raise ConfigError(f"{path}, [queues]: expected a table of \"queue\" = \"team\", e.g. support = \"red\"")
+    cfg.queue_teams = {str(k): v.strip() for k, v in queues.items()}
     try:
         cfg.agents = parse_agents(data, str(path))
     except AgentsConfigError as e:
         raise ConfigError(str(e)) from None
     return cfg  # [targets] are parsed by catalog.targets (they name catalog KPIs): load_workspace
+
+
+def _spike_size(section, path: Path):
+    """[spikes] min_rise (tickets above the baseline, >= 0) and min_ratio (x the baseline, >= 1)."""
+    if section is None:
+        return None
+    from servicekpi.core.spike_size import SpikeSize
+    if not isinstance(section, dict) or set(section) - {"min_rise", "min_ratio"}:
+        raise ConfigError(f"{path}, [spikes]: expected only min_rise = <tickets> and min_ratio = <times>, "
+                          f"e.g. min_rise = 20, min_ratio = 1.4")
+    rise, ratio = section.get("min_rise", SpikeSize.min_rise), section.get("min_ratio", SpikeSize.min_ratio)
+    for key, value, least in (("min_rise", rise, 0), ("min_ratio", ratio, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
+            raise ConfigError(f"{path}, key spikes.{key}: expected a number of at least {least}, got {value!r}")
+    return SpikeSize(float(rise), float(ratio))

@@ -73,6 +73,8 @@ class Engine:
         self._last_message: tuple | None = None  # (messages' import stamp, max(sent_at))
         self._has_rollups: bool | None = None
         self._disk_cache = False  # the store's compiled-SQL directory, found on first use
+        self.warnings: list[str] = []  # the last evaluate's notes (a where value no record holds)
+        self._spans: dict = {}  # the last query's first and last record per table (Engine.spans)
 
     @property
     def ib(self):
@@ -120,8 +122,10 @@ class Engine:
         asof = q.asof or now_utc()
         self._asof = asof
         imported = imported_tables(self.con)
-        sources = Sources(self.backend, imported, asof, business_store.origin(self.con, self.config.business()))
+        sources = Sources(self.backend, imported, asof, business_store.origin(self.con, self.config.business()),
+                          getattr(self.config, "queue_teams", None))
         available = [k for k in kpis if set(k.tables) <= imported]
+        self._spans = self.spans({t for k in available for t in k.tables}, asof)
         for k in available:
             allowed = self.allowed_dims(k, sources)
             for d in list(q.dims) + list(q.where):
@@ -134,22 +138,87 @@ class Engine:
         return kpis, available, sources, where, periods, asof
 
     def _range(self, q: Query, kpis: list[Kpi], asof: dt.datetime) -> tuple[dt.date, dt.date]:
-        last = q.end or P.local_date(asof, q.tz)
+        """Without --from/--to: from the first to the last local date holding a record of the KPIs'
+        tables (not up to today: a store of 2021 call logs has no periods in 2026), capped by as-of."""
+        today = P.local_date(asof, q.tz)
+        spans = [self._kpi_span(k) for k in kpis]
+        firsts = [s[0] for s in spans if s[0] is not None]
+        lasts = [s[1] for s in spans if s[1] is not None]
+        last = q.end
+        if last is None and lasts:
+            # the whole period holding the last record (the data ends in it; the period is not cut)
+            day = P.local_date(max(lasts), q.tz)
+            last = min(today, P.step(P.floor(day, q.by), q.by) - dt.timedelta(days=1)) if q.by else day
+        last = last or today
         if q.start:
             return q.start, last
-        earliest = None
-        for name in {t for k in kpis for t in k.tables}:
-            col = TABLES[name].time if name in TABLES else "written_at"  # derived text_sentiment
-            row = self.con.execute(f"SELECT min({col}) FROM {name} WHERE {col} <= ?", [asof]).fetchall()[0]
-            if row[0] is not None:
-                d = row[0] if isinstance(row[0], dt.datetime) else dt.datetime.combine(row[0], dt.time())
-                earliest = d if earliest is None else min(earliest, d)
-        first = P.local_date(earliest, q.tz) if earliest else last
+        first = P.local_date(min(firsts), q.tz) if firsts else last
         return min(first, last), last
+
+    def spans(self, tables, asof: dt.datetime) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
+        """{table: (first, last) instant of its records up to as-of}, naive UTC; (None, None) when
+        it has none. customers' last is its last acquisition or churn; agents (who is who) has none."""
+        out = {}
+        for name in sorted(set(tables) - set(REFERENCE_TABLES)):
+            col = TABLES[name].time if name in TABLES else "written_at"  # derived text_sentiment
+            ends = SPAN_ENDS.get(name, (col, *(TABLES[name].later if name in TABLES else ())))
+            cols = [f"min({col}) FILTER (WHERE {col} <= ?)"] + [f"max({c}) FILTER (WHERE {c} <= ?)" for c in ends]
+            row = self.con.execute(f"SELECT {', '.join(cols)} FROM {name}", [asof] * len(cols)).fetchall()[0]
+            ends_seen = [_instant(v) for v in row[1:] if v is not None]
+            out[name] = (_instant(row[0]), max(ends_seen) if ends_seen else None)
+        return out
+
+    def _kpi_span(self, k: Kpi) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """Where all of k's tables hold records: the latest first record, the earliest last one
+        (customers' last only when it is k's one table)."""
+        spans = {t: self._spans[t] for t in k.tables if t in self._spans}
+        if not spans or any(s[0] is None for s in spans.values()):
+            return None, None
+        closed = [s[1] for t, s in spans.items() if not self._open_ended(k, t)] or [s[1] for s in spans.values()]
+        return max(s[0] for s in spans.values()), min(closed)
+
+    @staticmethod
+    def _open_ended(k: Kpi, table: str) -> bool:
+        """A table whose last record does not end k's data: customers (the list stops growing, its
+        customers still order and churn), tickets under reply KPIs (the messages go on)."""
+        return table in OPEN_ENDED or (table == "tickets" and k.source in ("replies", "waits"))
+
+    def _outside(self, k: Kpi, p, tz: str) -> str | None:
+        """'no data: ...' when period p lies wholly before the first or after the last record of one
+        of k's tables (then even a count is null, not 0), else None."""
+        for t in k.tables:
+            span = self._spans.get(t)
+            if span is None:
+                continue
+            first, last = span
+            if first is None:
+                return f"no data: {t} has no records up to the as-of instant"
+            if p.hi <= first:
+                return f"no data: before the first record of {t} ({P.local_date(first, tz)})"
+            if not self._open_ended(k, t) and last is not None and p.lo > last:
+                return f"no data: after the last record of {t} ({P.local_date(last, tz)})"
+        return None
+
+    def unmatched(self, q: Query, kpis: list[Kpi] | None = None) -> list[str]:
+        """Warnings for --where values no record holds (in the tables of the query's KPIs), e.g.
+        channel=nope: the answer is empty because of the filter, not the data."""
+        if self.backend.dialect != "duckdb" or not q.where:
+            return []
+        from servicekpi.store.lookup import holds
+        tables = sorted({t for k in (kpis or [self.kpi(x) for x in q.kpis]) for t in k.tables})
+        out = []
+        for col, values in q.where.items():
+            for v in values:
+                probe = v.strip().lower() if col in ENUMS else v
+                if holds(self.con, col, probe, tables) is False:
+                    out.append(f"no record has {col}={v}: the filter matches nothing "
+                               f"(in {', '.join(tables)})")
+        return out
 
     def evaluate(self, q: Query) -> list[dict]:
         kpis, available, sources, where, periods, asof = self._setup(q)
         self._has_rollups = None  # looked up once a query: rollups may be enabled meanwhile
+        self.warnings = self.unmatched(q, available)
         plan: dict[tuple, list] = {}
         for k in available:
             o = self.options_for(k, q.options)
@@ -296,9 +365,18 @@ class Engine:
                 rest = combo[:i] + combo[i + 1:]
                 totals[(ps, rest)] = totals.get((ps, rest), 0) + (m.get("num") or 0)
         out = []
+        by_agent = k.not_per_agent if ("agent_id" in dims or "agent_id" in q.where) else None
         for p in periods:
             ps = p.start or p.lo_date
+            outside = by_agent or self._outside(k, p, q.tz)
             for combo in combos:
+                if outside:
+                    row = {"kpi": k.id, "period_start": _label(p), **{d: _plain(v) for d, v in zip(dims, combo)},
+                           "value": None,
+                           "unit": k.unit, "numerator": None, "denominator": None, "partial": p.partial,
+                           "note": outside}
+                    out.append(row)
+                    continue
                 m = dict(cells.get((ps, combo), {}))
                 if k.share_of:
                     i = dims.index(k.share_of)
@@ -346,6 +424,21 @@ class Engine:
     def explain(self, q: Query) -> list[tuple[list[str], str]]:
         self.evaluate(q)
         return self.sql
+
+
+REFERENCE_TABLES = ("agents",)  # who is who, not records in time: no span
+# a table's last record: its time column or a later one (a ticket resolved after the last creation);
+# customers' last acquisition or churn
+SPAN_ENDS = {"customers": ("acquired_at", "churned_at"),
+             "spend": ("period_end",),  # spend covers its dates through period_end
+             "agent_sessions": ("login_at", "logout_at")}
+OPEN_ENDED = ("customers",)  # a customer list stops growing; its customers still churn and order
+
+
+def _instant(v) -> dt.datetime | None:
+    if v is None or isinstance(v, dt.datetime):
+        return v
+    return dt.datetime.combine(v, dt.time())
 
 
 def fetch(con, sql: str) -> list[dict]:

@@ -33,7 +33,8 @@ NULLABLE_CLOCKS = {"tickets": ("first_response_at", "resolved_at", "escalated_at
 class Sources:
     """Prepared Ibis tables over one store connection for one as-of instant."""
 
-    def __init__(self, backend, imported: set[str], asof: dt.datetime, business_origin: dt.date | None = None):
+    def __init__(self, backend, imported: set[str], asof: dt.datetime, business_origin: dt.date | None = None,
+                 queue_teams: dict | None = None):
         """backend: an engine Backend (engine.backend); an Ibis DuckDB backend is accepted too."""
         if not hasattr(backend, "register"):
             from servicekpi.engine.backends.duckdb import DuckDBBackend
@@ -45,6 +46,7 @@ class Sources:
         # set when the stored __b_ columns hold business seconds for the current calendars,
         # counted from this date (business_store.py); None: they are ignored
         self.business_origin = business_origin
+        self.queue_teams = queue_teams or {}  # [queues]: a call's team by its queue, before the ticket's
         self._cols: dict[str, dict[str, str]] = {}
         self._last_message: list | None = None
         self._instant_chunks: frozenset[int] | None = None
@@ -78,6 +80,8 @@ class Sources:
         """Every dimension a row of `base` can reach (own, ticket, customer columns)."""
         own = self._dim_cols(base if base not in ("replies", "waits") else "tickets")
         out = list(own)
+        if base == "calls" and self.queue_teams and "team" not in out:
+            out.append("team")
         t = TABLES.get(base)
         if t and t.ticket_link and "tickets" in self.imported:
             out += [c for c in self._dim_cols("tickets") if c not in out and c != "ticket_id"]
@@ -228,6 +232,9 @@ class Sources:
                                 for c in want}).drop("tk_excluded", *[f"tk_{c}" for c in want])
             else:
                 t = self._not_excluded(t)
+        if name == "calls" and self.queue_teams and "team" in need:
+            by_queue = t.queue.substitute(self.queue_teams, else_=ibis.null().cast("string"))
+            t = t.mutate(team=by_queue.coalesce(t.team) if "team" in t.columns else by_queue)
         if "customers" in self.imported and "customer_id" in t.columns:
             want = [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE)
                     if c in need and c not in t.columns]

@@ -12,6 +12,7 @@ from servicekpi.catalog import catalog, text
 from servicekpi.catalog.targets import status, targets_for
 from servicekpi.core import agents
 from servicekpi.core import periods as P
+from servicekpi.core.errors import DataError
 from servicekpi.core.model import TABLES
 from servicekpi.engine.query import Engine, Query, now_utc
 from servicekpi.engine.relations import Sources
@@ -46,6 +47,25 @@ def month_range(month: dt.date, months: int = 12) -> tuple[dt.date, dt.date]:
     first = P.add_months(month.replace(day=1), -(months - 1))
     last = P.add_months(month.replace(day=1), 1) - dt.timedelta(days=1)
     return first, last
+
+
+def cut_to_data(engine: Engine, start: dt.date, end: dt.date, by: str = "month",
+                asof: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
+    """[start, end] starting no earlier than the period of the store's first record, so a report
+    over 12 months of a store with 4 months of data has 4. The last period without any record is
+    a DataError saying what the data covers (a report of nothing is a typo, not a report)."""
+    tz = engine.config.timezone
+    spans = [s for s in engine.spans(imported_tables(engine.con), asof or now_utc()).values() if s[0] is not None]
+    if not spans:
+        raise DataError("the store holds no records to report on (import data first, or run: make demo)")
+    first = P.local_date(min(s[0] for s in spans), tz)
+    last = P.local_date(max(s[1] or s[0] for s in spans), tz)
+    period = P.floor(end, by)
+    if last < period or first > end:
+        what = f"{period:%Y-%m}" if by == "month" else f"the {by} of {period}"
+        raise DataError(f"no data in {what}: the store's records run from {first} to {last}; "
+                        f"choose a month in that range (--month {last:%Y-%m})")
+    return max(start, P.floor(first, by)), end
 
 
 def kpi_order() -> list[str]:
@@ -109,9 +129,15 @@ def build(engine: Engine, start: dt.date, end: dt.date, by: str = "month", lang:
     sla = []
     if "tickets" in imported:  # the default policy applies without [[sla]] (config.sla_rules())
         sla = _series(engine, query(sla_kpis), sla_kpis, labels, lang, targets)
+    agents = None
+    if agent_dim and periods:  # the agent rows of the "By team and agent" sheet: the last period's board
+        from servicekpi.analysis.leaderboard import board
+        agents = board(engine, periods[-1].start, periods[-1].end, asof)
+        agents = agents if agents["rows"] else None
     return Report(lang=lang, tz=tz, asof=asof, by=by, periods=periods, series=series, volume=volume,
                   reach=reach(engine, asof), by_channel=by_channel, by_agent=by_agent, sla=sla, notes=notes,
-                  agent_dim=agent_dim, partial=[p.partial for p in eng_periods], spike_k=k, spike_window=window)
+                  agent_dim=agent_dim, partial=[p.partial for p in eng_periods], spike_k=k, spike_window=window,
+                  agents=agents)
 
 
 def _series(engine, rows, ids, labels, lang, targets, dim=None, value=None) -> list[Series]:

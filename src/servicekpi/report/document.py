@@ -60,3 +60,6 @@ class Report:
     partial: list[bool] = field(default_factory=list)  # per period: clipped by the range (engine "partial")
     spike_k: float = 3.0  # the spike rule's k and trailing window (spikes.py), for the report's notes
     spike_window: int = 6
+    # the agent leaderboard of the last period (analysis/leaderboard.py: {columns, rows: [{agent_id, name,
+    # team, values: {col: {value, n, team_avg, small_sample}}}]}); None without agent data
+    agents: dict | None = None

@@ -14,7 +14,7 @@ from servicekpi.catalog.targets import load_workspace
 from servicekpi.core import config as cfg_mod
 from servicekpi.server import errors
 from servicekpi.server.errors import respond
-from servicekpi.server.routes import alerts, data, followups, kpis, local, ops, reports, session
+from servicekpi.server.routes import alerts, data, followups, kpis, local, ops, people, reports, session
 from servicekpi.server.routes import tokens as token_routes
 from servicekpi.server.slow import BodyDeadline
 from servicekpi.server.state import State
@@ -27,6 +27,10 @@ HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"
            (b"referrer-policy", b"same-origin")]
 CSP = (b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
        b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+# /api/docs: Swagger UI starts from an inline script; its files are ours (no CDN), so 'self' is all it gets
+DOCS_CSP = (b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            b"img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+DOCS_ASSETS = "/api/docs/assets"
 
 
 # seconds: a request's headers must arrive within header_timeout_s (else 408 and closed), its body
@@ -124,8 +128,8 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in HEADERS if k not in present]
-                if not scope["path"].startswith("/api/docs"):  # Swagger UI loads its own assets
-                    headers.append((b"content-security-policy", CSP))
+                docs = scope["path"].startswith("/api/docs")
+                headers.append((b"content-security-policy", DOCS_CSP if docs else CSP))
                 if scope["path"].startswith("/api/"):
                     headers.append((b"cache-control", b"no-store"))
                 message = dict(message, headers=headers)
@@ -158,7 +162,7 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
         stop_alerts()
         state.close()
 
-    app = FastAPI(lifespan=lifespan, title="servicekpi", version=_version(), openapi_url="/api/openapi.json", docs_url="/api/docs",
+    app = FastAPI(lifespan=lifespan, title="servicekpi", version=_version(), openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None, description="Customer-service KPIs: the same catalog and engine as the CLI. "
                   "Authenticate with `Authorization: Bearer <token>` (servicekpi token create) or the "
                   "dashboard's session cookie. Each route lists the roles allowed under `x-roles`.")
@@ -167,14 +171,29 @@ def create_app(db_path: str | os.PathLike | None = None, config_path: str | os.P
     app.state.sk = state
     errors.install(app)
     for r in (session.router, kpis.router, reports.router, data.router, token_routes.router, followups.router, ops.router,
-              alerts.router, local.router):
+              alerts.router, people.router, local.router):
         app.include_router(r)
 
+    _docs(app)
     app.mount("/", Dashboard(app, static_dir or STATIC), name="dashboard")
     app.add_middleware(BodyDeadline, seconds=opts["body_timeout_s"])
     app.add_middleware(errors.CatchCrashes)  # inside SecurityHeaders: a 500 gets the headers too
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _docs(app: FastAPI) -> None:
+    """Swagger UI at /api/docs from the swagger-ui-bundle package's files, served here: no CDN."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="servicekpi API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
 
 
 def _version() -> str:

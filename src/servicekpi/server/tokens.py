@@ -152,3 +152,38 @@ def session(con, sid: str) -> tuple[str, str] | None:
 
 def close_session(con, sid: str) -> None:
     con.execute("DELETE FROM api_sessions WHERE id_hash = ?", [digest(sid)])
+
+
+def agent_warning(con, role: str, agent_id: str | None) -> str | None:
+    """A note when an agent token names an agent no record holds (a typo, or no data yet)."""
+    if role != "agent" or not agent_id:
+        return None
+    from servicekpi.store.lookup import holds
+    if holds(con, "agent_id", agent_id):
+        return None
+    return (f"no record has agent_id {agent_id} yet (tickets, calls, surveys, sessions, agents): check the "
+            f"spelling; the token works, but shows no numbers until that agent has data")
+
+
+def saved(path) -> list[tuple]:
+    """Every token row (revoked ones too) of the store file at path, to carry into a recreated store;
+    [] when there is no such file or it has no tokens."""
+    from pathlib import Path
+
+    import duckdb
+    if not Path(path).exists():
+        return []
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT id, name, role, agent_id, hash, created_at, revoked_at FROM api_tokens").fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.close()
+
+
+def restore(con, rows: list[tuple]) -> None:
+    """Put back the token rows saved() read (sessions are not kept: signed-in pages sign in again)."""
+    ensure(con)
+    con.executemany("INSERT INTO api_tokens (id, name, role, agent_id, hash, created_at, revoked_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

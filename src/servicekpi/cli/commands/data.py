@@ -127,17 +127,29 @@ def erase(customer: Optional[str] = typer.Option(None, "--customer", help="custo
     out.print("removed " + (", ".join(f"{n} from {t}" for t, n in removed.items()) or "nothing"), markup=False)
 
 
-def export(target: str = typer.Argument(..., metavar="DIR", help="where to write the dataset: a folder, or "
-                                                                  "s3://, gs://, abfs:// (pyarrow file systems)"),
-           fmt: str = typer.Option("parquet", "--format", help="parquet"),
+def export(target: str = typer.Argument(..., metavar="DIR|tickets", help="where to write the dataset: a folder, "
+                                                                          "or s3://, gs://, abfs:// (pyarrow file "
+                                                                          "systems); or `tickets`: one row per "
+                                                                          "ticket"),
+           fmt: str = typer.Option("parquet", "--format", help="parquet; for tickets csv, xlsx or parquet"),
            partition_by: Optional[str] = typer.Option(None, "--partition-by", help="month: hive partitions "
                                                                                   "sk_month=YYYY-MM (UTC)"),
-           db: Optional[Path] = DbOpt):
+           out_path: Optional[Path] = typer.Option(None, "--out", help="tickets: the file to write (default "
+                                                                       "tickets.<format>; - for stdout)"),
+           from_: Optional[str] = typer.Option(None, "--from", help="tickets: first local creation date"),
+           to: Optional[str] = typer.Option(None, "--to", help="tickets: last local creation date (inclusive)"),
+           where: Optional[List[str]] = typer.Option(None, "--where", help="tickets: COLUMN=VALUE filter "
+                                                                           "(repeatable)"),
+           as_of: Optional[str] = typer.Option(None, "--as-of", help="tickets: ignore what happened after this "
+                                                                     "instant (default now)"),
+           db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """Write the store as a Parquet dataset: the canonical tables (which `import DIR` reads) and,
-    under engine/, every table with the derived facts `--engine spark --dataset DIR` reads."""
+    under engine/, every table with the derived facts `--engine spark --dataset DIR` reads.
+    `export tickets` writes one row per ticket instead: first response, resolution, replies, SLA
+    outcomes and CSAT, as CSV, XLSX or Parquet."""
     from servicekpi.store import dataset
-    if target == "tickets":  # the per-ticket export is another command's (merged separately)
-        fail("export tickets is not in this build; export DIR writes the whole store", 2)
+    if target == "tickets":
+        return _export_tickets(fmt, out_path, from_, to, where, as_of, db, config)
     if fmt != "parquet":
         fail(f"--format '{fmt}' is not one of: parquet (a dataset is Parquet)", 2)
     path_db = store.db_path(db)
@@ -149,6 +161,36 @@ def export(target: str = typer.Argument(..., metavar="DIR", help="where to write
         fail(str(e), 2)
     rows = sum(manifest["rows"].values())
     out.print(f"wrote {len(manifest['tables'])} tables, {rows} rows to {target}", markup=False)
+
+
+def _export_tickets(fmt, out_path, from_, to, where, as_of, db, config) -> None:
+    import sys
+
+    from servicekpi.analysis import ticket_export
+    from servicekpi.cli.common import parse_date, parse_instant, parse_pairs
+    from servicekpi.engine.query import Engine, Query
+    if fmt not in ticket_export.FORMATS:
+        fail(f"--format '{fmt}' is not one of: {', '.join(ticket_export.FORMATS)}", 2)
+    path_db, cfg = workspace(db, config)
+    if not path_db.exists():
+        fail(missing_store(path_db))
+    q = Query(kpis=[], start=parse_date(from_, "--from"), end=parse_date(to, "--to"),
+              where=parse_pairs(where, "--where"), tz=cfg.timezone, asof=parse_instant(as_of, cfg.timezone))
+    engine = Engine(connect(path_db, read_only=True), cfg)
+    try:
+        table = ticket_export.tickets(engine, q)
+    except UsageError as e:
+        fail(str(e), 2)
+    for warning in engine.unmatched(Query(kpis=["ticket_volume"], where=q.where)):
+        err.print(f"note: {warning}", markup=False)
+    data = ticket_export.encode(table, fmt)
+    if out_path is not None and str(out_path) == "-":
+        sys.stdout.buffer.write(data)
+        return
+    target = out_path or Path(f"tickets.{fmt}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    out.print(f"wrote {table.num_rows} ticket(s) to {target}", markup=False)
 
 
 def _refresh_rollups(con, cfg) -> None:

@@ -48,7 +48,8 @@ MAIN_KPIS = ["ticket_volume", "first_response_time", "avg_resolution_time", "res
 
 def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typer.Option(20_000, "--tickets"),
          db: Optional[Path] = typer.Option(None, "--db", help="store to create (default OUT/servicekpi.duckdb)")):
-    """Generate about 6 months of a sample operation, import it and print the scorecard."""
+    """Generate about 6 months of a sample operation, import it and print the scorecard. Re-running it
+    recreates the store and keeps its API tokens."""
     from servicekpi.analysis.scorecard import scorecard
     from servicekpi.sample.generate import generate as gen
     data = out_dir / "data"
@@ -59,11 +60,18 @@ def demo(out_dir: Path = typer.Option(Path("demo"), "--out"), tickets: int = typ
         task = bar.add_task("generating", total=None)
         gen(data, tickets=tickets, seed=7, months=6, end=end,
             progress=lambda table, n: bar.update(task, advance=n, description=f"generating {table}"))
+    from servicekpi.server import tokens
+    kept = tokens.saved(path_db)  # the store is recreated; the tokens handed out stay valid
     path_db.unlink(missing_ok=True)
     path_db.with_name(path_db.name + ".wal").unlink(missing_ok=True)
     con = store.connect(path_db)
     result = import_with_progress(con, data, calendars=cfg_mod.Config().business())  # the demo's engine: defaults
     err.print(f"imported {data}: {result.summary()}", markup=False)
+    if kept:
+        tokens.restore(con, kept)
+        active = sum(1 for r in kept if r[-1] is None)
+        err.print(f"kept the previous store's {len(kept)} API token(s) ({active} active; see: servicekpi token "
+                  f"list --db {path_db})", markup=False)
     con.close()
     from servicekpi.engine.query import Engine
     engine = Engine(connect(path_db, read_only=True))

@@ -70,6 +70,9 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
         tz: Optional[str] = QUERY_HELP["tz"], as_of: Optional[str] = QUERY_HELP["as_of"],
         fmt: str = typer.Option("table", "--format", help="table, json or csv"),
         explain: bool = typer.Option(False, "--explain", help="print the definition and the compiled SQL"),
+        sort: Optional[str] = typer.Option(None, "--sort", help="with --dim: order the slices of each period by "
+                                                                "this KPI's value, highest first (ID:asc for "
+                                                                "lowest first), e.g. --dim agent_id --sort csat"),
         engine_kind: str = EngineOpt, spark_master: str = SparkMasterOpt, dataset: Optional[str] = DatasetOpt,
         db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
     """Compute KPIs by period and dimensions."""
@@ -79,8 +82,12 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
     q = _query(ids, by, dim, from_, to, where, option, tz, as_of, cfg)
     engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     rows = _run(lambda: engine.evaluate(q))
+    if sort:
+        rows = _sorted(rows, sort, q, engine)
     for note in sorted({r["note"] for r in rows if r.get("note", "").startswith("unavailable")}):
         err.print(f"{note}", markup=False)
+    for warning in getattr(engine, "warnings", []):
+        err.print(f"note: {warning}", markup=False)
     if explain:
         for kid in q.kpis:
             k = engine.kpi(kid)
@@ -97,6 +104,27 @@ def _pretty(sql: str) -> str:
         return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="duckdb", pretty=True))
     except sqlglot.errors.SqlglotError:
         return sql
+
+
+def _sorted(rows: list[dict], sort: str, q: Query, engine) -> list[dict]:
+    """rows with the slices of each KPI and period ordered by the sort KPI's value in that slice
+    (nulls last, whatever the direction), ties by the slice's values."""
+    kid, _, direction = sort.partition(":")
+    if direction not in ("", "asc", "desc"):
+        fail(f"--sort '{sort}': the direction after ':' is asc or desc", 2)
+    if not q.dims:
+        fail("--sort orders the slices of --dim: give a --dim, e.g. --dim agent_id --sort csat", 2)
+    kid = _run(lambda: engine.kpi(kid)).id
+    if kid not in [engine.kpi(x).id for x in q.kpis]:
+        fail(f"--sort {kid}: sort by one of the KPIs asked for ({', '.join(q.kpis)})", 2)
+    value = {(r["period_start"], tuple(r.get(d) for d in q.dims)): r["value"] for r in rows if r["kpi"] == kid}
+    sign = 1 if direction == "asc" else -1
+
+    def key(r):
+        v = value.get((r["period_start"], tuple(r.get(d) for d in q.dims)))
+        return (r["kpi"], r["period_start"] or "", v is None, sign * (v or 0),
+                *[(r.get(d) is None, str(r.get(d))) for d in q.dims])
+    return sorted(rows, key=key)
 
 
 def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
@@ -116,8 +144,41 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
         q.options["within"] = within
     engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     records, total = _run(lambda: engine.rows(q, limit, offset))
+    for warning in engine.unmatched(q):
+        err.print(f"note: {warning}", markup=False)
+    if fmt == "table" and records:
+        shown = table_columns(records, engine.kpi(kpi_id), q.dims)
+        hidden = len(records[0]) - len(shown)
+        records = [{c: r.get(c) for c in shown} for r in records]
+        if hidden > 0:
+            err.print(f"{hidden} more column(s) not shown: --format json or csv lists them all", markup=False)
     print_rows(records, fmt, q.dims)
     err.print(f"{len(records)} of {total} record(s)")
+
+
+TABLE_COLUMNS = 8  # the records table shows this many columns; json and csv show all
+CONTEXT = ("score", "channel", "agent_id", "team", "category", "customer_id", "queue", "survey")
+NOISE = ("customer_messages", "all_messages", "agents_involved", "excluded", "fcr_eligible")  # derived facts
+
+
+def table_columns(records: list[dict], k, dims: list[str]) -> list[str]:
+    """The few columns of the records that explain the number: the record's key, its period and time,
+    the asked dimensions, what the KPI computed (columns not stored in its table, e.g. sla_status),
+    then context (channel, agent, team ...), at most TABLE_COLUMNS."""
+    from servicekpi.core.model import TABLES
+    have = list(records[0])
+    table = TABLES.get(k.source) or TABLES.get("tickets")
+    stored = set(table.names) if table else set()
+    time = k.rows_time or (k.time if isinstance(k.time, str) else None) or (table.time if table else None)
+    words = set(k.formula.lower().replace("/", " ").replace(",", " ").split())
+    computed = [c for c in have if c not in stored and c not in NOISE and c != "period_start" and not c.endswith("_asof")]
+    named = [c for c in have if c not in NOISE and c.split("_")[0] in words]  # e.g. score, resolved_at, talk_seconds
+    picks = [*(table.key if table else ()), "period_start", time, *dims, *computed, *named, *CONTEXT]
+    out = []
+    for c in picks:
+        if c and c in have and c not in out and len(out) < TABLE_COLUMNS:
+            out.append(c)
+    return out
 
 
 def calc(ctx: typer.Context, name: str = typer.Argument(..., help="KPI id, e.g. nps, crr, clv"),

@@ -89,6 +89,8 @@ def report_command(
     asof = parse_instant(as_of, cfg.timezone) or now_utc()
     start, end = _range(month, from_, to, by, asof, cfg.timezone)
     engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
+    if from_ is None:  # --month or the default: no months before the data, none of a month without any
+        start, end = data.cut_to_data(engine, start, end, by, asof)
     with progress() as bar:
         task = bar.add_task("computing the report", total=2)
         try:
@@ -129,6 +131,10 @@ def spikes_command(
         dim: str = typer.Option("category", "--dim", help="category or channel (any ticket column)"),
         k: float = typer.Option(3.0, "--k", help="MADs above the trailing median"),
         window: int = typer.Option(6, "--window", help="trailing periods (at least 3)"),
+        min_rise: Optional[float] = typer.Option(None, "--min-rise", help="least tickets above the median "
+                                                                         "(default: config [spikes], else 20)"),
+        min_ratio: Optional[float] = typer.Option(None, "--min-ratio", help="least volume / median (default: "
+                                                                           "config [spikes], else 1.4)"),
         where: Optional[list[str]] = typer.Option(None, "--where", help="COLUMN=VALUE filter (repeatable)"),
         fmt: str = typer.Option("table", "--format", help="table or json"),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="ignore what happened after this instant"),
@@ -136,7 +142,7 @@ def spikes_command(
         db: Optional[Path] = typer.Option(None, "--db", help="store file"),
         config: Optional[Path] = typer.Option(None, "--config", help="workspace TOML")):
     """Ticket-volume spikes: periods whose volume of a category (or channel) exceeds the median +
-    k x MAD of the `window` periods before it."""
+    k x MAD of the `window` periods before it, by at least --min-rise tickets and --min-ratio times."""
     from rich.table import Table
 
     from servicekpi.analysis import spikes as S
@@ -151,6 +157,8 @@ def spikes_command(
         fail(f"--by '{by}' is not one of: day, week, month", 2)
     if window < S.MIN_HISTORY or k < 0:
         fail(f"--window must be at least {S.MIN_HISTORY} periods and --k not negative", 2)
+    if (min_rise is not None and min_rise < 0) or (min_ratio is not None and min_ratio < 1):
+        fail("--min-rise must not be negative and --min-ratio must be at least 1", 2)
     path_db, cfg = workspace(db, config)
     asof = parse_instant(as_of, cfg.timezone) or now_utc()
     end = parse_date(to, "--to") or P.local_date(asof, cfg.timezone)
@@ -159,7 +167,8 @@ def spikes_command(
         fail(f"--to {end} is before --from {start}", 2)
     engine = open_engine(engine_kind, spark_master, dataset, path_db, cfg)
     try:
-        found = S.spikes(engine, start, end, by, dim, k, window, asof, parse_pairs(where, "--where"))
+        least = S.size_rule(engine, min_rise, min_ratio)
+        found = S.spikes(engine, start, end, by, dim, k, window, asof, parse_pairs(where, "--where"), least)
     except UsageError as e:
         fail(str(e), 2)
     periods = P.build(start, end, by, cfg.timezone)
@@ -170,7 +179,8 @@ def spikes_command(
         print(json.dumps(rows, ensure_ascii=False))
         return
     t = Table("period", dim, "volume", "baseline (median)", "threshold", "size", "what grew (share of its tickets)",
-              title=f"Spikes by {dim}: volume > median + {k:g} × MAD of the {window} {by}s before "
+              title=f"Spikes by {dim}: volume > median + {k:g} × MAD of the {window} {by}s before, "
+                    f"at least {least.min_rise:g} tickets and {least.min_ratio:g}× above it "
                     f"({cfg.timezone}, as of {asof:%Y-%m-%d %H:%M} UTC)")
     for r in rows:
         t.add_row(r["period_start"], str(r["value"]), f"{r['volume']:,}", f"{r['baseline']:,.1f}",

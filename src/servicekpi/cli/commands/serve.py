@@ -29,6 +29,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+PORT_IN_USE = 4  # serve's exit code when the address is taken (docs/server.md)
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why host:port cannot be bound (as uvicorn binds it, with SO_REUSEADDR), or None when it can."""
+    import errno
+    import socket
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # uvicorn says what is wrong with the host
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError as e:
+            return "the address is already in use" if e.errno == errno.EADDRINUSE else None
+    return None
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     token = typer.Typer(no_args_is_help=True, help="API tokens: create (shown once), list, revoke.")
@@ -49,7 +70,8 @@ def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", he
                                                       help="largest ingest body (default: config "
                                                            "[server] max_body_mb, else 10)"),
           db: Optional[Path] = DbOpt, config: Optional[Path] = CfgOpt):
-    """Run the API and the dashboard (http://127.0.0.1:8000/, API docs at /api/docs)."""
+    """Run the API and the dashboard (http://127.0.0.1:8000/, API docs at /api/docs). Exit codes: 1 error,
+    2 usage, 3 the store failed while serving, 4 the port is in use (docs/server.md)."""
     import duckdb
     import uvicorn
 
@@ -62,6 +84,10 @@ def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", he
         fail(f"--port {port} is not a TCP port (1-65535)", 2)
     if max_body_mb is not None and max_body_mb <= 0:
         fail("--max-body-mb must be a positive number of megabytes", 2)
+    busy = port_in_use(host, port)
+    if busy:
+        fail(f"cannot listen on {host}:{port}: {busy}. Another process (another servicekpi serve?) is using "
+             f"that port: choose another with --port, or stop that process", PORT_IN_USE)
     try:
         app = create_app(path, config, max_body=int(max_body_mb * 1024 * 1024) if max_body_mb else None)
     except duckdb.IOException as e:
@@ -118,6 +144,9 @@ def token_create(role: str = typer.Option(..., "--role", help="admin, manager, v
         row, secret = tokens.create(con, role, agent_id, name)
     except tokens.TokenError as e:
         fail(str(e), 2)
+    warning = tokens.agent_warning(con, row["role"], row["agent_id"])
+    if warning:
+        err.print(f"warning: {warning}", markup=False)
     who = f" for agent {row['agent_id']}" if row["agent_id"] else ""
     out.print(f"created {row['id']}{' (' + row['name'] + ')' if row['name'] else ''}: role {row['role']}{who}",
               markup=False)

@@ -73,7 +73,9 @@ def kpi(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] 
         from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None, where: List[str] = Q([]),
         option: List[str] = Q([]), tz: Optional[str] = None, as_of: Optional[str] = None,
         ident: Identity = allow("read")):
-    """Exactly the rows `servicekpi kpi ID --format json` prints for the same query (a JSON array)."""
+    """Exactly the rows `servicekpi kpi ID --format json` prints for the same query (a JSON array).
+    When a where value matches no record, each row also carries `warnings` (what the CLI prints as a
+    note on stderr), which the dashboard shows on the card."""
     q = _query(request, _ids(kpi_id), by, dim, from_, to, where, option, tz, as_of)
     sk = request.app.state.sk
 
@@ -82,9 +84,12 @@ def kpi(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] 
             qry.check_ids(eng, q.kpis)
             qry.restrict(eng, q, ident)
             try:
-                return _json(qry.bounded(eng.evaluate(q)))
+                rows = qry.bounded(eng.evaluate(q))
             except qry.BAD_INPUT as e:
                 raise qry.usage(e) from None
+            if eng.warnings:
+                rows = [{**r, "warnings": eng.warnings} for r in rows]
+            return _json(rows)
     return Response(sk.cached(cache.key("kpi", q, ident), compute), media_type="application/json")
 
 

@@ -91,9 +91,11 @@ def scorecard(request: Request, month: Optional[str] = None, from_: Optional[str
 def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None,
            by: str = "month", dim: str = "category", k: float = Q(3.0, gt=0, le=100),
            window: int = Q(6, ge=1, le=60), where: List[str] = Q([]), as_of: Optional[str] = None,
+           min_rise: Optional[float] = Q(None, ge=0), min_ratio: Optional[float] = Q(None, ge=1),
            ident: Identity = allow("read_all")):
     """Periods whose ticket volume for a category (or channel) is above median + k x MAD of the
-    `window` periods before (the report's rule, servicekpi.spikes). Default: the last 12 months."""
+    `window` periods before, by at least min_rise tickets and min_ratio times (default: the config's
+    [spikes], else 20 and 1.4): the report's rule, servicekpi.spikes. Default: the last 12 months."""
     mod = spikes_mod
     state = request.app.state.sk
     tz = state.cfg.timezone
@@ -107,7 +109,8 @@ def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: O
     qry.check_span(start, end, by)
     with state.engine() as eng:
         try:
-            found = mod.spikes(eng, start, end, by, dim, k, window, asof, qry.pairs(where, "where") or None)
+            least = mod.size_rule(eng, min_rise, min_ratio)
+            found = mod.spikes(eng, start, end, by, dim, k, window, asof, qry.pairs(where, "where") or None, least)
         except (UsageError, ValueError) as e:
             raise qry.usage(e) from None
     labels = [p.start.isoformat() for p in P.build(start, end, by, tz)]
@@ -116,14 +119,16 @@ def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: O
         row = {key: _finite(v) for key, v in dataclasses.asdict(s).items()}
         row["period_start"] = labels[s.period] if 0 <= s.period < len(labels) else None
         out.append(row)
-    return {"ok": True, "from": start.isoformat(), "to": end.isoformat(), "by": by, "dim": dim, "spikes": out}
+    return {"ok": True, "from": start.isoformat(), "to": end.isoformat(), "by": by, "dim": dim,
+            "min_rise": least.min_rise, "min_ratio": least.min_ratio, "spikes": out}
 
 
 @router.get("/reports/{name}", openapi_extra=roles_extra("read_all"), summary="Monthly report file",
             responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def report(request: Request, name: str, lang: str = "en", as_of: Optional[str] = None,
            ident: Identity = allow("read_all")):
-    """`YYYY-MM.xlsx`, `.html` or `.pdf`: the report of that month and the 11 before it, in lang."""
+    """`YYYY-MM.xlsx`, `.html` or `.pdf`: the report of that month and the 11 before it (none before
+    the first record), in lang. A month without any record is a 400 saying what the data covers."""
     m = REPORT.match(name)
     if not m:
         raise ApiError(404, f"no report '{name}': ask for YYYY-MM.xlsx, YYYY-MM.html or YYYY-MM.pdf")
@@ -135,6 +140,7 @@ def report(request: Request, name: str, lang: str = "en", as_of: Optional[str] =
     start, end = data.month_range(month)
     with state.engine() as eng:
         try:
+            start, end = data.cut_to_data(eng, start, end, "month", asof)
             rep = data.build(eng, start, end, "month", lang, asof)
         except (UsageError, ValueError) as e:
             raise qry.usage(e) from None

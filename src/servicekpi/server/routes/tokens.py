@@ -32,7 +32,9 @@ def create_token(request: Request, body: NewToken, ident: Identity = allow("admi
         row, secret = request.app.state.sk.write(lambda cur: tok.create(cur, body.role, body.agent_id, body.name))
     except tok.TokenError as e:
         raise ApiError(400, str(e)) from None
-    return {"ok": True, **row, "token": secret}
+    with request.app.state.sk.reader() as cur:
+        warning = tok.agent_warning(cur, row["role"], row["agent_id"])
+    return {"ok": True, **row, "token": secret, **({"warnings": [warning]} if warning else {})}
 
 
 @router.delete("/tokens/{ref}", openapi_extra=roles_extra("admin"), summary="Revoke a token by id or name")
