@@ -31,6 +31,8 @@ class Config:
 
     instants: tuple | None = None  # [instants] earliest, latest: valid timestamps (None = the default range)
     agents: object = None  # agents.AgentRules ([agents]: alias map and normalisation rules)
+    currency: str | None = None  # ISO 4217 code of money KPIs (cac, clv): display only
+    labels: dict = field(default_factory=dict)  # [labels.<dim>] id -> display name (display only)
 
     def sla_rules(self) -> list:
         return self.sla or [sla_rules.DEFAULT]
@@ -89,6 +91,7 @@ def load(path: Path | None) -> Config:
     if "instants" in data:
         from servicekpi.core.instants import parse as parse_instants
         cfg.instants = parse_instants(data["instants"], f"{path}, key instants")
+    _display(cfg, data, path)
     try:
         cfg.calendars = parse_calendars(data, cfg.timezone, str(path))
     except CalendarError as e:
@@ -102,3 +105,19 @@ def load(path: Path | None) -> Config:
     except AgentsConfigError as e:
         raise ConfigError(str(e)) from None
     return cfg  # [targets] are parsed by catalog.targets (they name catalog KPIs): load_workspace
+
+
+def _display(cfg: Config, data: dict, path: Path) -> None:
+    """currency = "EUR" (ISO 4217) and [labels.<dim>] id = "name": how values are shown, not computed."""
+    from servicekpi.core.display import check_currency
+    if "currency" in data:
+        try:
+            cfg.currency = check_currency(data["currency"])
+        except ValueError as e:
+            raise ConfigError(f"{path}, key currency: {e}") from None
+    labels = data.get("labels", {})
+    ok = isinstance(labels, dict) and all(isinstance(m, dict) and all(isinstance(v, str) for v in m.values())
+                                          for m in labels.values())
+    if not ok:
+        raise ConfigError(f"{path}, key labels: expected tables of id = \"name\", e.g. [labels.team] l2 = \"Level 2\"")
+    cfg.labels = {str(d): {str(k): v for k, v in m.items()} for d, m in labels.items()}
