@@ -35,20 +35,21 @@ def _lang(lang: str) -> str:
     return lang if lang in LANGS else "en"
 
 
-def duration(seconds: float | None, lang: str = "en") -> str:
-    """1 h 25 min, 7 min 30 s, 24 h (a day shows in hours up to 48 h), 45 s, 0.4 s."""
+def duration(seconds: float | None, lang: str = "en", length: str = "short") -> str:
+    """1 h 25 min, 7 min 30 s, 24 h (a day shows in hours up to 48 h), 45 s, 0.4 s; length "narrow"
+    gives the compact CLDR form for table cells (1h 25m)."""
     if _missing(seconds):
         return NO_DATA
     sign, s = ("−" if seconds < 0 else ""), abs(float(seconds))
     if s < 10 and round(s, 1) != round(s):
-        return sign + format_unit(round(s, 1), "duration-second", length="short", format="0.#", locale=lang)
+        return sign + format_unit(round(s, 1), "duration-second", length=length, format="0.#", locale=lang)
     total = round(s)
     units = UNITS[1:] if total <= 48 * 3600 else UNITS
     parts = []
     for name, size in units:
         if total >= size or (name == "duration-second" and not parts):
             n, total = divmod(total, size)
-            parts.append(format_unit(n, name, length="short", format="#,##0", locale=lang))
+            parts.append(format_unit(n, name, length=length, format="#,##0", locale=lang))
             if len(parts) == 2:
                 break
         elif parts:
@@ -101,7 +102,7 @@ def _decimals(v: float, unit: str) -> int:
     return DECIMALS.get(unit, 2)
 
 
-def value(v: float | None, unit: str, lang: str = "en", code: str | None = None) -> str:
+def value(v: float | None, unit: str, lang: str = "en", code: str | None = None, length: str = "short") -> str:
     """A KPI value in its catalog unit: durations as a person reads them, percent, signed NPS points,
     money in the configured currency (`code`; a plain number when none is set)."""
     if _missing(v):
@@ -110,7 +111,7 @@ def value(v: float | None, unit: str, lang: str = "en", code: str | None = None)
         return "∞" if v > 0 else "−∞"
     lang = _lang(lang)
     if unit in SECONDS:
-        return duration(v * SECONDS[unit], lang)
+        return duration(v * SECONDS[unit], lang, length)
     if unit == "percent":
         return percent(v, lang)
     if unit == "points":
@@ -148,11 +149,13 @@ def label(value: str | None, names: dict | None = None, lang: str = "en", dim: s
     if value is None or value == "" or value == "(none)":
         return not_set(lang)
     value = str(value)
-    if names:
-        scoped = names.get(dim) if dim and isinstance(names.get(dim), dict) else names
-        if isinstance(scoped.get(value), str):
-            return scoped[value]
-    known = W.KNOWN.get(dim or "", {}).get(value)
+    if names:  # the config's [labels.<dim>] (every dimension's when dim is not known), or a flat map
+        maps = [names.get(dim)] if dim else [m for m in names.values() if isinstance(m, dict)]
+        for m in [*maps, names]:
+            if isinstance(m, dict) and isinstance(m.get(value), str):
+                return m[value]
+    tables = [W.KNOWN.get(dim, {})] if dim else list(W.KNOWN.values())
+    known = next((t[value] for t in tables if value in t), None)
     if known:
         return known[_lang(lang)]
     text = value.replace("_", " ").replace("-", " ").strip()

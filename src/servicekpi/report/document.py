@@ -60,3 +60,5 @@ class Report:
     partial: list[bool] = field(default_factory=list)  # per period: clipped by the range (engine "partial")
     spike_k: float = 3.0  # the spike rule's k and trailing window (spikes.py), for the report's notes
     spike_window: int = 6
+    currency: str | None = None  # ISO 4217 code of money KPIs (config `currency`), display only
+    labels: dict = field(default_factory=dict)  # config [labels.<dim>] id -> name, display only
