@@ -98,3 +98,10 @@ def test_config_currency_and_labels(tmp_path):
     p.write_text('currency = "euro"\n')
     with pytest.raises(config.ConfigError, match="ISO 4217"):
         config.load(p)
+
+
+def test_only_lower_case_ids_are_prettified():
+    assert D.label("web_form") == "Web form" and D.label("l2") == "L2"
+    # names, URLs and formula-like text are shown as they are (never reshaped into something else)
+    for text in ("Team A", "-2+3", "http://evil.example/x", "e-mail", "=sum(1)"):
+        assert D.label(text) == text

@@ -10,6 +10,7 @@ NO_DATA, never 0. Read by the CLI table, the scorecard, the reports and the API'
 from __future__ import annotations
 
 import math
+import re
 
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent, is_currency
@@ -24,6 +25,8 @@ UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 6
 # catalog duration units -> seconds
 SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 # decimals per catalog unit that is not a duration
+ID = re.compile(r"[a-z][a-z0-9_ ]*")  # an id written in lower case: prettified ("web_form" -> "Web form")
+RAW = ("agent_id",)  # ids shown as they are (an agent's id is a name or a code, not a word)
 DECIMALS = {"count": 0, "percent": 1, "points": 1, "score": 2, "ratio": 2, "currency": 2, "tickets_per_day": 1}
 
 
@@ -144,8 +147,9 @@ def not_set(lang: str = "en") -> str:
 
 def label(value: str | None, names: dict | None = None, lang: str = "en", dim: str | None = None) -> str:
     """An id as people read it: the config's name ([labels.<dim>] or a flat map) when given, else a
-    well-known channel/category name in the language, else the id with the first letter up and
-    _ and - as spaces ("product_availability" -> "Product availability"). None or "" is "(not set)"."""
+    well-known channel/category name in the language, else a lower-case id with the first letter up
+    and _ as spaces ("product_availability" -> "Product availability"); any other text as it is.
+    None or "" is "(not set)"."""
     if value is None or value == "" or value == "(none)":
         return not_set(lang)
     value = str(value)
@@ -158,8 +162,12 @@ def label(value: str | None, names: dict | None = None, lang: str = "en", dim: s
     known = next((t[value] for t in tables if value in t), None)
     if known:
         return known[_lang(lang)]
-    text = value.replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:] if text.islower() else text
+    if dim in RAW:
+        return value
+    if not ID.fullmatch(value):  # a name, a URL, "-2+3": shown as it is
+        return value
+    text = value.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 def unit_suffix(unit: str, lang: str = "en") -> str:
