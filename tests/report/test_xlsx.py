@@ -117,7 +117,6 @@ def test_native_objects(book):
     sheet = openpyxl.load_workbook(path)["tracker"]
     head = next(r for r in sheet.iter_rows() if r[0].value == "KPI")
     id_col = next(c.column for c in head if c.value == "KPI id")
-    ids = [r[id_col - 1].value for r in sheet.iter_rows(min_row=head[0].row + 1) if r[id_col - 1].value]
     # a small line chart per row with two values or more (LibreOffice draws no line of an Excel sparkline)
     values = [[c.value for c in r[6:18]] for r in sheet.iter_rows(min_row=head[0].row + 1) if r[id_col - 1].value]
     lines = sum(sum(v is not None for v in vs) > 1 for vs in values)
