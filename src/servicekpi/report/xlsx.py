@@ -286,8 +286,10 @@ def volume(book: Book) -> None:
     row += 1
     heads = [_("dimension"), _("value"), _("period"), _("volume"), _("baseline (median)"), _("threshold"),
              _("size (× baseline)"), _("What grew")]
-    for c, h in enumerate(heads):
+    last = max(n + 1, len(heads) - 1)  # "What grew" spans the columns to the table's right edge
+    for c, h in enumerate(heads[:-1]):
         ws.write(row, c, h, book.head)
+    ws.merge_range(row, 7, row, last, heads[-1], book.head)
     spike_head = row
     row += 1
     found = sorted((s for v in r.volume for s in v.spikes), key=lambda s: (s.dim, s.period, -s.size, s.value))
@@ -299,10 +301,14 @@ def volume(book: Book) -> None:
         ws.write(row, 4, s.baseline, book.num("#,##0.0"))
         ws.write(row, 5, s.threshold, book.num("#,##0.0"))
         ws.write(row, 6, s.size if s.size != float("inf") else None, book.num('0.00"×"'))
-        ws.write(row, 7, cause_text(_, r.lang, s.causes, lambda x: book.label(x, None)))
+        grew = cause_text(_, r.lang, s.causes, lambda x: book.label(x, None))
+        ws.merge_range(row, 7, row, last, grew, book.wrap)
+        # wrapped within the print width (LibreOffice and Excel do not grow merged rows on open)
+        ws.set_row(row, 15 * (int(width(grew) / (13 * (last - 6))) + 1))
         row += 1
     ws.set_row(spike_head, 30)
     if not found:
         ws.write(row, 0, _("no spikes"), book.note)
     ws.set_column(0, 0, min(max(longest + [14]) + 2, 34))
     ws.set_column(1, n + 1, 13)
+    ws.print_area(0, 0, row + 1, last)  # the page is as wide as the tables, not as the longest text
