@@ -450,3 +450,11 @@ def test_display_fields_beside_the_raw_values(engine):
     chat = next(r for r in sliced if r["kpi"] == "first_response_time" and r["channel"] == "chat")
     assert display_fields(chat, ["channel"], "ro")["channel"] == "Chat"
     assert display_fields(chat, ["channel"], "zh")["channel"] == "在线聊天"
+
+
+def test_plain_text_target_has_no_console_markup():
+    """The weekly e-mail (delivery/schedules.py) writes targets with markup=False."""
+    from servicekpi.analysis.scorecard import fmt_target
+    row = {"target": 1440.0, "direction": "lower", "unit": "minutes", "due": None, "target_default": True}
+    assert fmt_target(row, "en", None, markup=False) == "≤ 24 hr (default)"  # 1,440 min = a day
+    assert fmt_target(row, "en") == "≤ 24 hr [dim](default)[/]"  # the console table dims it

@@ -294,13 +294,13 @@ def volume(book: Book) -> None:
     row += 1
     found = sorted((s for v in r.volume for s in v.spikes), key=lambda s: (s.dim, s.period, -s.size, s.value))
     for s in found:
-        ws.write(row, 0, dim_words.get(s.dim, s.dim))
-        ws.write(row, 1, book.label(s.value, s.dim))
-        ws.write(row, 2, r.periods[s.period].label)
-        ws.write(row, 3, s.volume, count)
-        ws.write(row, 4, s.baseline, book.num("#,##0.0"))
-        ws.write(row, 5, s.threshold, book.num("#,##0.0"))
-        ws.write(row, 6, s.size if s.size != float("inf") else None, book.num('0.00"×"'))
+        ws.write(row, 0, dim_words.get(s.dim, s.dim), book.plain)  # top-aligned beside the wrapped text
+        ws.write(row, 1, book.label(s.value, s.dim), book.plain)
+        ws.write(row, 2, r.periods[s.period].label, book.plain)
+        ws.write(row, 3, s.volume, book.num("#,##0", valign="top"))
+        ws.write(row, 4, s.baseline, book.num("#,##0.0", valign="top"))
+        ws.write(row, 5, s.threshold, book.num("#,##0.0", valign="top"))
+        ws.write(row, 6, s.size if s.size != float("inf") else None, book.num('0.00"×"', valign="top"))
         grew = cause_text(_, r.lang, s.causes, lambda x: book.label(x, None))
         ws.merge_range(row, 7, row, last, grew, book.wrap)
         # wrapped within the print width (LibreOffice and Excel do not grow merged rows on open)
