@@ -49,17 +49,25 @@ def write(report: Report, path: Path) -> None:
 # -- summary ------------------------------------------------------------------------------
 
 def summary_sheet(book: Book) -> None:
-    """The executive summary first: the biggest movers and the missed targets, in words."""
+    """The executive summary first: the biggest movers and the missed targets, in words, printed
+    at a reading size (the data reach is on every other sheet)."""
+    import math
+
     from servicekpi.report.summary import sentences
     _ = book._
-    ws = book.sheet(_("summary"), landscape=False)
-    row = book.header(ws, _("Summary"))
-    lines = sentences(book.r, _) or [_("No period with data to summarise.")]
-    for line in lines:
-        ws.write(row, 0, "• " + line, book.wrap)
-        ws.set_row(row, 15 * (int(width(line) / 95) + 1))
+    r = book.r
+    ws = book.sheet(_("summary"))
+    ws.write(0, 0, _("Summary"), book.title)
+    ws.write(1, 0, _("As of {asof} UTC · time zone {tz} · periods by {by}").format(
+        asof=f"{r.asof:%Y-%m-%d %H:%M}", tz=r.tz, by=_("month") if r.by == "month" else _("week")), book.note)
+    text = book.wb.add_format({"text_wrap": True, "valign": "top", "font_size": 12, **book.font})
+    row = 3
+    for line in sentences(r, _) or [_("No period with data to summarise.")]:
+        ws.write(row, 0, "• " + line, text)
+        ws.set_row(row, 17 * math.ceil(width(line) / 110) + 4)
         row += 1
-    ws.set_column(0, 0, 100)
+    ws.set_column(0, 0, 125)
+    ws.print_area(0, 0, row, 0)
 
 
 # -- tracker ------------------------------------------------------------------------------

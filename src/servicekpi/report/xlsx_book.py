@@ -99,7 +99,7 @@ class Book:
     def __init__(self, report: Report, path: Path):
         self.r = report
         self._ = translator(report.lang)
-        font = {"font_name": FONT[report.lang]} if report.lang in FONT else {}
+        font = self.font = {"font_name": FONT[report.lang]} if report.lang in FONT else {}
         # data is written as text: a value starting with = + - @ or a URL never becomes a formula or link
         self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_format_properties": font,
                                                   "strings_to_formulas": False, "strings_to_urls": False})
