@@ -445,3 +445,40 @@ def test_a_whole_month_and_the_one_before_are_one_engine_query(engine, monkeypat
     # csat December 4 of 5 = 80 against November 2 of 4 = 50; iqs 70 against 100
     assert (rows["csat"]["value"], rows["csat"]["previous"]) == (80.0, 50.0)
     assert (rows["iqs"]["value"], rows["iqs"]["previous"]) == (70.0, 100.0)
+
+
+def test_command_table_reads_as_people_read_numbers(shop):
+    """core/display.py in the scorecard table: durations in h/min/s, signed NPS, the config's currency."""
+    path = shop.root / "servicekpi.toml"
+    path.write_text('currency = "EUR"\n', encoding="utf-8")
+    r = run(shop, "--as-of", "2027-01-10T00:00:00Z", "--config", str(path))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    text = flat(r.stdout)
+    # December FRT (120 + 30) / 2 = 75 min; November 60 min: +15 min (+25.0%)
+    assert "1hr15min" in text and "+15min(+25.0%)" in text
+    # AHT (300 + 500) / 2 = 400 s = 6 min 40 s against the default target 360 s = 6 min
+    assert "6min40sec" in text and "≤6min(default)" in text
+    # NPS (3 - 1) / 5 = +40.0 points; CAC 1000 spend / 1 new customer (C2) = €1,000.00
+    assert "+40.0" in text and "€1,000.00" in text
+    assert "currency" not in text
+
+
+def test_display_fields_beside_the_raw_values(engine):
+    from servicekpi.analysis.scorecard import display_fields
+    rows = by_kpi(build(engine, asof=ASOF).rows)
+    frt = display_fields(rows["first_response_time"], [], "zh")
+    assert frt["value"] == "1小时 15分钟" and frt["previous"] == "1小时"  # 75 and 60 minutes
+    nps = display_fields(rows["nps"], [], "en")
+    assert nps["value"] == "+40.0" and nps["change"] is None  # no NPS answers in November
+    sliced = build(engine, asof=ASOF, dims=["channel"]).rows
+    chat = next(r for r in sliced if r["kpi"] == "first_response_time" and r["channel"] == "chat")
+    assert display_fields(chat, ["channel"], "ro")["channel"] == "Chat"
+    assert display_fields(chat, ["channel"], "zh")["channel"] == "在线聊天"
+
+
+def test_plain_text_target_has_no_console_markup():
+    """The weekly e-mail (delivery/schedules.py) writes targets with markup=False."""
+    from servicekpi.analysis.scorecard import fmt_target
+    row = {"target": 1440.0, "direction": "lower", "unit": "minutes", "due": None, "target_default": True}
+    assert fmt_target(row, "en", None, markup=False) == "≤ 24 hr (default)"  # 1,440 min = a day
+    assert fmt_target(row, "en") == "≤ 24 hr [dim](default)[/]"  # the console table dims it

@@ -16,6 +16,6 @@ def test_demo_imports_a_sample_and_writes_the_report_in_three_formats(tmp_path):
     assert "Balanced scorecard" in r.stdout
     out = tmp_path / "demo"
     book = openpyxl.load_workbook(out / "report.xlsx")
-    assert book.sheetnames[:3] == ["tracker", "ticket volume", "formulas"], book.sheetnames
+    assert book.sheetnames[:4] == ["summary", "tracker", "ticket volume", "formulas"], book.sheetnames
     assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
     assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"

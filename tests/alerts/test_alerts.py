@@ -221,6 +221,8 @@ def test_schedules_run_once_when_due(tmp_path, smtp):
     assert part.get_filename() == "servicekpi-2026-10.xlsx" and part.get_payload(decode=True)[:2] == b"PK"
     weekly = next(m for m in smtp.messages if "Weekly" in m["Subject"]).get_content()
     assert "Customer satisfaction score (CSAT)" in weekly
+    # plain text in the language's formats (core/display.py): the target, no console markup
+    assert "Customer satisfaction score (CSAT): 25.0%  target ≥ 80.0%" in weekly and "[/]" not in weekly
     again = json.loads(ws.cli("run-schedules", "--format", "json", "--as-of", "2026-11-02T11:00:00Z").stdout)
     assert [x["status"] for x in again["schedules"]] == ["not_due", "not_due"]
     # next Monday the weekly one is due again

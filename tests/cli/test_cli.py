@@ -243,7 +243,7 @@ def test_format_csv_with_dimensions(loaded):
 def test_format_table(loaded):
     r = cli(loaded, "kpi", "ticket_volume", "--dim", "channel", "--as-of", ASOF)
     assert r.exit_code == 0
-    assert "email" in r.stdout and "chat" in r.stdout
+    assert "Email" in r.stdout and "Chat" in r.stdout  # channel ids as labels (core/display.py); json keeps ids
     assert re.search(r"\b2\b", r.stdout) and re.search(r"\b1\b", r.stdout)
     assert "count" in r.stdout
 

@@ -32,7 +32,8 @@ def test_currency_from_its_iso_code_never_the_word():
 
 
 def test_percent_and_signed_points():
-    assert D.percent(88.84) == "88.8%" and D.percent(88.84, "ro") == "88,8%"  # 88.84 rounds to one decimal
+    # 88.84 rounds to one decimal; Romanian CLDR puts a no-break space before %
+    assert D.percent(88.84) == "88.8%" and D.percent(88.84, "ro") == "88,8\xa0%"
     assert (D.points(20.1), D.points(-3), D.points(0.01), D.points(None)) == ("+20.1", "−3.0", "±0.0", "—")
     assert D.points(20.1, "ro") == "+20,1"
 
@@ -41,3 +42,66 @@ def test_labels_prettified_alike():
     assert D.label("product_availability") == "Product availability"
     assert D.label("technical", {"technical": "Technical issue"}) == "Technical issue"  # a configured name wins
     assert D.label("SMS") == "SMS" and D.label(None) == "(not set)"
+
+
+@pytest.mark.parametrize("v, unit, text", [
+    (515.7, "minutes", "8 hr 35 min"),   # 515.7 min = 8 x 60 + 35.7: 30,942 s -> 8 h 35 min (seconds dropped)
+    (1440, "minutes", "24 hr"),          # the default FRT target: a day, not "1,440.0 min"
+    (22.7, "hours", "22 hr 42 min"),     # 0.7 h = 42 min
+    (455.5, "seconds", "7 min 36 sec"),  # 455.5 rounds to 456 s = 7 x 60 + 36
+    (13.3, "points", "+13.3"), (-12.5, "points", "−12.5"), (0.0, "points", "0.0"),
+    (69.24, "percent", "69.2%"), (837, "count", "837"), (1.72, "count", "1.7"), (3.964, "score", "3.96"),
+    (175.466, "currency", "175.47"),     # no currency in the config: a plain amount, never "currency"
+    (None, "minutes", "—"),
+])
+def test_value_by_catalog_unit(v, unit, text):
+    assert D.value(v, unit) == text
+
+
+def test_value_in_the_configured_currency_and_language():
+    assert D.value(175.466, "currency", "en", "EUR") == "€175.47"
+    assert D.value(175.466, "currency", "ro", "RON") == "175,47\xa0RON"
+    assert D.value(515.7, "minutes", "zh") == "8小时 35分钟"
+
+
+@pytest.mark.parametrize("delta, unit, lang, text", [
+    (4.6, "percent", "en", "+4.6 pp"), (4.6, "percent", "zh", "+4.6 个百分点"),
+    (5.8, "points", "en", "+5.8"),       # NPS changes in signed points, like its values
+    (-51.2, "minutes", "en", "−51 min 12 sec"),  # 51.2 min = 51 min 12 s
+    (1.0, "hours", "en", "+1 hr"), (15, "count", "en", "+15"), (0.0001, "count", "en", "±0"),
+    (-4.1, "currency", "en", "−4.10"),
+])
+def test_signed_changes(delta, unit, lang, text):
+    assert D.change(delta, unit, lang) == text
+
+
+def test_labels_by_dimension_and_language():
+    # a team called "technical" is not the category "Technical issue"
+    assert D.label("technical", dim="team") == "Technical"
+    assert D.label("technical", dim="category") == "Technical issue"
+    assert D.label("technical", dim="category", lang="zh") == "技术问题"
+    assert D.label("sms", dim="channel") == "SMS" and D.label("web_form", dim="channel", lang="ro") == "Formular web"
+    assert D.label("l2", {"team": {"l2": "Level 2"}}, dim="team") == "Level 2"  # [labels.team] in the config
+    assert D.label(None, lang="zh") == "（未设置）"
+
+
+def test_unit_words_for_spreadsheet_formats():
+    assert (D.unit_suffix("duration-hour"), D.unit_suffix("duration-hour", "zh")) == ("hr", "小时")
+
+
+def test_config_currency_and_labels(tmp_path):
+    from servicekpi.core import config
+    p = tmp_path / "servicekpi.toml"
+    p.write_text('currency = "eur"\n[labels.team]\nl2 = "Level 2"\n')
+    cfg = config.load(p)
+    assert cfg.currency == "EUR" and cfg.labels == {"team": {"l2": "Level 2"}}
+    p.write_text('currency = "euro"\n')
+    with pytest.raises(config.ConfigError, match="ISO 4217"):
+        config.load(p)
+
+
+def test_only_lower_case_ids_are_prettified():
+    assert D.label("web_form") == "Web form" and D.label("l2") == "L2"
+    # names, URLs and formula-like text are shown as they are (never reshaped into something else)
+    for text in ("Team A", "-2+3", "http://evil.example/x", "e-mail", "=sum(1)"):
+        assert D.label(text) == text

@@ -106,10 +106,10 @@ def test_printable_a4(doc):
 
 
 @pytest.mark.parametrize("lang,csat,backlog,aht,change", [
-    ("en", "72.3%", "1,234", "600 sec", "+1.0 pp"),
-    ("zh", "72.3%", "1,234", "600秒", "+1.0 个百分点"),
-    ("ro", f"72,3{NBSP}%", "1.234", "600 s", "+1,0 p.p."),
-    ("th", "72.3%", "1,234", "600 วิ", "+1.0 จุดเปอร์เซ็นต์"),
+    ("en", "72.3%", "1,234", "10 min", "+1.0 pp"),  # AHT 600 s = 10 min (core/display.py)
+    ("zh", "72.3%", "1,234", "10分钟", "+1.0 个百分点"),
+    ("ro", f"72,3{NBSP}%", "1.234", "10 min.", "+1,0 p.p."),
+    ("th", "72.3%", "1,234", "10 นาที", "+1.0 จุดเปอร์เซ็นต์"),
 ])
 def test_scorecard_values_are_formatted_per_language(lang, csat, backlog, aht, change):
     page = html.render(sample_report(lang))
@@ -129,7 +129,7 @@ def test_tracker_row_has_every_period(doc):
     lang, page = doc
     cells = row(page, "nps")
     assert len(cells) == 2 + 12  # KPI, target, 12 months
-    assert cells[-1] == ("40,0" if lang == "ro" else "40.0")
+    assert cells[-1] == ("+40,0" if lang == "ro" else "+40.0")  # NPS in signed points
 
 
 def test_none_is_shown_as_no_data_never_zero(doc):
@@ -227,7 +227,7 @@ def test_by_channel_agent_and_sla_tables():
     page = html.render(sample_report("en"))
     # KPIs down, channels across: CSAT email 81.0 %, phone 64.5 % in Oct 2026
     assert row(page, "csat", "by-channel")[1:] == ["81.0%", "64.5%"]
-    assert row(page, "aht", "by-agent")[1:] == ["590"]
+    assert row(page, "aht", "by-agent")[1:] == ["9m 50s"]  # 590 s, the narrow CLDR form in a table cell
     assert row(page, "sla_first_response_met", "sla")[-1] == "88.8%"
 
 
@@ -235,8 +235,9 @@ def test_many_agents_are_split_into_tables_of_eight_columns():
     report = sample_report("en")
     report.by_agent = {f"agent {i:02d}": report.by_agent["Team A"] for i in range(11)}
     report.by_agent[None] = report.by_agent["agent 00"]  # tickets without an agent
+    report.agent_dim = "agent_id"  # agent ids are shown as they are
     part = html.render(report).split('<section id="by-agent"', 1)[1].split("</section>", 1)[0]
-    assert part.count("<table") == 2  # 8 + 4 columns
+    assert part.count("<table") == 2  # 12 columns in tables of even width: 6 + 6, not 8 + 4
     heads = re.findall(r"<th>([^<]*)</th>", part)
     assert heads.count("KPI") == 2 and "agent 10" in heads and "(not set)" in heads
 
@@ -354,3 +355,62 @@ def test_chinese_period_heads_break_after_the_year():
     assert html.period_head("2026年第32周") == "2026年<wbr>第32周"
     assert html.period_head("Oct 2026 <b>") == "Oct 2026 &lt;b&gt;"
     assert '<th class="p">2026年<wbr>10月</th>' in html.render(sample_report("zh"))
+
+
+# -- issue 13 items 10 and 11: one formatter, reports that read well -------------------------------
+
+def test_executive_summary_names_the_movers_and_the_missed_targets():
+    page = unescape(html.render(sample_report("en")))
+    part = page.split('<section id="summary"', 1)[1].split("</section>", 1)[0]
+    # headline KPIs, Sep -> Oct 2026 by relative change: backlog 158 -> 1,234 (+681.0%), FRT 74 -> 72.5 min
+    # (-2.0%), NPS 42 -> 40 (-4.8%), FCR 79 -> 80 (+1.3%), volume 480 -> 490 (+2.1%); CSAT has no September
+    items = re.findall(r"<li>(.*?)</li>", part)
+    assert items[0] == "Backlog worsened from 158 to 1,234 (+1,076, +681.0%)."
+    assert items[1] == "Net Promoter Score (NPS) worsened from +42.0 to +40.0 (−2.0, −4.8%)."
+    assert items[2].startswith("Ticket volume rose from 480 to 490 (+10, +2.1%)")
+    # FRT 72.5 min against <= 60 min: missed, in readable units; CSAT 72.3% against 75%: at risk
+    assert "Targets missed in Oct 2026: First response time 1 hr 12 min (target ≤ 1 hr)." in part
+    assert "At risk in Oct 2026: Customer satisfaction score (CSAT) 72.3% (target ≥ 75.0%)." in part
+    zh = unescape(html.render(sample_report("zh")))
+    assert "积压工单变差：从 158 到 1,234" in zh.split('<section id="summary"', 1)[1]
+
+
+def test_labels_are_prettified_alike_and_teams_are_not_categories():
+    report = sample_report("en")
+    report.by_agent = {"technical": report.by_agent["Team A"]}
+    report.agent_dim = "team"
+    page = unescape(html.render(report))
+    by_agent = page.split('<section id="by-agent"', 1)[1].split("</section>", 1)[0]
+    volume = page.split('<section id="volume"', 1)[1].split("</section>", 1)[0]
+    assert "<th>Technical</th>" in by_agent and "Technical issue" not in by_agent  # a team, not a category
+    assert "Technical issue" in volume  # the category "technical"
+    report.labels = {"team": {"technical": "Tier 2"}}  # [labels.team] in the config wins
+    assert "<th>Tier 2</th>" in html.render(report)
+
+
+def test_a_lone_not_set_column_shares_a_table_and_empty_rows_are_left_out():
+    report = sample_report("en")
+    report.by_channel = {f"c{i}": report.by_channel["email"] for i in range(8)}
+    report.by_channel[None] = [s for s in report.by_agent["Team A"]]  # only AHT has a value there
+    part = html.render(report).split('<section id="by-channel"', 1)[1].split("</section>", 1)[0]
+    tables = part.split("<table")[1:]
+    # 9 columns: 5 + 4, not 8 + a table of its own for "(not set)"
+    assert [t.split("</thead>")[0].count("<th>") - 1 for t in tables] == [5, 4]
+    assert 'data-kpi="aht"' not in tables[0]  # no value in the first table's columns: no row
+
+
+def test_score_axis_floor_is_marked_and_said():
+    page = unescape(html.render(sample_report("en")))
+    csat = page.split('<figure data-kpi="csat">', 1)[1].split("</figure>", 1)[0]
+    # CSAT 69-75%: all in the top half above 0, so the axis starts at a round value under 69% and says so
+    assert 'class="cut"' in csat and "the axis starts at 68%, not at zero" in csat
+    fcr = page.split('<figure data-kpi="fcr_rate">', 1)[1].split("</figure>", 1)[0]
+    assert "the axis starts at 74%" in fcr
+
+
+def test_count_chart_without_data_has_a_zero_to_one_axis():
+    from servicekpi.report import svg
+    chart = svg.line_chart(["a", "b", "c"], [svg.Line("x", [0, 0, 0])], str, counts=True)
+    ticks = re.findall(r'class="ytick"[^>]*>([^<]*)<', chart)
+    assert ticks == ["0.0", "1.0"]  # never -1..1, and whole tickets
+    assert svg.nice_ticks(0, 3, min_step=1.0) == [0, 1, 2, 3]

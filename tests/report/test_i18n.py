@@ -129,17 +129,17 @@ def test_week_labels_are_iso_weeks(day, lang, expected):
     (72.3, "percent", "th", "72.3%"),
     (0.0, "percent", "en", "0.0%"),  # zero is a value, not "no data"
     (100, "percent", "en", "100.0%"),
-    (40, "points", "en", "40.0"),
-    (-12.5, "points", "ro", "-12,5"),
+    (40, "points", "en", "+40.0"),  # NPS in signed points, as everywhere (core/display.py)
+    (-12.5, "points", "ro", "−12,5"),
     (1234, "count", "en", "1,234"),
     (1234, "count", "ro", "1.234"),
     (2.35, "count", "en", "2.4"),  # a mean count (interactions per ticket) keeps a decimal
     (0, "count", "en", "0"),
-    (600, "seconds", "en", "600 sec"),
-    (600, "seconds", "zh", "600秒"),
-    (12.25, "minutes", "ro", "12,2 min."),  # half-even rounding, as CLDR/Babel
-    (12.5, "minutes", "th", "12.5 นาที"),
-    (48, "hours", "zh", "48.0小时"),
+    (600, "seconds", "en", "10 min"),  # durations in the units a person reads
+    (600, "seconds", "zh", "10分钟"),
+    (12.25, "minutes", "ro", "12 min. 15 s"),  # 0.25 min = 15 s
+    (12.5, "minutes", "th", "12 นาที 30 วิ"),
+    (48, "hours", "zh", "48小时"),  # up to 48 h a duration reads in hours
     (4.235, "score", "en", "4.24"),
     (0.5, "currency", "en", "0.50"),
     (1.5, "ratio", "ro", "1,50"),
@@ -162,7 +162,7 @@ def test_none_is_no_data_never_zero(lang, unit):
 @pytest.mark.parametrize("cur,prev,unit,lang,expected", [
     (75.5, 72.3, "percent", "en", "+3.2 pp"),  # percentages change in percentage points
     (75.5, 72.3, "percent", "zh", "+3.2 个百分点"),
-    (10, 12, "minutes", "en", "−2.0 min"),
+    (10, 12, "minutes", "en", "−2 min"),
     (5, 5, "count", "en", "±0"),
     (None, 5, "count", "en", NO_DATA),
     (5, None, "percent", "en", NO_DATA),

@@ -197,3 +197,25 @@ def test_html_and_pdf_are_the_same_document(tmp_path, monkeypatch):
     report = sample_report("ro")
     pdf.write(report, tmp_path / "r.pdf")
     assert printed == [html.render(report)]
+
+
+def test_long_tables_repeat_their_header_and_leave_no_near_empty_page(tmp_path):
+    """A tracker of 45 KPIs spans pages: its header row repeats on each, rows are not split, and no
+    page but the last holds only a few lines (issue 13 item 11)."""
+    from report_sample import series
+
+    from servicekpi.catalog import catalog
+    report = sample_report("en")
+    values = [float(10 + i) for i in range(12)]
+    report.series = [series(k, "en", values) for k in list(catalog().kpis)[:45]]
+    path = pdf.write(report, tmp_path / "long.pdf")
+    pages = int(re.search(r"Pages:\s+(\d+)", run("pdfinfo", str(path))).group(1))
+    texts = [run("pdftotext", "-layout", "-f", str(i), "-l", str(i), str(path), "-") for i in range(1, pages + 1)]
+    tracker = [i for i, t in enumerate(texts) if "All KPIs by period" in t]
+    assert tracker, "no tracker page"
+    following = [t for t in texts[tracker[0] + 1:] if "Ticket volume by category" not in t.split("\n", 3)[0]]
+    continued = [t for t in following[:2] if re.search(r"^\s*KPI\s+Target\s+Nov", t, re.M)]
+    assert continued, "the tracker's header row does not repeat on the next page"
+    for i, t in enumerate(texts[:-1]):
+        lines = [line for line in t.splitlines() if line.strip()]
+        assert len(lines) >= 12, (i + 1, lines)

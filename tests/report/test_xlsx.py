@@ -44,7 +44,14 @@ def _plain(v):
         return float(f"{v:.10g}")  # DuckDB's parallel float sums vary in the last bits
     if isinstance(v, (dt.datetime, dt.date)):
         return v.isoformat()
+    if isinstance(v, dt.timedelta):  # a duration cell (openpyxl reads [h]/[m]/[s] formats as timedelta)
+        return float(f"{_days(v):.10g}")
     return v
+
+
+def _days(v):
+    """A duration cell as its stored number of days (openpyxl reads [h]/[m]/[s] formats as timedelta)."""
+    return v.total_seconds() / 86400 if isinstance(v, dt.timedelta) else v
 
 
 def _charts(z: zipfile.ZipFile, sheet_xml: str) -> list[dict]:
@@ -102,16 +109,19 @@ def test_golden(book):
 
 
 def test_native_objects(book):
-    """Sheets, frozen headers, a sparkline per tracker row, line charts, colouring rules."""
+    """Sheets, frozen headers, a trend chart per tracker row, line charts, colouring rules."""
     _, path = book
     got = {s["name"]: s for s in extract(path)["sheets"]}
-    assert list(got) == ["tracker", "ticket volume", "formulas", "by channel", "by team", "SLA"]
+    assert list(got) == ["summary", "tracker", "ticket volume", "formulas", "by channel", "by team", "SLA"]
     tracker = got["tracker"]
     sheet = openpyxl.load_workbook(path)["tracker"]
     head = next(r for r in sheet.iter_rows() if r[0].value == "KPI")
     id_col = next(c.column for c in head if c.value == "KPI id")
-    ids = [r[id_col - 1].value for r in sheet.iter_rows(min_row=head[0].row + 1) if r[id_col - 1].value]
-    assert tracker["sparklines"] == len(ids) > 30
+    # a small line chart per row with two values or more (LibreOffice draws no line of an Excel sparkline)
+    values = [[c.value for c in r[6:18]] for r in sheet.iter_rows(min_row=head[0].row + 1) if r[id_col - 1].value]
+    lines = sum(sum(v is not None for v in vs) > 1 for vs in values)
+    assert tracker["sparklines"] == 0 and len(tracker["charts"]) == lines > 30
+    assert all(c == {"type": "lineChart", "series": 1} for c in tracker["charts"])
     assert tracker["freeze"] == f"B{head[0].row + 1}"  # the header row and the KPI column stay put
     assert any("ISNUMBER" in r for r in tracker["conditional"])
     assert [c["type"] for c in got["ticket volume"]["charts"]] == ["lineChart", "lineChart"]
@@ -131,16 +141,25 @@ def test_tracker_cells_equal_the_kpi_command(book):
     for row in sheet.iter_rows(min_row=head[0].row + 1):
         kid = row[id_col - 1].value
         if kid:
-            cells[kid] = [row[first - 1 + i].value for i in range(12)]
+            cells[kid] = [_days(row[first - 1 + i].value) for i in range(12)]
             units[kid] = row[first - 1].number_format
     rows = ws.kpi(*cells, "--by", "month", "--from", FIRST, "--to", LAST, asof=ASOF)
     for r in rows:
         i = (dt.date.fromisoformat(r["period_start"]).year - 2025) * 12 + dt.date.fromisoformat(
             r["period_start"]).month - 11
-        want = r["value"] / 100 if r["value"] is not None and r["unit"] == "percent" else r["value"]
-        assert same(cells[r["kpi"]][i], want), (r["kpi"], r["period_start"])
+        # percentages as fractions, durations as spreadsheet durations (days): cells still compute
+        scale = {"percent": 1 / 100, "seconds": 1 / 86400, "minutes": 1 / 1440, "hours": 1 / 24}.get(r["unit"], 1)
+        want = r["value"] * scale if r["value"] is not None else None
+        if r["unit"] in ("seconds", "minutes", "hours") and want is not None:
+            # openpyxl reads a duration cell as a timedelta rounded to the millisecond
+            assert abs(cells[r["kpi"]][i] - want) <= 0.0011 / 86400, (r["kpi"], r["period_start"])
+        else:
+            assert same(cells[r["kpi"]][i], want), (r["kpi"], r["period_start"])
         if r["unit"] == "percent":
             assert units[r["kpi"]] == "0.0%"  # a fraction shown as a percentage
+    # durations read as a person reads them: FRT in hours and minutes, AHT in minutes and seconds
+    assert units["first_response_time"] == '[h]" hr "mm" min"' and units["aht"] == '[m]" min "ss" sec"'
+    assert units["nps"] == '+0.0;"−"0.0;0.0'  # signed points
 
 
 # -- the calculator, recalculated by LibreOffice ---------------------------------------------------
@@ -288,9 +307,9 @@ def test_report_with_tickets_only(ws):
     assert r.exit_code == 0, r.stdout + r.stderr
     wb = openpyxl.load_workbook(path)
     # no team; the SLA sheet with the default policy (24 h first response, 72 h resolution), as the README says
-    assert wb.sheetnames == ["tracker", "ticket volume", "formulas", "by channel", "SLA"]
+    assert wb.sheetnames == ["summary", "tracker", "ticket volume", "formulas", "by channel", "SLA"]
     volume = wb["ticket volume"]
-    row = next(r for r in volume.iter_rows() if r[0].value == "return")
+    row = next(r for r in volume.iter_rows() if r[0].value == "Return")  # the category id "return", prettified
     # Nov 2025 - Jul 2026 none, then August 1, September 1, October 2; total by formula
     assert [c.value for c in row[1:13]] == [0] * 9 + [1, 1, 2]
     assert row[13].value == "=SUM(B12:M12)".replace("12", str(row[0].row))
@@ -313,7 +332,8 @@ def test_workbook_in_each_language(ws, lang):
     assert r.exit_code == 0, r.stdout + r.stderr
     _ = translator(lang)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [_("tracker"), _("ticket volume"), _("formulas"), _("by channel"), _("by team"), _("SLA")]
+    assert wb.sheetnames == [_("summary"), _("tracker"), _("ticket volume"), _("formulas"), _("by channel"),
+                             _("by team"), _("SLA")]
     tracker = wb[_("tracker")]
     head = next(row for row in tracker.iter_rows() if row[0].value == _("KPI"))
     assert head[6].value == period_label(dt.date(2025, 11, 1), "month", lang)
@@ -328,7 +348,8 @@ def test_translations_keep_the_placeholders():
     import string
 
     from servicekpi.report.i18n import translator
-    source = (Path(__file__).parents[2] / "src" / "servicekpi" / "report" / "xlsx.py").read_text(encoding="utf-8")
+    report_dir = Path(__file__).parents[2] / "src" / "servicekpi" / "report"
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(report_dir.glob("xlsx*.py")))
     messages = set(re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', source))
     with_fields = [m for m in messages if "{" in m]
     assert len(with_fields) >= 4
@@ -337,3 +358,29 @@ def test_translations_keep_the_placeholders():
         _ = translator(lang)
         for m in with_fields:
             assert names(_(m)) == names(m), (lang, m, _(m))
+
+
+def test_currency_labels_and_summary_in_the_workbook(tmp_path):
+    """The config's currency (ISO 4217, never the word), prettified labels and the summary sheet."""
+    from report_sample import sample_report, series
+
+    from servicekpi.report import xlsx
+    report = sample_report("en")
+    report.currency = "EUR"
+    report.labels = {"channel": {"email": "E-mail inbox"}}
+    report.series.append(series("cac", "en", [None] * 11 + [175.466]))
+    path = tmp_path / "r.xlsx"
+    xlsx.write(report, path)
+    wb = openpyxl.load_workbook(path)
+    tracker = wb["tracker"]
+    cac = next(r for r in tracker.iter_rows() if r[0].value == "Customer acquisition cost (CAC)")
+    assert cac[2].value == "EUR" and cac[17].value == 175.466 and cac[17].number_format == '#,##0.00" EUR"'
+    assert not any(c.value == "currency" for r in tracker.iter_rows() for c in r)
+    channels = [r[0].value for r in wb["by channel"].iter_rows() if r[0].value]
+    assert "E-mail inbox" in channels and "Phone" in channels  # the config's name; a well-known id
+    volume = [r[0].value for r in wb["ticket volume"].iter_rows()]
+    assert "Technical issue" in volume and "technical" not in volume
+    summary = [r[0].value for r in wb["summary"].iter_rows() if r[0].value]
+    # Sep -> Oct 2026: backlog 158 -> 1,234 is the biggest headline mover (+681.0%)
+    assert "• Backlog worsened from 158 to 1,234 (+1,076, +681.0%)." in summary
+    assert any(line.startswith("• Targets missed in Oct 2026: First response time 1 hr 12 min") for line in summary)

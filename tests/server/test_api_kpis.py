@@ -208,6 +208,10 @@ def test_scorecard_of_a_month(srv):
     assert body["period_start"] == "2026-10-01" and body["period_end"] == "2026-10-31"
     csat = next(x for x in body["rows"] if x["kpi"] == "csat")
     assert (csat["value"], csat["numerator"], csat["denominator"]) == (50.0, 1, 2)  # R1 5 satisfied, R2 2 not
+    # display strings beside the raw values (core/display.py); the raw keys are unchanged
+    assert csat["display"]["value"] == "50.0%" and csat["display"]["status"] == "missed"  # default target 80%
+    zh = next(x for x in get(srv, "/api/scorecard", month="2026-10", lang="zh").json()["rows"] if x["kpi"] == "csat")
+    assert zh["display"]["status"] == "未达标" and zh["value"] == 50.0
 
 
 def test_spikes_answer(srv):

@@ -9,20 +9,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from servicekpi.catalog import catalog, text
+from servicekpi.core import display
 from servicekpi.core import periods as P
 from servicekpi.engine.query import Engine, Query, UsageError, suggest
 
 ARROW = {"higher": "↑", "lower": "↓", "neutral": "·"}
 
 
-def fmt_value(v, unit: str) -> str:
-    if v is None:
-        return "–"
-    if unit == "percent":
-        return f"{v:.1f}%"
-    if unit == "count":
-        return f"{v:,.0f}"
-    return f"{v:,.1f}"
+def fmt_value(v, unit: str, lang: str = "en", currency: str | None = None) -> str:
+    return display.value(v, unit, lang, currency)
 
 
 def scorecard(engine: Engine, kpis: list[str], start: dt.date, end: dt.date, asof: dt.datetime,
@@ -88,7 +83,6 @@ WORDS = {  # perspective and status names, and table headers, in the catalog's f
     "by": {"en": "by", "zh": "截止", "ro": "până la", "th": "ภายใน"},
 }
 COLOUR = {"met": "green", "at_risk": "yellow", "missed": "red", "no_target": "dim", "no_data": "dim"}
-UNIT_SUFFIX = {"minutes": " min", "hours": " h", "seconds": " s", "days": " d"}
 
 
 def word(key: str, lang: str) -> str:
@@ -245,40 +239,49 @@ def balanced_scorecard(engine: Engine, start: dt.date | None = None, end: dt.dat
     return build(engine, start, end, by, asof, lang, targets, dims).rows
 
 
-def fmt_with_unit(v, unit: str) -> str:
-    if v is None:
-        return "–"
-    if unit == "points":
-        return f"{v:+,.1f}"
-    return fmt_value(v, unit) + UNIT_SUFFIX.get(unit, "")
+def fmt_with_unit(v, unit: str, lang: str = "en", currency: str | None = None) -> str:
+    """A value as people read it (core/display.py): 8 h 35 min, 69.2%, NPS +13.3, €175.47."""
+    return display.value(v, unit, lang, currency)
 
 
-def fmt_change(row: dict) -> str:
+def fmt_change(row: dict, lang: str = "en", currency: str | None = None) -> str:
     c = row["change"]
     if c is None:
         return "–"
-    unit = row["unit"]
-    absolute = f"{c:+,.1f} pp" if unit == "percent" else (
-        f"{c:+,.0f}" if unit == "count" else f"{c:+,.1f}{UNIT_SUFFIX.get(unit, '')}")
+    text_ = display.change(c, row["unit"], lang, currency)
     rel = row["change_relative"]
-    text_ = absolute + (f" ({100 * rel:+.1f}%)" if rel is not None else "")
+    if rel is not None:
+        text_ += f" ({display.points(100 * rel, lang).replace('±', '')}%)" if round(100 * rel, 1) else " (±0%)"
     colour = {"better": "green", "worse": "red"}.get(row["trend"])
     return f"[{colour}]{text_}[/]" if colour else text_
 
 
-def fmt_target(row: dict, lang: str = "en") -> str:
+def fmt_target(row: dict, lang: str = "en", currency: str | None = None, markup: bool = True) -> str:
     if row["target"] is None:
         return "–"
     sign = "≥" if row["direction"] == "higher" else "≤"
-    s = f"{sign} {fmt_with_unit(row['target'], row['unit'])}"
+    s = f"{sign} {fmt_with_unit(row['target'], row['unit'], lang, currency)}"
     if row.get("due"):
         s += f" {word('by', lang)} {row['due']}"
     if row.get("target_default"):
-        s += f" [dim]({word('default', lang)})[/]"
+        s += f" [dim]({word('default', lang)})[/]" if markup else f" ({word('default', lang)})"
     return s
 
 
-def balanced_table(card: Scorecard, lang: str = "en") -> Table:
+def display_fields(row: dict, dims: list[str], lang: str = "en", currency: str | None = None,
+                   names: dict | None = None) -> dict:
+    """The scorecard row's display strings (the API's `display`), beside its raw values."""
+    out = {"value": fmt_with_unit(row["value"], row["unit"], lang, currency),
+           "target": None if row["target"] is None else fmt_target(row, lang, currency, markup=False),
+           "previous": fmt_with_unit(row["previous"], row["unit"], lang, currency),
+           "change": None if row["change"] is None else fmt_change({**row, "trend": None}, lang, currency),
+           "status": word(row["status"], lang)}
+    out.update({d: display.label(row.get(d), names, lang, d) for d in dims})
+    return out
+
+
+def balanced_table(card: Scorecard, lang: str = "en", currency: str | None = None,
+                   names: dict | None = None) -> Table:
     """A rich table grouped by perspective: value, target, status (coloured), previous, change."""
     prev = f"{card.previous[0]} – {card.previous[1]}"
     table = Table(title=f"Balanced scorecard {card.start} – {card.end}"
@@ -298,8 +301,8 @@ def balanced_table(card: Scorecard, lang: str = "en") -> Table:
             table.add_row(f"[bold]{word(current, lang)}[/]", *[""] * (len(card.dims) + 5))
         st = r["status"]
         table.add_row(f"  {ARROW[r['direction']]} {escape(r['label'])}",
-                      *["–" if r.get(d) is None else escape(str(r[d])) for d in card.dims],
-                      fmt_with_unit(r["value"], r["unit"]), fmt_target(r, lang),
-                      f"[{COLOUR[st]}]{word(st, lang)}[/]", fmt_with_unit(r["previous"], r["unit"]),
-                      fmt_change(r))
+                      *[escape(display.label(r.get(d), names, lang, d)) for d in card.dims],
+                      fmt_with_unit(r["value"], r["unit"], lang, currency), fmt_target(r, lang, currency),
+                      f"[{COLOUR[st]}]{word(st, lang)}[/]", fmt_with_unit(r["previous"], r["unit"], lang, currency),
+                      fmt_change(r, lang, currency))
     return table

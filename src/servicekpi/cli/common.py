@@ -249,7 +249,9 @@ def report_import(result, strict: bool) -> None:
         raise typer.Exit(1)
 
 
-def print_rows(rows: list[dict], fmt: str, dims: list[str]) -> None:
+def print_rows(rows: list[dict], fmt: str, dims: list[str], cfg=None) -> None:
+    """json and csv: the raw values; table: values as people read them (core/display.py: durations in
+    h/min/s, percent, signed NPS points, the configured currency) and dimension ids as labels."""
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -263,9 +265,27 @@ def print_rows(rows: list[dict], fmt: str, dims: list[str]) -> None:
         return
     t = Table(*keys)
     for r in rows:
-        t.add_row(*["" if r.get(k) is None else (f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]))
-                    for k in keys])
+        t.add_row(*[table_cell(r, k, dims, cfg) for k in keys])
     out.print(t)
+
+
+def table_cell(row: dict, key: str, dims: list[str], cfg=None) -> str:
+    """One cell of the CLI table (display only)."""
+    from servicekpi.core import display
+    v = row.get(key)
+    if key in dims:
+        return display.label(v, getattr(cfg, "labels", None), "en", key)
+    if key == "value" and "unit" in row:  # None is no data: a dash, never 0 or blank
+        return display.value(v, row["unit"], "en", getattr(cfg, "currency", None))
+    if key == "unit" and v == "currency":  # the ISO code, never the word "currency"
+        return getattr(cfg, "currency", None) or "amount"
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, float) and not v.is_integer():
+        return display.number(v, "en", 1 if abs(v) >= 10 else 2)
+    return display.number(v, "en")
 
 
 from servicekpi.cli.engine_options import DatasetOpt, EngineOpt, SparkMasterOpt  # noqa: E402,F401

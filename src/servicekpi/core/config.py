@@ -34,6 +34,10 @@ class Config:
     spike_size: object = None  # analysis.spikes.SpikeSize ([spikes] min_rise, min_ratio); None = defaults
     queue_teams: dict = field(default_factory=dict)  # [queues]: call queue -> team (a call's team)
 
+
+    currency: str | None = None  # ISO 4217 code of money KPIs (cac, clv): display only
+    labels: dict = field(default_factory=dict)  # [labels.<dim>] id -> display name (display only)
+
     def sla_rules(self) -> list:
         return self.sla or [sla_rules.DEFAULT]
 
@@ -91,6 +95,7 @@ def load(path: Path | None) -> Config:
     if "instants" in data:
         from servicekpi.core.instants import parse as parse_instants
         cfg.instants = parse_instants(data["instants"], f"{path}, key instants")
+    _display(cfg, data, path)
     try:
         cfg.calendars = parse_calendars(data, cfg.timezone, str(path))
     except CalendarError as e:
@@ -124,3 +129,19 @@ def _spike_size(section, path: Path):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
             raise ConfigError(f"{path}, key spikes.{key}: expected a number of at least {least}, got {value!r}")
     return SpikeSize(float(rise), float(ratio))
+
+
+def _display(cfg: Config, data: dict, path: Path) -> None:
+    """currency = "EUR" (ISO 4217) and [labels.<dim>] id = "name": how values are shown, not computed."""
+    from servicekpi.core.display import check_currency
+    if "currency" in data:
+        try:
+            cfg.currency = check_currency(data["currency"])
+        except ValueError as e:
+            raise ConfigError(f"{path}, key currency: {e}") from None
+    labels = data.get("labels", {})
+    ok = isinstance(labels, dict) and all(isinstance(m, dict) and all(isinstance(v, str) for v in m.values())
+                                          for m in labels.values())
+    if not ok:
+        raise ConfigError(f"{path}, key labels: expected tables of id = \"name\", e.g. [labels.team] l2 = \"Level 2\"")
+    cfg.labels = {str(d): {str(k): v for k, v in m.items()} for d, m in labels.items()}

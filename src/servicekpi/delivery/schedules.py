@@ -56,7 +56,9 @@ def _scorecard(eng, s, due: dt.datetime, tmp: Path) -> tuple[str, str, list[Path
     card = build(eng, by="week", asof=due, lang=s.lang)
     lines = [f"Balanced scorecard {card.start} – {card.end} ({card.tz})", ""]
     for r in card.rows:
-        lines.append(f"{r['label']}: {fmt_with_unit(r['value'], r['unit'])}  target {fmt_target(r, s.lang)}  "
+        cur = eng.config.currency
+        lines.append(f"{r['label']}: {fmt_with_unit(r['value'], r['unit'], s.lang, cur)}  "
+                     f"target {fmt_target(r, s.lang, cur, markup=False)}  "
                      f"{r['status']}")
     if not card.rows:
         lines.append("no KPI has data in this week")

@@ -137,7 +137,8 @@ def build(engine: Engine, start: dt.date, end: dt.date, by: str = "month", lang:
     return Report(lang=lang, tz=tz, asof=asof, by=by, periods=periods, series=series, volume=volume,
                   reach=reach(engine, asof), by_channel=by_channel, by_agent=by_agent, sla=sla, notes=notes,
                   agent_dim=agent_dim, partial=[p.partial for p in eng_periods], spike_k=k, spike_window=window,
-                  agents=agents)
+                  agents=agents, currency=getattr(engine.config, "currency", None),
+                  labels=getattr(engine.config, "labels", {}))
 
 
 def _series(engine, rows, ids, labels, lang, targets, dim=None, value=None) -> list[Series]:

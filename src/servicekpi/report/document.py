@@ -63,3 +63,5 @@ class Report:
     # the agent leaderboard of the last period (analysis/leaderboard.py: {columns, rows: [{agent_id, name,
     # team, values: {col: {value, n, team_avg, small_sample}}}]}); None without agent data
     agents: dict | None = None
+    currency: str | None = None  # ISO 4217 code of money KPIs (config `currency`), display only
+    labels: dict = field(default_factory=dict)  # config [labels.<dim>] id -> name, display only

@@ -9,19 +9,37 @@ Every piece of text is escaped; a None value is shown as the no-data dash, never
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Callable, Iterable
 
 from servicekpi import __version__
 from servicekpi.catalog import text
+from servicekpi.core import display
 from servicekpi.report import svg
 from servicekpi.report.document import Report, Series, Volume
+from servicekpi.report.html_base import (  # noqa: F401 - HTML_LANG, css_string, period_head: the module's API
+    DIM,
+    GROUP,
+    HEADLINE,
+    HTML_LANG,
+    MAX_CARDS,
+    STATUS,
+    TABLE,
+    Ctx,
+    change_class,
+    css_string,
+    esc,
+    headline,
+    last_value,
+    nodata,
+    period_head,
+    prev_value,
+    status_of,
+    target_text,
+    val_html,
+)
 from servicekpi.report.i18n import (
-    DECIMALS,
     NO_DATA,
-    _,
     check_lang,
     format_change,
     format_date,
@@ -30,131 +48,12 @@ from servicekpi.report.i18n import (
     format_value,
     translator,
 )
+from servicekpi.report.summary import sentences
 
-# headline scorecard and trend charts, in this order, when the report has them
-HEADLINE = ("csat", "nps", "ces", "fcr_rate", "first_response_time", "avg_resolution_time",
-            "resolution_rate", "backlog", "ticket_volume", "aht", "avg_wait_time", "abandonment_rate",
-            "call_service_level", "crr", "churn_rate", "cac", "clv")
-MAX_CARDS = 12
 MAX_TRENDS = 8
 MAX_LINES = 8  # categories drawn in the volume chart (the largest; all are in the table)
 PIVOT_COLUMNS = 8  # channels or teams/agents per by-channel/by-agent table (A4 width)
-NULL_VALUES = (None, "", "(none)")  # a missing dimension value; "(none)" is spikes.NONE
-
-HTML_LANG = {"en": "en", "zh": "zh-Hans", "ro": "ro", "th": "th"}
-
-GROUP = {"customer": _("Customer"), "process": _("Internal process"), "people": _("People"),
-         "financial": _("Financial")}  # balanced scorecard perspectives (Series.group)
-STATUS = {"met": _("met"), "at_risk": _("at risk"), "missed": _("missed"),
-          "no_target": _("no target"), "no_data": _("no data")}
-TABLE = {"tickets": _("Tickets"), "messages": _("Messages"), "calls": _("Calls and chats"),
-         "agent_sessions": _("Agent sessions"), "surveys": _("Surveys"), "customers": _("Customers"),
-         "orders": _("Orders"), "spend": _("Spend"), "self_service": _("Self-service events"),
-         "feedback": _("Feedback"), "quality_reviews": _("Quality reviews"), "activity": _("Customer activity")}
-DIM = {"category": _("Category"), "channel": _("Channel")}
-# well-known data values (the generator's and most helpdesks'); others are shown as they are
-VALUE = {"email": _("Email"), "chat": _("Chat"), "phone": _("Phone"), "social": _("Social media"),
-         "web_form": _("Web form"), "sms": _("SMS"), "web": _("Web"), "app": _("App"),
-         "sales_question": _("Sales question"), "technical": _("Technical issue"),
-         "cancellation": _("Cancellation"), "return": _("Return"), "shipping": _("Shipping"),
-         "product_availability": _("Product availability"), "complaint": _("Complaint")}
-
 CSS = (Path(__file__).parent / "report.css").read_text(encoding="utf-8")  # package data
-
-
-@dataclass
-class Ctx:
-    report: Report
-    lang: str
-    _: Callable[[str], str]
-
-    def value(self, v: float | None, unit: str) -> str:
-        return format_value(v, unit, self.lang)
-
-    def cell(self, v: float | None, unit: str) -> str:
-        """A compact table cell: the number (with % for percentages); the unit is in the row head."""
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return nodata(self)
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        if unit == "percent":
-            return esc(format_value(v, unit, self.lang))
-        places = DECIMALS.get(unit, 2)
-        if unit == "count" and v != int(v):
-            places = 1
-        return esc(format_number(v, self.lang, places))
-
-    def dim_value(self, value: str | None) -> str:
-        if value in NULL_VALUES:
-            return self._("(not set)")
-        return self._(VALUE[value]) if value in VALUE else str(value)
-
-
-def css_string(s: str) -> str:
-    """A CSS string literal: everything but ASCII letters, digits and spaces as a hex escape."""
-    return '"' + "".join(ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):x} "
-                         for ch in s) + '"'
-
-
-def esc(s: object) -> str:
-    return escape(str(s), quote=True)
-
-
-def period_head(label: str) -> str:
-    """A period label for a narrow column head: Chinese labels break after 年 ("2026年 / 第32周")."""
-    return esc(label).replace("年", "年<wbr>")
-
-
-def nodata(c: Ctx) -> str:
-    title = c._("no data")
-    return f'<span class="nodata" title="{esc(title)}">{NO_DATA}</span>'
-
-
-def _val_html(c: Ctx, v: float | None, unit: str) -> str:
-    return nodata(c) if v is None else esc(c.value(v, unit))
-
-
-def _unit_label(unit: str, lang: str) -> str:
-    return text("unit", unit, "label", lang)
-
-
-def _last(values: list) -> float | None:
-    return values[-1] if values else None
-
-
-def _prev(values: list) -> float | None:
-    return values[-2] if len(values) > 1 else None
-
-
-def _status(s: Series, i: int = -1) -> str:
-    if s.values and (s.values[i] is None or math.isnan(s.values[i])):
-        return "no_data"
-    if s.status and len(s.status) >= len(s.values) and s.status[i]:
-        return s.status[i]
-    return "no_target"
-
-
-def _target_text(c: Ctx, s: Series) -> str:
-    if s.target is None:
-        return ""
-    sign = {"higher": "≥ ", "lower": "≤ "}.get(s.direction, "")
-    return c._("target {target}").format(target=sign + c.value(s.target, s.unit))
-
-
-def _change_class(s: Series) -> str:
-    cur, prev = _last(s.values), _prev(s.values)
-    if cur is None or prev is None or cur == prev or s.direction not in ("higher", "lower"):
-        return ""
-    better = cur > prev if s.direction == "higher" else cur < prev
-    return "good" if better else "bad"
-
-
-def headline(report: Report) -> list[Series]:
-    by_id = {s.kpi: s for s in report.series}
-    picked = [by_id[k] for k in HEADLINE if k in by_id]
-    if not picked:
-        picked = [s for s in report.series if any(v is not None for v in s.values)]
-    return picked[:MAX_CARDS]
 
 
 # ----------------------------------------------------------------- sections
@@ -181,6 +80,16 @@ def _header(c: Ctx) -> str:
             f'<dl class="meta">{meta}</dl></header>')
 
 
+def _summary(c: Ctx) -> str:
+    """The executive summary: the biggest movers and the missed targets, in words."""
+    lines = sentences(c.report, c._)
+    if not lines:
+        return ""
+    heading = c._("Summary")
+    items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    return f'<section id="summary"><h2>{esc(heading)}</h2><ul class="summary">{items}</ul></section>'
+
+
 def _scorecard(c: Ctx) -> str:
     r, _ = c.report, c._
     series = headline(r)
@@ -188,19 +97,19 @@ def _scorecard(c: Ctx) -> str:
         return ""
     cards, versus = [], _("vs {period}")
     for s in series:
-        st = _status(s)
-        cur, prev = _last(s.values), _prev(s.values)
-        change = format_change(cur, prev, s.unit, c.lang)
+        st = status_of(s)
+        cur, prev = last_value(s.values), prev_value(s.values)
+        change = format_change(cur, prev, s.unit, c.lang, c.report.currency)
         prev_label = r.periods[-2].label if len(r.periods) > 1 else ""
-        target = _target_text(c, s)
+        target = target_text(c, s)
         target_html = f'<div class="t nw">{esc(target)}</div>' if target else ""
         cards.append(
             f'<div class="card st-{esc(st)}" data-kpi="{esc(s.kpi)}">'
             f'<div class="k">{esc(s.label)}</div>'
-            f'<div class="v">{_val_html(c, cur, s.unit)}</div>'
+            f'<div class="v">{val_html(c, cur, s.unit)}</div>'
             f'<div class="t"><span class="badge st-{esc(st)}">{esc(_(STATUS.get(st, st)))}</span></div>'
             f"{target_html}"
-            + (f'<div class="c"><span class="{_change_class(s)}">{esc(change)}</span> '
+            + (f'<div class="c"><span class="{change_class(s)}">{esc(change)}</span> '
                f'{esc(versus.format(period=prev_label))}</div>' if prev_label else "")
             + svg.sparkline(s.values) + "</div>")
     legend = "".join(f'<li><span class="badge st-{k}">{esc(_(v))}</span></li>'
@@ -217,10 +126,39 @@ def _tick_places(v: float) -> int:
 
 
 def _trend_fmt(c: Ctx, unit: str) -> Callable[[float], str]:
-    """Axis ticks: round numbers without padding decimals; durations without the unit (it is in the caption)."""
+    """Axis ticks: round numbers without padding decimals; durations in their axis unit (axis_scale)."""
     if unit == "percent":
         return lambda v: format_value(v, "percent", c.lang, _tick_places(v))
+    if unit in display.SECONDS:
+        return lambda v: format_value(v, unit, c.lang, _tick_places(v))
     return lambda v: format_number(v, c.lang, _tick_places(v))
+
+
+def axis_scale(values: list, unit: str) -> tuple[str, float]:
+    """The unit a duration chart's axis counts in (hours for FRT in the hundreds of minutes) and the
+    factor from the KPI's unit to it; other units are drawn as they are."""
+    if unit not in display.SECONDS:
+        return unit, 1.0
+    top = max([abs(v) for v in values if v is not None and math.isfinite(v)] + [0.0]) * display.SECONDS[unit]
+    to = "hours" if top >= 2 * 3600 else ("minutes" if top >= 120 else "seconds")
+    return to, display.SECONDS[unit] / display.SECONDS[to]
+
+
+# the natural floor of a score-like axis; an axis is cut (starts higher) when the data sit far above it
+NATURAL_FLOOR = {"percent": 0.0, "score": 0.0, "points": 0.0, "ratio": 0.0}
+
+
+def axis_floor(values: list, unit: str) -> float | None:
+    """Where a score KPI's y axis starts: its natural floor (0) unless the values all sit in the top
+    half above it; then a round value under the lowest, and the chart says the axis is cut."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if unit not in NATURAL_FLOOR or not vals or min(vals) < 0:
+        return None
+    nat, lo, hi = NATURAL_FLOOR[unit], min(vals), max(vals)
+    if lo - nat <= 0.5 * (hi - nat):
+        return nat
+    ticks = svg.nice_ticks(lo, hi)
+    return max(t for t in ticks if t <= lo)
 
 
 def _trends(c: Ctx) -> str:
@@ -230,12 +168,19 @@ def _trends(c: Ctx) -> str:
     for s in headline(r):
         if not any(v is not None for v in s.values):
             continue
-        chart = svg.line_chart(labels, [svg.Line(s.label, s.values)], _trend_fmt(c, s.unit), title=s.label,
-                               target=s.target, zero=s.unit == "count")
-        cap = _unit_label(s.unit, c.lang)
-        target = _target_text(c, s)
-        if target:
-            cap += " · " + target + " (" + _("dashed line") + ")"
+        unit, k = axis_scale(s.values + [s.target], s.unit)
+        values = [None if v is None else v * k for v in s.values]
+        target = None if s.target is None else s.target * k
+        floor = axis_floor(values + ([target] if target is not None else []), unit)
+        chart = svg.line_chart(labels, [svg.Line(s.label, values)], _trend_fmt(c, unit), title=s.label,
+                               target=target, zero=unit in display.SECONDS, counts=unit == "count",
+                               floor=floor)
+        cap = c.unit(s.unit)
+        goal = target_text(c, s)
+        if goal:
+            cap += " · " + goal + " (" + _("dashed line") + ")"
+        if floor:
+            cap += " · " + _("the axis starts at {value}, not at zero").format(value=_trend_fmt(c, unit)(floor))
         figures.append(f'<figure data-kpi="{esc(s.kpi)}"><h3>{esc(s.label)}</h3>{chart}'
                        f"<figcaption>{esc(cap)}</figcaption></figure>")
         if len(figures) == MAX_TRENDS:
@@ -266,7 +211,7 @@ def _series_table(c: Ctx, series: Iterable[Series], grouped: bool = True) -> str
         cells = "".join(f"<td>{c.cell(v, s.unit)}</td>" for v in s.values)
         target = c.cell(s.target, s.unit) if s.target is not None else ""
         rows.append(f'<tr data-kpi="{esc(s.kpi)}"><td class="kpi">{esc(s.label)}'
-                    f'<small>{esc(_unit_label(s.unit, c.lang))}</small></td><td class="tgt">{target}</td>'
+                    f'<small>{esc(c.unit(s.unit))}</small></td><td class="tgt">{target}</td>'
                     f"{cells}</tr>")
     kpi, target = _("KPI"), _("Target")
     return (f'<div class="wide"><table><thead><tr><th>{esc(kpi)}</th><th class="tgt">{esc(target)}</th>{head}</tr>'
@@ -290,8 +235,9 @@ def _ordered(vol: Volume) -> list[str]:
     return sorted(vol.counts, key=lambda k: (-sum(vol.counts[k]), str(k)))
 
 
-def _legend(c: Ctx, names: list[str], colours: list[str], extra: str = "") -> str:
-    items = "".join(f'<li><i style="background:{col}"></i>{esc(c.dim_value(n))}</li>' for n, col in zip(names, colours))
+def _legend(c: Ctx, names: list[str], colours: list[str], dim: str, extra: str = "") -> str:
+    items = "".join(f'<li><i style="background:{col}"></i>{esc(c.dim_value(n, dim))}</li>'
+                    for n, col in zip(names, colours))
     return f'<ul class="legend">{items}{extra}</ul>'
 
 
@@ -307,7 +253,7 @@ def _volume(c: Ctx) -> str:
     marks: dict[str, set[int]] = {}
     for sp in vol.spikes:
         marks.setdefault(sp.value, set()).add(sp.period)
-    lines = [svg.Line(c.dim_value(n), vol.counts[n], col, marks.get(n, set())) for n, col in zip(drawn, colours)]
+    lines = [svg.Line(c.dim_value(n, "category"), vol.counts[n], col, marks.get(n, set())) for n, col in zip(drawn, colours)]
     chart = svg.line_chart(labels, lines, lambda v: format_number(v, c.lang), title=_("Ticket volume by category"),
                            zero=True, width=900, height=260)
     spike, total, category = _("spike"), _("Total"), _("Category")
@@ -320,7 +266,7 @@ def _volume(c: Ctx) -> str:
             hit = i in marks.get(n, set())
             cls = ' class="spike"' if hit else ""
             cells.append(f"<td{cls}>{esc(format_number(v, c.lang))}</td>")
-        rows.append(f'<tr><td>{esc(c.dim_value(n))}</td>{"".join(cells)}</tr>')
+        rows.append(f'<tr><td>{esc(c.dim_value(n, "category"))}</td>{"".join(cells)}</tr>')
     totals = [sum(vol.counts[n][i] for n in names if i < len(vol.counts[n])) for i in range(len(labels))]
     rows.append(f'<tr class="total"><th>{esc(total)}</th>'
                 + "".join(f"<th>{esc(format_number(t, c.lang))}</th>" for t in totals) + "</tr>")
@@ -328,7 +274,7 @@ def _volume(c: Ctx) -> str:
              f'<tbody>{"".join(rows)}</tbody></table></div>')
     heading = _("Ticket volume by category")
     return (f'<section id="volume" class="break"><h2>{esc(heading)}</h2>'
-            f'{_legend(c, drawn, colours, ring)}<figure>{chart}</figure>{table}{_spike_list(c, vol)}</section>')
+            f'{_legend(c, drawn, colours, "category", ring)}<figure>{chart}</figure>{table}{_spike_list(c, vol)}</section>')
 
 
 def cause_text(_, lang: str, causes, value=str) -> str:
@@ -356,7 +302,7 @@ def _spike_list(c: Ctx, vol: Volume) -> str:
         size = "∞" if sp.size is None or math.isinf(sp.size) else format_number(sp.size, c.lang, 1)
         items.append("<li>" + esc(_("{value} in {period}: {volume} tickets, {size}× the baseline of {baseline} "
                                     "(threshold {threshold})").format(
-            value=c.dim_value(sp.value), period=period, volume=format_number(sp.volume, c.lang),
+            value=c.dim_value(sp.value, sp.dim), period=period, volume=format_number(sp.volume, c.lang),
             size=size, baseline=format_number(sp.baseline, c.lang, 1),
             threshold=format_number(sp.threshold, c.lang, 1))) + _causes(c, sp) + "</li>")
     rule = _("A spike is a volume above the median of the preceding periods plus k times their median "
@@ -377,16 +323,16 @@ def _channels(c: Ctx) -> str:
     n = len(labels)
     totals = [sum(vol.counts[k][i] for k in names if i < len(vol.counts[k])) for i in range(n)]
     shares = {k: [(vol.counts[k][i] / totals[i] * 100) if totals[i] else None for i in range(n)] for k in names}
-    chart = svg.share_bars(labels, [(c.dim_value(k), shares[k]) for k in names], colours,
+    chart = svg.share_bars(labels, [(c.dim_value(k, "channel"), shares[k]) for k in names], colours,
                            _trend_fmt(c, "percent"),
                            title=_("Share of tickets by channel"), width=900, height=240)
     grand = sum(totals)
     rows = []
     for k in names:
         all_share = sum(vol.counts[k]) / grand * 100 if grand else None
-        rows.append(f"<tr><td>{esc(c.dim_value(k))}</td>"
-                    f"<td>{esc(format_number(_last(vol.counts[k]), c.lang))}</td>"
-                    f"<td>{c.cell(_last(shares[k]), 'percent')}</td>"
+        rows.append(f"<tr><td>{esc(c.dim_value(k, 'channel'))}</td>"
+                    f"<td>{esc(format_number(last_value(vol.counts[k]), c.lang))}</td>"
+                    f"<td>{c.cell(last_value(shares[k]), 'percent')}</td>"
                     f"<td>{esc(format_number(sum(vol.counts[k]), c.lang))}</td>"
                     f"<td>{c.cell(all_share, 'percent')}</td></tr>")
     last = labels[-1] if labels else ""
@@ -396,13 +342,16 @@ def _channels(c: Ctx) -> str:
     heading, lead = _("Channel preference"), _("Share of tickets created in each period, by channel.")
     return (f'<section id="channels"><h2>{esc(heading)}</h2>'
             f'<p class="lead">{esc(lead)}</p>'
-            f"{_legend(c, names, colours)}<figure>{chart}</figure>"
+            f"{_legend(c, names, colours, 'channel')}<figure>{chart}</figure>"
             f'<div class="wide"><table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>'
             f'{_spike_list(c, vol) if vol.spikes else ""}</section>')
 
 
-def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str, new_page: bool) -> str:
-    """Latest-period values, KPIs down and channels (or teams/agents) across, PIVOT_COLUMNS at a time."""
+def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str, new_page: bool,
+           dim: str | None = None) -> str:
+    """Latest-period values, KPIs down and channels (or teams/agents) across, in tables of even
+    width (9 columns make 5 + 4, so a lone "(not set)" never gets a table of its own); a KPI with
+    no value in a table's columns is left out of that table."""
     r, _ = c.report, c._
     if not groups:
         return ""
@@ -410,18 +359,20 @@ def _pivot(c: Ctx, groups: dict[str, list[Series]], title: str, anchor: str, new
     for series in groups.values():
         for s in series:
             kpis.setdefault(s.kpi, s)
-    table = {(g, s.kpi): _last(s.values) for g, series in groups.items() for s in series}
+    table = {(g, s.kpi): last_value(s.values) for g, series in groups.items() for s in series}
     names, kpi = list(groups), _("KPI")
+    size = math.ceil(len(names) / math.ceil(len(names) / PIVOT_COLUMNS))
     tables = []
-    for i in range(0, len(names), PIVOT_COLUMNS):
-        chunk = names[i:i + PIVOT_COLUMNS]
-        head = "".join(f"<th>{esc(c.dim_value(g))}</th>" for g in chunk)
+    for i in range(0, len(names), size):
+        chunk = names[i:i + size]
+        head = "".join(f"<th>{esc(c.dim_value(g, dim))}</th>" for g in chunk)
         body = "".join(f'<tr data-kpi="{esc(k)}"><td class="kpi">{esc(s.label)}'
-                       f"<small>{esc(_unit_label(s.unit, c.lang))}</small></td>"
+                       f"<small>{esc(c.unit(s.unit))}</small></td>"
                        + "".join(f"<td>{c.cell(table.get((g, k)), s.unit)}</td>" for g in chunk)
-                       + "</tr>" for k, s in kpis.items())
-        tables.append(f'<div class="wide"><table class="pivot"><thead><tr><th>{esc(kpi)}</th>{head}</tr></thead>'
-                      f"<tbody>{body}</tbody></table></div>")
+                       + "</tr>" for k, s in kpis.items() if any(table.get((g, k)) is not None for g in chunk))
+        if body:
+            tables.append(f'<div class="wide"><table class="pivot"><thead><tr><th>{esc(kpi)}</th>{head}</tr>'
+                          f"</thead><tbody>{body}</tbody></table></div>")
     period = r.periods[-1].label if r.periods else ""
     lead = _("Values for {period}.").format(period=period)
     cls = ' class="break"' if new_page else ""
@@ -448,7 +399,7 @@ def _definitions(c: Ctx) -> str:
         direction = text("direction", s.direction, "label", c.lang)
         items.append(f'<dt id="def-{esc(s.kpi)}">{esc(s.label)}</dt><dd>{esc(s.definition)}'
                      f'<span class="formula">{esc(s.formula)}</span>'
-                     f'<span class="unit">{esc(unit)}: {esc(_unit_label(s.unit, c.lang))} · '
+                     f'<span class="unit">{esc(unit)}: {esc(c.unit(s.unit))} · '
                      f"{esc(direction)}</span></dd>")
     if not items:
         return ""
@@ -497,9 +448,9 @@ def render(report: Report) -> str:
     if report.periods:
         title += " · " + report.periods[-1].label
     body = "".join([
-        _header(c), _scorecard(c), _trends(c), _tracker(c), _volume(c), _channels(c),
-        _pivot(c, report.by_channel, _("By channel"), "by-channel", new_page=True),
-        _pivot(c, report.by_agent, _("By team and agent"), "by-agent", new_page=False),
+        _header(c), _summary(c), _scorecard(c), _trends(c), _tracker(c), _volume(c), _channels(c),
+        _pivot(c, report.by_channel, _("By channel"), "by-channel", new_page=True, dim="channel"),
+        _pivot(c, report.by_agent, _("By team and agent"), "by-agent", new_page=False, dim=report.agent_dim),
         _sla(c), _definitions(c), _about(c),
     ])
     footer = _("Made with servicekpi {version}.").format(version=__version__)

@@ -31,6 +31,8 @@ from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
+from servicekpi.core import display
+
 LANGS = ("en", "zh", "ro", "th")
 DOMAIN = "servicekpi"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -43,7 +45,6 @@ def _(message: str) -> str:
 
 
 WEEK = _("Week {week}, {year}")  # an ISO week label
-POINTS_CHANGE = _("{number} pp")  # a change in percentage points
 
 
 def check_lang(lang: str) -> str:
@@ -125,35 +126,43 @@ def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
-def _decimals(value: float, unit: str) -> int:
-    places = DECIMALS.get(unit, 2)
-    if unit == "count" and value != int(value):
-        places = 1  # a mean count (interactions per ticket)
-    return places
-
-
 def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def format_value(value: float | None, unit: str, lang: str, decimals: int | None = None) -> str:
-    """A KPI value for display in a language; None (no data) gives NO_DATA, never 0.
+def format_value(value: float | None, unit: str, lang: str, decimals: int | None = None,
+                 currency: str | None = None) -> str:
+    """A KPI value for display in a language (core/display.py: durations as a person reads them,
+    signed NPS points, the configured currency); None (no data) gives NO_DATA, never 0.
 
-    decimals overrides the unit's usual number of decimals (chart axis ticks)."""
+    decimals gives a plain number with that many decimals instead (chart axis ticks)."""
     check_lang(lang)
     if _is_missing(value):
         return NO_DATA
     if isinstance(value, float) and math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    places = _decimals(value, unit) if decimals is None else decimals
-    if round(value, places) == 0:
+    if decimals is None:
+        return display.value(value, unit, lang, currency)
+    if round(value, decimals) == 0:
         value = 0.0  # no "-0.0" for a tiny negative (or a negative zero)
     if unit == "percent":
-        pattern = Locale.parse(lang).percent_formats[None].pattern.replace("#,##0", _pattern(places), 1)
+        pattern = Locale.parse(lang).percent_formats[None].pattern.replace("#,##0", _pattern(decimals), 1)
         return format_percent(Decimal(repr(float(value))) / 100, format=pattern, locale=lang)
     if unit in CLDR_UNIT:
-        return format_unit(value, CLDR_UNIT[unit], length="short", format=_pattern(places), locale=lang)
-    return format_decimal(value, format=_pattern(places), locale=lang)
+        return format_unit(value, CLDR_UNIT[unit], length="short", format=_pattern(decimals), locale=lang)
+    return format_decimal(value, format=_pattern(decimals), locale=lang)
+
+
+def unit_label(unit: str, lang: str, currency: str | None = None) -> str:
+    """The unit under a KPI's name: the catalog's word, "duration" for durations (their values carry
+    their units), the ISO 4217 code for money (never the word "currency")."""
+    from servicekpi.catalog import text
+    from servicekpi.core import display_words as W
+    if unit in display.SECONDS:
+        return W.DURATION[lang]
+    if unit == "currency":
+        return currency or W.AMOUNT[lang]
+    return text("unit", unit, "label", lang)
 
 
 def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
@@ -163,24 +172,16 @@ def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
     return format_decimal(value, format=_pattern(decimals), locale=check_lang(lang))
 
 
-def format_change(current: float | None, previous: float | None, unit: str, lang: str) -> str:
-    """Signed change from the previous period; percentages change in percentage points.
-
-    Returns NO_DATA when either side is missing.
-    """
+def format_change(current: float | None, previous: float | None, unit: str, lang: str,
+                  currency: str | None = None) -> str:
+    """Signed change from the previous period (core/display.change): percentages in percentage
+    points, durations in readable units. NO_DATA when either side is missing."""
     if _is_missing(current) or _is_missing(previous):
         return NO_DATA
     delta = current - previous
     if not math.isfinite(delta):
         return NO_DATA if math.isnan(delta) else ("+∞" if delta > 0 else "−∞")
-    places = _decimals(delta, unit)
-    if round(delta, places) == 0:
-        delta = 0.0
-    sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
-    if unit == "percent":
-        number = format_decimal(abs(delta), format=_pattern(places), locale=lang)
-        return f"{sign}{translator(lang)(POINTS_CHANGE).format(number=number)}"
-    return sign + format_value(abs(delta), unit, lang)
+    return display.change(delta, unit, check_lang(lang), currency)
 
 
 # --------------------------------------------------------------- catalogs

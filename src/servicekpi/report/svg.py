@@ -27,16 +27,16 @@ class Line:
     marks: set[int] = field(default_factory=set)  # period indexes drawn as spike markers
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi] (1, 2, 2.5, 5 x 10^n steps)."""
+def nice_ticks(lo: float, hi: float, count: int = 5, min_step: float = 0.0) -> list[float]:
+    """Round tick values covering [lo, hi] (1, 2, 2.5, 5 x 10^n steps, at least min_step apart)."""
     if hi < lo:
         lo, hi = hi, lo
     if hi == lo:
         pad = abs(hi) * 0.1 or 1.0
-        lo, hi = lo - pad, hi + pad
+        lo, hi = (lo, hi + pad) if lo == 0 else (lo - pad, hi + pad)  # all zero: 0..1, never -1..1
     raw = (hi - lo) / max(count - 1, 1)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    step = max(next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), min_step)
     start = math.floor(lo / step) * step
     ticks = []
     v = start
@@ -90,18 +90,27 @@ def _axes(labels: Sequence[str], ticks: list[float], fmt: Callable[[float], str]
 
 
 def line_chart(labels: Sequence[str], lines: Sequence[Line], fmt: Callable[[float], str], *,
-               title: str = "", target: float | None = None, zero: bool = False,
-               width: int = 440, height: int = 190, left: int = 56) -> str:
-    """Lines over periods; None values leave a gap (no data is never drawn as 0)."""
+               title: str = "", target: float | None = None, zero: bool = False, floor: float | None = None,
+               counts: bool = False, width: int = 440, height: int = 190, left: int = 56) -> str:
+    """Lines over periods; None values leave a gap (no data is never drawn as 0).
+
+    zero: the axis includes 0; floor: the axis starts there and a break mark shows it is cut;
+    counts: whole-number ticks, and no data or only zeros give a 0..1 axis (never -1..1)."""
     values = [v for ln in lines for v in ln.values if v is not None and math.isfinite(v)]
     if target is not None:
         values.append(target)
     if not values:
         values = [0.0, 1.0]
     lo, hi = min(values), max(values)
-    if zero:
+    if zero or counts:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
-    ticks = nice_ticks(lo, hi)
+    if floor is not None:
+        lo = min(floor, lo)
+    ticks = nice_ticks(lo, hi, min_step=1.0 if counts else 0.0)
+    if floor is not None:
+        ticks = [t for t in ticks if t >= floor - 1e-9]
+        if ticks[0] > floor:
+            ticks.insert(0, floor)
     pad = max(14.0, text_width(labels[-1]) / 2 + 4) if labels else 14.0  # room for the last x label
     top, bottom, x0, x1 = 12.0, height - 26.0, float(left), width - pad
     t_lo, t_hi = ticks[0], ticks[-1]
@@ -114,6 +123,9 @@ def line_chart(labels: Sequence[str], lines: Sequence[Line], fmt: Callable[[floa
     xs = [x0 + i * step for i in range(n)] if n > 1 else [(x0 + x1) / 2]
     body = _axes(labels, ticks, fmt, x0, x1, y, xs, bottom)
     body.append(f'<line class="axis" x1="{_num(x0)}" x2="{_num(x1)}" y1="{_num(bottom)}" y2="{_num(bottom)}"/>')
+    if floor is not None and floor != 0:  # the axis does not start at zero: a break mark on it
+        body.append(f'<path class="cut" d="M{_num(x0 - 5)},{_num(bottom - 3)} l5,-4 l5,4 M{_num(x0 - 5)},'
+                    f'{_num(bottom + 1)} l5,-4 l5,4"/>')
     if target is not None:
         body.append(f'<line class="target" x1="{_num(x0)}" x2="{_num(x1)}" y1="{_num(y(target))}" '
                     f'y2="{_num(y(target))}"><title>{escape(fmt(target))}</title></line>')

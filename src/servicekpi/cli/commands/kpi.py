@@ -94,7 +94,7 @@ def kpi(ids: List[str] = typer.Argument(..., help="KPI ids, e.g. nps fcr_rate"),
             err.print(f"{k.id}: {k.formula} [unit {k.unit}; attribution {k.attribution or k.time}]", markup=False)
         for kids, sql in engine.sql:
             err.print(f"-- {', '.join(kids)}\n{_pretty(sql)}", markup=False)
-    print_rows(rows, fmt, q.dims)
+    print_rows(rows, fmt, q.dims, cfg)
 
 
 def _pretty(sql: str) -> str:

@@ -78,7 +78,7 @@ def scorecard_command(
     if fmt == "json":
         print(json.dumps(card.rows, ensure_ascii=False))
         return
-    out.print(balanced_table(card, lang))
+    out.print(balanced_table(card, lang, cfg.currency, cfg.labels))
     if not card.rows:
         err.print("no KPI has data in this period", markup=False)
 

@@ -56,7 +56,7 @@ def scorecard(request: Request, month: Optional[str] = None, from_: Optional[str
               as_of: Optional[str] = None, ident: Identity = allow("read_all")):
     """Each KPI with data in the period against its target, with the change against the previous
     period (as `servicekpi scorecard --format json`). Default period: the last complete month."""
-    from servicekpi.analysis.scorecard import build
+    from servicekpi.analysis.scorecard import build, display_fields
     state = request.app.state.sk
     _lang(lang)
     if by not in ("month", "week"):
@@ -77,10 +77,12 @@ def scorecard(request: Request, month: Optional[str] = None, from_: Optional[str
                 card = build(eng, start, end, by, asof, lang, None, [dim] if dim else None)
             except (UsageError, ValueError) as e:
                 raise qry.usage(e) from None
+        cfg = state.cfg
+        rows = [{**r, "display": display_fields(r, card.dims, lang, cfg.currency, cfg.labels)} for r in card.rows]
         return JSONResponse(jsonable_encoder({
             "ok": True, "period_start": card.start.isoformat(), "period_end": card.end.isoformat(),
             "previous": [d.isoformat() for d in card.previous], "complete": card.complete, "tz": card.tz,
-            "rows": card.rows, "notes": card.notes})).body
+            "currency": cfg.currency, "rows": rows, "notes": card.notes})).body
     # kept like KPI answers (server/cache.py): dropped by every write, at most NOW_TTL s without as_of
     q = Query(kpis=["scorecard"], by=by, dims=[dim] if dim else [], start=start, end=end,
               tz=state.cfg.timezone, asof=asof)
