@@ -1,8 +1,9 @@
 """A sparse hour table (only the chunks that hold instants, calendars.hour_table) answers every
 business-time KPI exactly as the whole table does: each instant a query looks up (stored clocks,
 the first reply from messages, open waits, the as-of instant, period ends) must lie in a tabled
-chunk, else its business seconds would be NULL. A 2023 ticket among 2026 data makes the span wide
-(4 years > 4 chunks of half a year); Europe/Bucharest puts a DST change inside the data (25 Oct 2026)."""
+chunk, else its business seconds would be NULL. A 2023 ticket among 2026 data spans 8 half-year
+chunks, made "wide" here by lowering SPARSE_AFTER to 4 (a real store needs over 20);
+Europe/Bucharest puts a DST change inside the data (25 Oct 2026)."""
 from __future__ import annotations
 
 import json

@@ -58,10 +58,12 @@ def live(tmp_path_factory):
         yield SimpleNamespace(port=port, tokens=secrets)
 
 
-def _trickle(port: int, data: bytes, every: float, cap: float, head: bytes = b"") -> tuple[bytes, float, int]:
-    """Send `head` at once, then `data` one byte each `every` seconds until the server answers and
-    closes (or `cap` seconds pass). Returns (all it answered, seconds from the first trickled byte
-    to the close, bytes trickled); the seconds are None when the connection was still open at `cap`."""
+def _trickle(port: int, data: bytes, every: float, cap: float, head: bytes = b"",
+             quiet_after: float | None = None) -> tuple[bytes, float, int]:
+    """Send `head` at once, then `data` one byte each `every` seconds (none after `quiet_after`
+    seconds) until the server answers and closes (or `cap` seconds pass). Returns (all it answered,
+    seconds from the first trickled byte to the close, bytes trickled); the seconds are None when the
+    connection was still open at `cap`."""
     sock = socket.create_connection(("127.0.0.1", port))
     answer, sent = b"", 0
     try:
@@ -69,7 +71,7 @@ def _trickle(port: int, data: bytes, every: float, cap: float, head: bytes = b""
             sock.sendall(head)
         started = time.monotonic()
         while time.monotonic() - started < cap:
-            if sent < len(data):
+            if sent < len(data) and (quiet_after is None or time.monotonic() - started < quiet_after):
                 sock.sendall(data[sent:sent + 1])
                 sent += 1
             readable, _, _ = select.select([sock], [], [], every)
@@ -123,7 +125,10 @@ def test_a_slow_body_gets_408_in_the_error_shape(live):
     row = json.dumps([{"ticket_id": "SLOW1", "created_at": "2026-12-15T09:00:00Z"}]).encode()
     head = (f"POST /api/ingest/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
             f"{live.tokens['ingest']}\r\nContent-Type: application/json\r\nContent-Length: {len(row)}\r\n\r\n").encode()
-    answer, closed_after, sent = _trickle(live.port, row, every=0.5, cap=BODY_S + 3 * SLACK, head=head)
+    # quiet for the last second before the deadline: uvicorn closes right after the 408, and a body
+    # byte arriving in that instant, unread, would make the kernel reset the connection
+    answer, closed_after, sent = _trickle(live.port, row, every=0.5, cap=BODY_S + 3 * SLACK, head=head,
+                                          quiet_after=BODY_S - 1.0)
     assert closed_after is not None, f"still open after {sent} body bytes"
     assert closed_after <= BODY_S + SLACK and sent < len(row)
     assert "body_timeout_s" in _shaped_408(answer)["error"]

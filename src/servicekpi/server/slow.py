@@ -18,6 +18,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from servicekpi.server.errors import body
 
+LINGER_S = 1.0
+
 
 def _timeout_answer(text: str) -> bytes:
     payload = json.dumps(body(408, text)).encode()
@@ -30,6 +32,7 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     header_timeout: float = 10.0
     _header_timer: asyncio.TimerHandle | None = None
+    _lingering = False
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -60,13 +63,25 @@ class HeaderDeadlineProtocol(H11Protocol):
             self._header_timer.cancel()
             self._header_timer = None
 
+    def data_received(self, data: bytes) -> None:
+        if not self._lingering:
+            super().data_received(data)
+
     def _headers_too_slow(self) -> None:
         self._header_timer = None
         if self.conn.their_state is not h11.IDLE or self.transport.is_closing():
             return
         self.transport.write(_timeout_answer(
             f"the request headers did not arrive within {self.header_timeout:g} s ([server] header_timeout_s)"))
-        self.transport.close()
+        # a lingering close (as nginx does): closing with the client's bytes unread makes the kernel
+        # send a reset, which can discard the 408 before the client reads it. So: end our side,
+        # drop what still arrives, and close a second later.
+        if self.transport.can_write_eof():
+            self._lingering = True
+            self.transport.write_eof()
+            self.loop.call_later(LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
 
 
 def header_deadline_protocol(seconds: float) -> type[HeaderDeadlineProtocol]:
