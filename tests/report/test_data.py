@@ -230,3 +230,17 @@ def test_sla_series_with_the_default_policy_too(ws):
     # October: t1 (30 Oct 10:00 UTC, no reply) is past its 24 h first-response target at the as-of
     # (31 Oct 22:00 UTC, 36 h later); t2 (21:58 UTC, 2 min old) is not -> 1 breach
     assert breaches.values[-1] == 1
+
+
+def test_the_catalog_and_the_sla_kpis_are_one_engine_query(sample, monkeypatch):
+    """The report's unsliced KPIs, SLA ones included, come from one engine query (one statement
+    per KPI group); the other queries are the sliced ones (channel, team) and the volume's."""
+    ws, report = sample
+    asked = []
+    real = Engine.evaluate
+    monkeypatch.setattr(Engine, "evaluate", lambda self, q: asked.append(q) or real(self, q))
+    again = build(ws)
+    unsliced = [q for q in asked if not q.dims]
+    assert len(unsliced) == 1 and {"sla_resolution_met", "first_response_time"} <= set(unsliced[0].kpis)
+    assert [s.kpi for s in again.sla] == [s.kpi for s in report.sla]
+    assert [s.values for s in again.series] == [s.values for s in report.series]
