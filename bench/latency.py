@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SRC = HERE.parent / "src"
+# --src: another tree's src/ (e.g. an earlier commit's, for before/after figures in one session)
+SRC = Path(sys.argv[sys.argv.index("--src") + 1]).resolve() if "--src" in sys.argv else HERE.parent / "src"
+sys.path.insert(0, str(SRC))
 # bytecode written and reused, as in an installed package (a shell with PYTHONDONTWRITEBYTECODE=1
 # would compile every servicekpi module in every process: ~0.3 s here)
 ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "PYTHONPATH": str(SRC)}
@@ -143,6 +145,7 @@ def main() -> None:
     ap.add_argument("--big")
     ap.add_argument("--data")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--src", help="the servicekpi tree to measure (default: this one)")
     a = ap.parse_args()
     print(json.dumps({"start_load": load(), "cpus": os.cpu_count()}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -264,3 +264,17 @@ def test_by_agent_shows_the_names_of_the_agents_table(ws):
     assert volume.values[-1] == 2
     # the agents table names people; it has no "complete through" date in the report's reach list
     assert set(report.reach) == {"tickets"}
+
+
+def test_the_catalog_and_the_sla_kpis_are_one_engine_query(sample, monkeypatch):
+    """The report's unsliced KPIs, SLA ones included, come from one engine query (one statement
+    per KPI group); the other queries are the sliced ones (channel, team) and the volume's."""
+    ws, report = sample
+    asked = []
+    real = Engine.evaluate
+    monkeypatch.setattr(Engine, "evaluate", lambda self, q: asked.append(q) or real(self, q))
+    again = build(ws)
+    unsliced = [q for q in asked if not q.dims]
+    assert len(unsliced) == 1 and {"sla_resolution_met", "first_response_time"} <= set(unsliced[0].kpis)
+    assert [s.kpi for s in again.sla] == [s.kpi for s in report.sla]
+    assert [s.values for s in again.series] == [s.values for s in report.series]
