@@ -335,10 +335,10 @@ def test_a_built_report_renders(built):
     assert not re.search(r"\b(None|nan|inf)\b", text_only)
     for section in ("scorecard", "trends", "tracker", "volume", "channels", "definitions", "about"):
         assert f'<section id="{section}"' in page, section
-    # months before the data begin are no data for ratios (a dash), and counted 0 for counts
+    # months before the data begin are no data (a dash), counts too (issue 13 item 2)
     assert len(built.periods) == 5
     assert row(page, "csat")[2] == NO_DATA
-    assert row(page, "ticket_volume")[2] == "0"
+    assert row(page, "ticket_volume")[2] == NO_DATA
 
 
 def test_infinite_and_nan_values_render():

@@ -291,9 +291,9 @@ def test_report_with_tickets_only(ws):
     assert wb.sheetnames == ["tracker", "ticket volume", "formulas", "by channel", "SLA"]
     volume = wb["ticket volume"]
     row = next(r for r in volume.iter_rows() if r[0].value == "return")
-    # Nov 2025 - Jul 2026 none, then August 1, September 1, October 2; total by formula
-    assert [c.value for c in row[1:13]] == [0] * 9 + [1, 1, 2]
-    assert row[13].value == "=SUM(B12:M12)".replace("12", str(row[0].row))
+    # the report starts at the data (issue 13 item 2): August 1, September 1, October 2; total by formula
+    assert [c.value for c in row[1:4]] == [1, 1, 2]
+    assert row[4].value == "=SUM(B12:D12)".replace("12", str(row[0].row))
     assert "unavailable: table calls was never imported" in r.stderr
 
 
@@ -316,7 +316,7 @@ def test_workbook_in_each_language(ws, lang):
     assert wb.sheetnames == [_("tracker"), _("ticket volume"), _("formulas"), _("by channel"), _("by team"), _("SLA")]
     tracker = wb[_("tracker")]
     head = next(row for row in tracker.iter_rows() if row[0].value == _("KPI"))
-    assert head[6].value == period_label(dt.date(2025, 11, 1), "month", lang)
+    assert head[6].value == period_label(dt.date(2026, 10, 1), "month", lang)  # the data's only month
     labels = [row[0].value for row in tracker.iter_rows(min_row=head[0].row + 1)]
     assert text("kpi", "nps", "label", lang) in labels
     if lang != "en":
