@@ -15,7 +15,7 @@ ASOF = "2026-12-01T00:00:00Z"  # years after the data: the range must not run up
 
 def _build(ws: Workspace) -> None:
     # tickets in March and May 2021 (none in April: a real zero); spend only for April 2021;
-    # customers acquired in March, April and May 2021
+    # customers acquired in 2019 (one), March, April and May 2021
     ws.write("tickets", [
         {"ticket_id": "T1", "created_at": "2021-03-05T10:00:00Z", "channel": "email"},
         {"ticket_id": "T2", "created_at": "2021-03-20T10:00:00Z", "channel": "email"},
@@ -23,7 +23,7 @@ def _build(ws: Workspace) -> None:
     ])
     ws.write("spend", [{"period_start": "2021-04-01", "period_end": "2021-04-30", "amount": 300, "kind": "marketing"}])
     ws.write("customers", [
-        {"customer_id": "C1", "acquired_at": "2021-03-02T00:00:00Z"},
+        {"customer_id": "C0", "acquired_at": "2019-06-01T00:00:00Z"},  # the customer list reaches back further
         {"customer_id": "C2", "acquired_at": "2021-04-02T00:00:00Z"},
         {"customer_id": "C3", "acquired_at": "2021-04-12T00:00:00Z"},
         {"customer_id": "C4", "acquired_at": "2021-05-02T00:00:00Z"},
@@ -81,14 +81,15 @@ def test_cac_without_spend_is_no_data_not_zero(old):
 def test_the_report_starts_no_earlier_than_the_data(old, tmp_path):
     r = old.cli("report", "--month", "2021-05", "--out", str(tmp_path / "r.html"), "--as-of", ASOF)
     assert r.exit_code == 0, r.stdout + r.stderr
-    # 12 months ending May 2021 would start in June 2020: the data starts in March 2021
+    # 12 months ending May 2021 would start in June 2020: the data starts in March 2021 (the
+    # customer won in 2019 does not start the operation's data: its tickets do)
     assert "(Mar 2021 – May 2021," in r.stdout.replace("\n", " ")
 
 
 def test_a_report_of_a_month_without_data_says_what_the_data_covers(old, tmp_path):
     r = old.cli("report", "--month", "2026-10", "--out", str(tmp_path / "r.xlsx"), "--as-of", ASOF)
     assert r.exit_code == 1
-    assert ("Error: no data in 2026-10: the store's records run from 2021-03-02 to 2021-05-10; "
+    assert ("Error: no data in 2026-10: the store's records run from 2021-03-05 to 2021-05-10; "
             "choose a month in that range (--month 2021-05)") in r.stderr.replace("\n", " ")
     assert not (tmp_path / "r.xlsx").exists()
 
@@ -110,4 +111,4 @@ def test_the_api_rows_carry_the_same_range(old):
         month = client.get("/api/reports/2026-10.html", params={"as_of": ASOF},
                            headers={"Authorization": f"Bearer {secret}"})
     assert r.json() == cli
-    assert month.status_code == 400 and "records run from 2021-03-02 to 2021-05-10" in json.dumps(month.json())
+    assert month.status_code == 400 and "records run from 2021-03-05 to 2021-05-10" in json.dumps(month.json())

@@ -144,7 +144,7 @@ def test_display_names_on_a_store_without_names(ws):
 @pytest.mark.parametrize("text, message", [
     ('[agents]\nrules = ["lowercase"]\n',
      "key agents.rules: ['lowercase'] (expected a list of: channel, casefold, strip)"),
-    ('[agents]\nalias = {}\n', "key agents.alias: unknown key (expected rules, aliases)"),
+    ('[agents]\nalias = {}\n', "key agents.alias: unknown key (expected rules, aliases, names)"),
     ('[agents.aliases]\n"a" = 3\n', "key agents.aliases: expected a table of"),
 ])
 def test_config_errors(ws, text, message):

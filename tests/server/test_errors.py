@@ -41,6 +41,8 @@ ROUTE_ERRORS = {
     ("GET", "/api/staffing"): ("/api/staffing", "manager", {"calls": 100, "aht": 180, "interval": 1800,
                                                             "agents": 10}, None, 400),
     ("GET", "/api/forecast"): ("/api/forecast", "manager", {"kpi": "nps"}, None, 400),
+    ("GET", "/api/leaderboard"): ("/api/leaderboard", "viewer", {"sort": "nope"}, None, 400),
+    ("GET", "/api/export/tickets"): ("/api/export/tickets", "viewer", {"format": "pdf"}, None, 422),
 }
 
 

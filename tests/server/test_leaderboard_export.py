@@ -68,7 +68,7 @@ def test_the_per_ticket_export_as_csv_xlsx_and_parquet(srv):
     t1 = rows[0]
     # T1: answered after 30 min (1800 s), resolved after 2 h (7200 s), CSAT 5 from one answer
     assert (t1["first_response_seconds"], t1["resolution_seconds"], t1["csat"], t1["csat_answers"]) == (
-        "1800", "7200", "5", "1")
+        "1800", "7200", "5.0", "1")
     assert t1["sla_first_response"] in ("met", "missed") and rows[4]["resolved_at"] == ""
     pq_bytes = get(srv, "/api/export/tickets", format="parquet").content
     table = pq.read_table(io.BytesIO(pq_bytes))
@@ -111,3 +111,10 @@ def test_the_cli_export_and_leaderboard(srv, tmp_path):
     asc = json.loads(run(ws, "kpi", "csat", "--dim", "agent_id", "--sort", "csat:asc", "--format", "json",
                          "--from", "2026-10-01", "--to", "2026-11-30", "--as-of", ASOF).stdout)
     assert [x["agent_id"] for x in asc] == ["a2", "a1"]
+
+
+def test_the_csv_export_reads_plainly(srv):
+    # a BOM for Excel, an unquoted header, instants in ISO 8601 UTC (T1 created 2026-10-01T09:00:00Z)
+    text = get(srv, "/api/export/tickets", format="csv").content.decode("utf-8")
+    assert text.startswith("\ufeffticket_id,created_at,channel,")
+    assert "\nT1,2026-10-01T09:00:00Z,email," in text

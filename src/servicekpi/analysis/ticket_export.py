@@ -75,14 +75,25 @@ def encode(table: pa.Table, fmt: str) -> bytes:
         import pyarrow.parquet as pq
         pq.write_table(table, buf)
     elif fmt == "csv":
-        import pyarrow.csv as pcsv
-        buf.write("\ufeff".encode())
-        pcsv.write_csv(table, buf)
+        buf.write(_csv(table).encode("utf-8"))
     elif fmt == "xlsx":
         _xlsx(table, buf)
     else:
         raise ValueError(f"format '{fmt}' is not one of: {', '.join(FORMATS)}")
     return buf.getvalue()
+
+
+def _csv(table: pa.Table) -> str:
+    """UTF-8 with a BOM (Excel reads it as UTF-8); instants as ISO 8601 UTC (2026-10-01T09:30:00Z)."""
+    import csv
+    out = io.StringIO()
+    out.write("\ufeff")
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(table.column_names)
+    for row in table.to_pylist():
+        w.writerow(["" if v is None else f"{v.isoformat()}Z" if isinstance(v, dt.datetime) else _cell(v)
+                    for v in row.values()])
+    return out.getvalue()
 
 
 def _xlsx(table: pa.Table, buf) -> None:

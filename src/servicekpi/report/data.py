@@ -55,7 +55,10 @@ def cut_to_data(engine: Engine, start: dt.date, end: dt.date, by: str = "month",
     over 12 months of a store with 4 months of data has 4. The last period without any record is
     a DataError saying what the data covers (a report of nothing is a typo, not a report)."""
     tz = engine.config.timezone
-    spans = [s for s in engine.spans(imported_tables(engine.con), asof or now_utc()).values() if s[0] is not None]
+    found = {t: s for t, s in engine.spans(imported_tables(engine.con), asof or now_utc()).items() if s[0] is not None}
+    # a customer list reaches back to the first customer ever won: the operation's data starts with
+    # its first ticket, call or answer (customers count alone only when nothing else was imported)
+    spans = [s for t, s in found.items() if t != "customers"] or list(found.values())
     if not spans:
         raise DataError("the store holds no records to report on (import data first, or run: make demo)")
     first = P.local_date(min(s[0] for s in spans), tz)
