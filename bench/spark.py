@@ -6,14 +6,15 @@ same store, printed as a table.
 Each size reuses bench/out/data_N and store_N.duckdb when bench/scale.py made them (else generates
 and imports them with bench/steps.py), exports the Parquet dataset once, then times the catalog of
 bench/scale.py (ticket, call and survey KPIs by month x channel) cold and warm on both engines.
-It also reads the executors' summed task time of the warm Spark run from Spark's REST API: with
-two sizes, the growth of that time per row is the per-row cost a cluster estimate needs. Growth is
+It also reads the summed task run time and executor CPU time of the warm Spark run from Spark's
+REST API: with two sizes, their growth per row is the per-row cost a cluster estimate needs. Growth is
 printed as ratios to the first size; the load average is recorded with every size. Not a test.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import urllib.request
@@ -39,13 +40,15 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def task_ms(spark) -> tuple[int, int]:
-    """Summed task time (ms) and input bytes of the executors so far (the driver excluded)."""
+def task_totals(spark) -> tuple[float, float, float]:
+    """Summed task run time (s), executor CPU time (s) and input (MB) of every stage so far. CPU
+    time is the per-row cost a cluster estimate needs: run time also counts waiting for a core."""
     sc = spark.sparkContext
-    url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
-    with urllib.request.urlopen(url, timeout=10) as r:
-        ex = [e for e in json.load(r) if e["id"] != "driver"]
-    return sum(e["totalDuration"] for e in ex), sum(e["totalInputBytes"] for e in ex)
+    url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/stages"
+    with urllib.request.urlopen(url, timeout=30) as r:
+        stages = json.load(r)
+    return (sum(s["executorRunTime"] for s in stages) / 1000, sum(s["executorCpuTime"] for s in stages) / 1e9,
+            sum(s["inputBytes"] for s in stages) / 2**20)
 
 
 def prepared(n: int) -> tuple[Path, Path, dict]:
@@ -66,6 +69,7 @@ def prepared(n: int) -> tuple[Path, Path, dict]:
 
 
 def main(sizes: list[int]) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so `finally` stops the cluster's JVMs
     OUT.mkdir(exist_ok=True)
     ids = catalog_ids("catalog")
     q = Query(kpis=ids, by="month", dims=["channel"], start=START, end=END, asof=ASOF)
@@ -81,34 +85,35 @@ def main(sizes: list[int]) -> None:
             backend = sp.SparkBackend(sp.session(cluster.url, cluster.conf()), str(ds))
             spark = Engine(None, backend=backend)
             s_cold = timed(lambda: spark.evaluate(q))
-            ms0, in0 = task_ms(backend.spark)
+            run0, cpu0, in0 = task_totals(backend.spark)
             s_rows: list[dict] = []
             s_warm = timed(lambda: s_rows.extend(spark.evaluate(q)))
-            ms1, in1 = task_ms(backend.spark)
+            run1, cpu1, in1 = task_totals(backend.spark)
             backend.spark.stop()
             same = len(s_rows) == len(d_rows) and all(
                 (a["value"] is None) == (b["value"] is None) and (a["value"] is None or abs(a["value"] - b["value"])
                                                                   <= 1e-9 * max(1, abs(a["value"])))
                 for a, b in zip(d_rows, s_rows))
             row = dict(tickets=n, messages=counts["messages"], kpis=len(ids), duck_cold=d_cold, duck_warm=d_warm,
-                       spark_cold=s_cold, spark_warm=s_warm, task_s=(ms1 - ms0) / 1000, input_mb=(in1 - in0) / 2**20,
+                       spark_cold=s_cold, spark_warm=s_warm, task_s=run1 - run0, task_cpu=cpu1 - cpu0, input_mb=in1 - in0,
                        same=same, load=load, load_after=os.getloadavg()[0], export_s=counts.get("export_s"))
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
         cluster.stop()
     print(f"\n| tickets | catalog ({rows[0]['kpis']} KPIs) DuckDB cold / warm | Spark 2x1-core cold / warm "
-          "| Spark executor task time (warm) | Spark input read | equal | load avg |")
+          "| Spark tasks (warm): run / CPU time | Spark input read | equal | load avg |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['tickets'] / 1e6:g}M | {r['duck_cold']:.2f} s / {r['duck_warm']:.2f} s | "
-              f"{r['spark_cold']:.1f} s / {r['spark_warm']:.1f} s | {r['task_s']:.1f} s | {r['input_mb']:.0f} MB | "
+              f"{r['spark_cold']:.1f} s / {r['spark_warm']:.1f} s | {r['task_s']:.1f} s / {r['task_cpu']:.1f} s | {r['input_mb']:.0f} MB | "
               f"{r['same']} | {r['load']:.1f}-{r['load_after']:.1f} |")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
-        per = (b["task_s"] - a["task_s"]) / (b["messages"] - a["messages"])
-        print(f"\nexecutor task time per extra message: {per * 1e9:.0f} s per 1B messages "
-              f"({a['tickets']:,} -> {b['tickets']:,} tickets)")
+        extra = b["messages"] - a["messages"]
+        print(f"\nper 1B extra messages ({a['tickets']:,} -> {b['tickets']:,} tickets): executor CPU "
+              f"{(b['task_cpu'] - a['task_cpu']) / extra * 1e9:,.0f} s, task run time "
+              f"{(b['task_s'] - a['task_s']) / extra * 1e9:,.0f} s, input {(b['input_mb'] - a['input_mb']) / extra * 1e9 / 1024:,.0f} GB")
 
 
 if __name__ == "__main__":
