@@ -5,7 +5,9 @@ a fifth of the tickets each), printed as a table.
 
 Columns: import rows/s; the catalog of ticket, call and survey KPIs by month x channel, cold (first
 query of a fresh process) and warm (best of --repeat); building the daily rollup by channel; the
-latency of a rollup-answered query (5 KPIs by month x channel, warm); peak RSS of every step.
+latency of a rollup-answered query (5 KPIs by month x channel, warm); peak RSS of every step; the
+CPU seconds of each timed part (all threads), less noisy than wall time on a shared machine, and
+the load average around each step (printed to stderr as each step ends).
 Each step runs in its own process (bench/steps.py, or a step below). Not a test: no assertions
 on time. Growth is printed as ratios to the smallest size measured in the same run.
 """
@@ -25,11 +27,15 @@ ROLLED = ["ticket_volume", "resolution_rate", "csat", "abandonment_rate", "avg_r
 
 
 def run(script: str, *args: str) -> dict:
+    load = os.getloadavg()[0]
     r = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True)
     if r.returncode:
         sys.stderr.write(r.stderr)
         raise SystemExit(f"step {args[0]} failed")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out["load"] = [round(load, 1), round(os.getloadavg()[0], 1)]  # 1-minute load average before and after
+    print(json.dumps({"step": args[0], **out}), file=sys.stderr, flush=True)
+    return out
 
 
 def cold(db: str) -> None:
@@ -39,9 +45,9 @@ def cold(db: str) -> None:
     from steps import ASOF, END, START, catalog_ids, report
     e = Engine(store.connect(db, read_only=True))
     ids = catalog_ids("catalog")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     e.evaluate(Query(kpis=ids, by="month", dims=["channel"], start=START, end=END, asof=ASOF))
-    report(seconds=time.perf_counter() - t, kpis=len(ids))
+    report(seconds=time.perf_counter() - t, cpu=time.process_time() - c, kpis=len(ids))
 
 
 def rollup(db: str, repeat: str) -> None:
@@ -49,23 +55,23 @@ def rollup(db: str, repeat: str) -> None:
     from servicekpi.engine import rollups
     from servicekpi.engine.query import Engine, Query
     from servicekpi.store import db as store
-    from steps import END, START, best, report
+    from steps import END, START, best, best_cpu, report
     con = store.connect(db)
     rollups.disable(con)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     rollups.enable(Engine(con), ["channel"])
-    build = time.perf_counter() - t
+    build, build_cpu = time.perf_counter() - t, time.process_time() - c
     t = time.perf_counter()
     again = rollups.refresh(Engine(con))  # nothing changed: signatures only
     noop = time.perf_counter() - t
     e = Engine(con)
     q = Query(kpis=ROLLED, by="month", dims=["channel"], start=START, end=END)
-    seconds, _ = best(lambda: e.evaluate(q), int(repeat))
+    seconds, cpu, _ = best_cpu(lambda: e.evaluate(q), int(repeat))
     used = sum(1 for _, sql in e.sql if "daily rollup" in sql)
     con.execute("ALTER TABLE sk_rollups RENAME TO sk_rollups_off")
     raw_s, _ = best(lambda: Engine(con).evaluate(q), int(repeat))
     con.execute("ALTER TABLE sk_rollups_off RENAME TO sk_rollups")
-    report(build=build, noop_refresh=noop, recomputed=sum(again.values()), seconds=seconds, raw=raw_s,
+    report(build=build, build_cpu=build_cpu, cpu=cpu, noop_refresh=noop, recomputed=sum(again.values()), seconds=seconds, raw=raw_s,
            groups=len(e.sql), from_rollup=used)
 
 
@@ -87,24 +93,27 @@ def main() -> None:
         w = run("steps.py", "engine", str(db), str(a.repeat), "catalog")
         r = run("scale.py", "rollup", str(db), str(a.repeat))
         row = dict(tickets=n, rows=imp["rows"], import_rps=imp["rows"] / imp["seconds"], import_rss=imp["rss_mb"],
-                   cold=c["seconds"], warm=w["seconds"], query_rss=max(c["rss_mb"], w["rss_mb"]),
-                   build=r["build"], noop=r["noop_refresh"], rollup_ms=r["seconds"] * 1000, raw_ms=r["raw"] * 1000,
+                   import_cpu_rps=imp["rows"] / imp["cpu"], cold=c["seconds"], warm=w["seconds"],
+                   cold_cpu=c["cpu"], warm_cpu=w["cpu"], query_rss=max(c["rss_mb"], w["rss_mb"]),
+                   build=r["build"], build_cpu=r["build_cpu"], noop=r["noop_refresh"], rollup_ms=r["seconds"] * 1000,
+                   rollup_cpu_ms=r["cpu"] * 1000, raw_ms=r["raw"] * 1000,
                    rollup_rss=r["rss_mb"], answered=f"{r['from_rollup']}/{r['groups']}", load=load,
                    load_after=os.getloadavg()[0], kpis=w["kpis"])
         rows.append(row)
         print(json.dumps(row), flush=True)
     base = rows[0]
-    print(f"\n| tickets | rows | import rows/s | catalog ({base['kpis']} KPIs) cold / warm | rollup build / no-op refresh "
-          "| rollup-answered query (raw) | peak RSS import / query / rollup | load avg | warm / rows vs first |")
+    print(f"\n| tickets | rows | import rows/s (per CPU s) | catalog ({base['kpis']} KPIs) cold / warm (CPU s) "
+          "| rollup build (CPU s) / no-op refresh | rollup-answered query (CPU; raw) | peak RSS import / query / rollup "
+          "| load avg | warm CPU / rows vs first |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        growth = (r["warm"] / base["warm"]) / (r["rows"] / base["rows"])
-        print(f"| {r['tickets'] / 1e6:g}M | {r['rows'] / 1e6:.1f}M | {r['import_rps'] / 1e3:,.0f}k | "
-              f"{r['cold']:.2f} s / {r['warm']:.2f} s | {r['build']:.1f} s / {r['noop']:.2f} s | "
-              f"{r['rollup_ms']:.0f} ms ({r['raw_ms']:.0f} ms), {r['answered']} groups | "
-              f"{r['import_rss'] / 1024:.1f} / {r['query_rss'] / 1024:.1f} / {r['rollup_rss'] / 1024:.1f} GB | "
-              f"{r['load']:.1f}-{r['load_after']:.1f} | {growth:.2f} |")
-
+        growth = (r["warm_cpu"] / base["warm_cpu"]) / (r["rows"] / base["rows"])
+        print(f"| {r['tickets'] / 1e6:g}M | {r['rows'] / 1e6:.1f}M | {r['import_rps'] / 1e3:,.0f}k "
+              f"({r['import_cpu_rps'] / 1e3:,.0f}k) | {r['cold']:.2f} s / {r['warm']:.2f} s "
+              f"({r['cold_cpu']:.2f} / {r['warm_cpu']:.2f}) | {r['build']:.1f} s ({r['build_cpu']:.1f}) / "
+              f"{r['noop']:.2f} s | {r['rollup_ms']:.0f} ms ({r['rollup_cpu_ms']:.0f} ms; {r['raw_ms']:.0f} ms), "
+              f"{r['answered']} groups | {r['import_rss'] / 1024:.1f} / {r['query_rss'] / 1024:.1f} / "
+              f"{r['rollup_rss'] / 1024:.1f} GB | {r['load']:.1f}-{r['load_after']:.1f} | {growth:.2f} |")
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] in ("cold", "rollup"):

@@ -49,9 +49,13 @@ def answers(con, kids, by, dims, **kw):
     return rows, used, len(e.sql)
 
 
-def compare(con, kids):
-    for by, dims, where in (("month", ["channel"], {}), ("week", [], {}), ("day", ["channel"], {}),
-                            (None, [], {"channel": ["email"]})):
+BY_CHANNEL = (("month", ["channel"], {}), ("week", [], {}), ("day", ["channel"], {}),
+              (None, [], {"channel": ["email"]}))
+NO_DIMS = (("month", [], {}), ("day", [], {}))
+
+
+def compare(con, kids, shapes=BY_CHANNEL):
+    for by, dims, where in shapes:
         with_r, used, groups = answers(con, kids, by, dims, where=where)
         assert used == groups > 0, (by, dims)  # every group answered from the rollup
         saved = rollups.enabled(con)
@@ -74,26 +78,41 @@ def test_rollup_equals_raw_for_every_eligible_kpi(con):
     kids = sorted({i for spec in rollups.enabled(con) for i in spec["kpis"]})  # those sliceable by channel
     assert {"ticket_volume", "csat", "abandonment_rate"} <= set(kids)
     compare(con, kids)
+    # a rollup without dimensions holds every eligible KPI, those not sliceable by channel too
+    # (feedback_response_rate): each one is compared with its raw answer
+    every = ids(con)
+    assert set(every) - set(kids) == {"feedback_response_rate"}
+    rollups.enable(Engine(con, config()), [])
+    assert set(every) <= {i for spec in rollups.enabled(con) if not spec["dims"] for i in spec["kpis"]}
+    compare(con, every, NO_DIMS)
 
     # a late import into an old day (2026-08-03) and a changed ticket: only those days recomputed
     e = Engine(con, config())
     late = pa.table({"ticket_id": ["late-1", "late-2"], "channel": ["email", "chat"],
                      "created_at": ["2026-08-03T10:00:00Z", "2026-08-03T22:30:00Z"],
                      "status": ["solved", "open"], "resolved_at": ["2026-08-04T09:00:00Z", None]})
+    calls = pa.table({"call_id": ["late-c"], "entered_at": ["2026-08-03T12:00:00Z"],
+                      "answered_at": [None], "channel": ["phone"]})
+    surveys = pa.table({"response_id": ["late-s"], "survey": ["csat"], "score": [2.0],
+                        "responded_at": ["2026-08-03T13:00:00Z"], "ticket_id": ["late-1"]})
     con.execute("BEGIN")
     load.arrow_ingest(con, "tickets", late, "late")
+    load.arrow_ingest(con, "calls", calls, "late")
+    load.arrow_ingest(con, "surveys", surveys, "late")
     con.execute("COMMIT")
     done = rollups.refresh(e)
     # 22:30 UTC on 08-03 is 01:30 on 08-04 in Bucharest (UTC+3): days 08-03 and 08-04 change for
     # the created_at rollup, 08-04 for resolved_at ones; no rollup recomputes more than a few days
     assert done and max(done.values()) <= 3, done
     compare(con, kids)
+    compare(con, every, NO_DIMS)
 
     # an erase: the erased ticket's days recomputed, the answer still equals the raw one
     store.erase(con, ticket="late-1")
     done = rollups.refresh(Engine(con, config()))
     assert max(done.values()) <= 3, done
     compare(con, kids)
+    compare(con, every, NO_DIMS)
 
 
 def test_queries_a_rollup_cannot_answer_read_raw_data(con):

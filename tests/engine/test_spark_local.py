@@ -3,6 +3,7 @@ few KPIs over an exported dataset equal DuckDB's. One session for the module (~1
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pyarrow as pa
 import pytest
@@ -30,7 +31,9 @@ def backend(tmp_path_factory):
     ws.load()
     target = ws.root / "ds"
     dataset.export(store.connect(ws.db, read_only=True), str(target), "month")
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"  # as a Connect session earlier in the process leaves it
     b = sp.SparkBackend(sp.session("local[1]"), str(target))
+    assert b.spark.sparkContext.master == "local[1]"  # a classic session all the same
     b.ws = ws
     yield b
     b.spark.stop()

@@ -73,3 +73,45 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 p.kill()
         self.procs.clear()
+
+
+class ConnectServer:
+    """A Spark Connect server (spark-submit --class ...SparkConnectServer, the jar ships in the pip
+    pyspark 4) on loopback, over its own local master; clients use `url` (sc://127.0.0.1:PORT)."""
+
+    def __init__(self, master: str = "local[1]", log_dir: Path | None = None):
+        self.master, self.log_dir = master, log_dir or Path("/tmp")
+        self.port = free_port()
+        self.url = f"sc://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> ConnectServer:
+        env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
+        submit = spark_class().parent / "spark-submit"
+        log = open(self.log_dir / f"spark-connect-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(
+            [str(submit), "--master", self.master, "--driver-memory", "1g",
+             "--conf", f"spark.connect.grpc.binding.port={self.port}",
+             "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+             "--conf", "spark.ui.enabled=false",
+             "--class", "org.apache.spark.sql.connect.service.SparkConnectServer", "spark-internal"],
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"the Spark Connect server did not start; see {log.name}") from None
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None

@@ -8,6 +8,7 @@ NAME). Medians and quantiles compile to Spark's exact percentile."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from pathlib import Path
 
@@ -45,10 +46,13 @@ def session(master: str = "local[*]", conf: dict | None = None):
     if master.startswith("sc://"):
         builder = SparkSession.builder.remote(master)
         spark = builder.getOrCreate()
-        for k, v in settings.items():
-            if not k.startswith("spark.ui"):
+        for k, v in settings.items():  # Connect always transfers by Arrow; the UI is the server's
+            if not k.startswith(("spark.ui", "spark.sql.execution.arrow.pyspark")):
                 spark.conf.set(k, v)
         return spark
+    # a Connect session earlier in this process leaves pyspark in Connect mode (this variable),
+    # and a classic session could then not start (CONNECT_URL_NOT_SET)
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
     warehouse = tempfile.mkdtemp(prefix="servicekpi-warehouse-")  # one per run
     builder = SparkSession.builder.master(master).appName("servicekpi")
     for k, v in {**settings, "spark.sql.warehouse.dir": warehouse, "spark.driver.host": _driver_host(master),
