@@ -75,9 +75,17 @@ def zone(tz: str | None, default: str) -> str:
         raise ApiError(400, str(e)) from None
 
 
-MAX_OFFSET = 2**62  # a page offset past this is refused (422): DuckDB takes 64-bit offsets
+MAX_OFFSET = 2**62  # a page offset past this is refused (400): DuckDB takes 64-bit offsets
 MAX_PERIODS = 5000  # a query's periods are compiled into its SQL: bound them
 DAYS = {"day": 1, "week": 7, "month": 28, "quarter": 89, "year": 365}
+
+
+def check_offset(offset: int) -> int:
+    """A page offset DuckDB can take; a larger one (e.g. 26 digits) is a 400, not a conversion error."""
+    if offset > MAX_OFFSET:
+        raise ApiError(400, f"offset {str(offset)[:30]}{'...' if len(str(offset)) > 30 else ''} is past the "
+                            f"largest page offset (2^62); page with a smaller offset")
+    return offset
 
 
 def check_span(start: dt.date | None, end: dt.date | None, by: str | None) -> None:

@@ -103,9 +103,10 @@ def _json(value) -> bytes:
 def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] = Q([]),
          from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None, where: List[str] = Q([]),
          option: List[str] = Q([]), tz: Optional[str] = None, as_of: Optional[str] = None,
-         within: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000), offset: int = Q(0, ge=0, le=qry.MAX_OFFSET),
+         within: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000), offset: int = Q(0, ge=0),
          ident: Identity = allow("read")):
     """The tickets, calls or answers a KPI counted, a page at a time (as `servicekpi rows`)."""
+    qry.check_offset(offset)
     q = _query(request, [kpi_id], by, dim, from_, to, where, option, tz, as_of)
     if within is not None:
         q.options["within"] = within
