@@ -3,6 +3,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# keep bytecode caches even where the environment says not to (PYTHONDONTWRITEBYTECODE=1): otherwise every
+# process of the suite (xdist workers, CLI and server subprocesses) compiles servicekpi and the tests again
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo test test-fast webtest lint bench docs clean sysdeps
 
 # system tools the tests and reports use: Chromium (HTML -> PDF/PNG), LibreOffice (XLSX recalculation
