@@ -19,8 +19,10 @@ def test_the_records_table_picks_the_columns_that_matter(ws):
     table = ws.cli(*args)
     assert table.exit_code == 0
     header = table.stdout.splitlines()[1]
-    # the key, the period, the attribution time, the SLA outcome it computed, then context; at most 8
+    # the key, the period, the attribution time, whether it counts in the numerator, the SLA outcome it
+    # computed, then context; at most 8
     shown = [c.strip() for c in header.strip("┃ ").split("┃")]
-    assert shown[:5] == ["ticket_id", "period_start", "created_at", "sla_rule", "sla_status"] and len(shown) == 8
+    assert shown[:6] == ["ticket_id", "period_start", "created_at", "in_numerator", "sla_rule", "sla_status"]
+    assert len(shown) == 8
     assert f"{len(everything) - 8} more column(s) not shown: --format json or csv lists them all" in table.stderr
     assert "ticke…" not in table.stdout

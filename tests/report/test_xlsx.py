@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_data import ASOF, FIRST, LAST, same, sample_store
+from test_data import ASOF, LAST, same, sample_store
 
 from servicekpi.analysis.calc import run as calc
 
@@ -136,17 +136,19 @@ def test_tracker_cells_equal_the_kpi_command(book):
     head = next(r for r in sheet.iter_rows() if r[0].value == "KPI")
     cols = {c.value: c.column for c in head}
     id_col, first = cols["KPI id"], cols["at-risk band"] + 1
+    # the months up to October 2026 that hold data (the report starts at the data: issue 13 item 2)
+    n = cols["trend"] - first
+    start = dt.date(2026, 10 - n + 1, 1)
     units = {}
     cells = {}
     for row in sheet.iter_rows(min_row=head[0].row + 1):
         kid = row[id_col - 1].value
         if kid:
-            cells[kid] = [_days(row[first - 1 + i].value) for i in range(12)]
+            cells[kid] = [_days(row[first - 1 + i].value) for i in range(n)]
             units[kid] = row[first - 1].number_format
-    rows = ws.kpi(*cells, "--by", "month", "--from", FIRST, "--to", LAST, asof=ASOF)
+    rows = ws.kpi(*cells, "--by", "month", "--from", start.isoformat(), "--to", LAST, asof=ASOF)
     for r in rows:
-        i = (dt.date.fromisoformat(r["period_start"]).year - 2025) * 12 + dt.date.fromisoformat(
-            r["period_start"]).month - 11
+        i = dt.date.fromisoformat(r["period_start"]).month - start.month
         # percentages as fractions, durations as spreadsheet durations (days): cells still compute
         scale = {"percent": 1 / 100, "seconds": 1 / 86400, "minutes": 1 / 1440, "hours": 1 / 24}.get(r["unit"], 1)
         want = r["value"] * scale if r["value"] is not None else None

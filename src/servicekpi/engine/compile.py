@@ -244,10 +244,26 @@ def rows_expr(ctx: Ctx, kpi: Kpi, o: dict):
         j = ctx.business(j, list(kpi.clock))
     if kpi.population is not None:
         j = j.filter(kpi.population(j, o))
+    counted = _numerator_test(kpi, j, o)
+    if counted is not None:
+        j = j.mutate(in_numerator=counted.fill_null(False))
     if kpi.rows_columns is not None:
         j = j.mutate(**kpi.rows_columns(j, o))
     drop = [c for c in ("lo", "hi", "lo12", "lo_date", "hi_date", "lo12_date") if c in j.columns]
     return without_internals(j.drop(*drop))
+
+
+def _numerator_test(kpi: Kpi, j, o: dict):
+    """For a ratio whose numerator counts some of the records (num = count(where=...)), that
+    condition per record: the rows say which records count in the numerator. None otherwise."""
+    if kpi.shape not in ("event", "state"):
+        return None
+    try:
+        num = kpi.measures(j, o).get("num")
+        where = getattr(num.op(), "where", None) if num is not None else None
+        return where.to_expr() if where is not None else None
+    except Exception:  # noqa: BLE001 - a measure that does not apply to the records: no mark
+        return None
 
 
 def without_internals(t):
