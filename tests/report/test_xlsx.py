@@ -386,3 +386,30 @@ def test_currency_labels_and_summary_in_the_workbook(tmp_path):
     # Sep -> Oct 2026: backlog 158 -> 1,234 is the biggest headline mover (+681.0%)
     assert "• Backlog worsened from 158 to 1,234 (+1,076, +681.0%)." in summary
     assert any(line.startswith("• Targets missed in Oct 2026: First response time 1 hr 12 min") for line in summary)
+
+
+def test_the_by_team_sheet_lists_the_agents_as_the_leaderboard_does(book):
+    """Issue 13 item 7: the agents of the last month under the team blocks, each value with its sample
+    size and team average, equal to `servicekpi leaderboard` for October 2026."""
+    ws, path = book
+    sheet = openpyxl.load_workbook(path)["by team"]
+    cells = [[c.value for c in r] for r in sheet.iter_rows()]
+    top = next(i for i, r in enumerate(cells) if isinstance(r[0], str) and r[0].startswith("Agents, 2026-10-01"))
+    head = cells[top + 2]
+    assert head[:5] == ["agent", "team", "Tickets handled", "n", "team average"]
+    r = ws.cli("leaderboard", "--from", "2026-10-01", "--to", "2026-10-31", "--as-of", ASOF, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    board = json.loads(r.stdout)
+    body = {row[0]: row for row in cells[top + 3:top + 3 + len(board["rows"])]}
+    assert len(body) == len(board["rows"]) > 1
+    for agent in board["rows"]:
+        label = f"{agent['name']} ({agent['agent_id']})" if agent.get("name") not in (None, agent["agent_id"]) \
+            else agent["agent_id"]
+        row = body[label]
+        tickets = agent["values"]["tickets"]
+        # tickets handled: the count, its n (the count again) and the team's average per agent
+        assert (row[2], row[3]) == (tickets["value"], tickets["n"])
+        assert same(row[4], tickets["team_avg"])
+        csat = agent["values"].get("csat")
+        if csat and csat["value"] is not None:  # a percentage is stored as a fraction
+            assert same(row[2 + 3 * head[2::3].index("CSAT")], csat["value"] / 100)

@@ -2,7 +2,7 @@
 small trend charts, line charts and live formulas, so it keeps working in Excel and LibreOffice.
 
 Sheets: summary, tracker, ticket volume, formulas (definitions + calculator), by channel, by team
-or agent (when agent data exists), SLA. Every sheet opens with the as-of instant, the time zone
+(with the last period's agent leaderboard under it) or agent (when agent data exists), SLA. Every sheet opens with the as-of instant, the time zone
 and how far each table's data reaches."""
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from servicekpi.report.xlsx_book import (  # noqa: F401 - stored, number_format:
     stored,
     width,
 )
+from servicekpi.report.xlsx_agents import agent_board
 from servicekpi.report.xlsx_formulas import formulas
 
 
@@ -37,8 +38,11 @@ def write(report: Report, path: Path) -> None:
     if report.by_channel:
         sliced(book, _("by channel"), _("channel"), report.by_channel, "channel")
     if report.by_agent:
-        if report.agent_dim == "team":
-            sliced(book, _("by team"), _("team"), report.by_agent, "team")
+        if report.agent_dim == "team":  # the teams, then the agents of the last period under them
+            ws, row = sliced(book, _("by team"), _("team"), report.by_agent, "team")
+            end = agent_board(book, ws, row + 1)
+            width = max(6 + len(report.periods), 2 + 3 * len((report.agents or {}).get("columns", [])))
+            ws.print_area(0, 0, end, width)
         else:
             sliced(book, _("by agent"), _("agent"), report.by_agent, "agent_id")
     if report.sla:
@@ -204,7 +208,7 @@ def _widths(ws, columns: list[list[str]], cap: list[int]) -> None:
 
 # -- by channel / by team ---------------------------------------------------------------------
 
-def sliced(book: Book, name: str, dim_word: str, groups: dict[str, list[Series]], dim: str | None = None) -> None:
+def sliced(book: Book, name: str, dim_word: str, groups: dict[str, list[Series]], dim: str | None = None):
     """The tracker once per dimension value (a channel, a team), one block under the other."""
     _ = book._
     ws = book.sheet(name)
@@ -227,7 +231,7 @@ def sliced(book: Book, name: str, dim_word: str, groups: dict[str, list[Series]]
     ws.set_column(4, c0 + len(book.r.periods) - 1, 13)
     ws.set_column(c0 + len(book.r.periods), c0 + len(book.r.periods), 16)
     ws.set_column(c0 + len(book.r.periods) + 1, c0 + len(book.r.periods) + 1, 22)
-    _legend(book, ws, row)
+    return ws, _legend(book, ws, row)
 
 
 # -- ticket volume ----------------------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""The agent leaderboard of the report's last period (analysis/leaderboard.py), as a table under the
+team blocks of the "by team" sheet: per agent and column its value, sample size and team average;
+a value from a small sample is greyed and marked, as the dashboard's leaderboard does."""
+from __future__ import annotations
+
+from servicekpi.report.xlsx_book import Book, number_format, stored
+
+
+def agent_board(book: Book, ws, row: int) -> int:
+    """Write the board from `row` (after a blank row); returns the row after it."""
+    board = book.r.agents
+    if not board or not board.get("rows"):
+        return row
+    _ = book._
+    cols = board["columns"]
+    period = f"{board['from']} – {board['to']}"
+    ws.write(row, 0, _("Agents, {period}").format(period=period), book.bold)
+    ws.write(row + 1, 0, _("n: answers or records behind the value; values from fewer than {n} are marked "
+                           "“few”").format(n=board["min_sample"]), book.note)
+    row += 2
+    heads = [_("agent"), _("team")]
+    for c in cols:
+        heads += [_(c["label"]), "n", _("team average")]
+    for i, h in enumerate(heads):
+        ws.write(row, i, h, book.head)
+    row += 1
+    few = book.num("0", italic=True, font_color="#888888")
+    for r in board["rows"]:
+        name = r.get("name")
+        ws.write(row, 0, f"{name} ({r['agent_id']})" if name and name != r["agent_id"] else r["agent_id"], book.plain)
+        ws.write(row, 1, book.label(r.get("team"), "team") if r.get("team") else "", book.plain)
+        for j, c in enumerate(cols):
+            cell = r["values"].get(c["id"], {})
+            fmt, avg_fmt = (number_format(c["unit"], [v], book.r.lang, book.r.currency)
+                            for v in (cell.get("value"), cell.get("team_avg")))  # a count, a mean of counts
+            at = 2 + 3 * j
+            style = {"italic": True, "font_color": "#888888"} if cell.get("small_sample") else {}
+            ws.write(row, at, stored(cell.get("value"), c["unit"]), book.num(fmt, **style))
+            ws.write(row, at + 1, cell.get("n"), few if cell.get("small_sample") else book.plain)
+            ws.write(row, at + 2, stored(cell.get("team_avg"), c["unit"]), book.num(avg_fmt))
+        row += 1
+    ws.set_column(1, 1, 16)
+    return row + 1
