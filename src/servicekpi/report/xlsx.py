@@ -15,6 +15,7 @@ from servicekpi.analysis.scorecard import ARROW, word
 from servicekpi.catalog import text
 from servicekpi.report.document import Report, Series
 from servicekpi.report.html import cause_text
+from servicekpi.report.xlsx_agents import agent_board
 from servicekpi.report.xlsx_book import (  # noqa: F401 - stored, number_format: the module's API
     SPIKE_FILL,
     TOL,
@@ -23,7 +24,6 @@ from servicekpi.report.xlsx_book import (  # noqa: F401 - stored, number_format:
     stored,
     width,
 )
-from servicekpi.report.xlsx_agents import agent_board
 from servicekpi.report.xlsx_formulas import formulas
 
 
