@@ -88,9 +88,10 @@ def test_by_origin_and_language(both):
 def test_only_unclassified_or_no_text_is_null(both):
     rows = both.kpi("feedback_sentiment", "--by", "month", "--from", "2026-10-01", "--to", "2026-12-31")
     got = {r["period_start"]: (r["value"], r["denominator"], r.get("note")) for r in rows}
-    # November: only F6 (Spanish, unclassified) -> 0 classified -> null, not 0; December: no text -> null
+    # November: only F6 (Spanish, unclassified) -> 0 classified -> null, not 0; December: after the last
+    # text -> no data (null, no denominator: issue 13 item 2)
     assert got["2026-11-01"] == (None, 0, "1 unclassified texts left out (no opinion word, or another language)")
-    assert got["2026-12-01"][:2] == (None, 0)
+    assert got["2026-12-01"][:2] == (None, None) and got["2026-12-01"][2].startswith("no data: after the last")
     assert got["2026-10-01"][0] == pytest.approx(60.0)
 
 

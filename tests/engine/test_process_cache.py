@@ -45,13 +45,13 @@ def test_another_store_with_the_same_config_reuses_the_statement(tmp_path, fresh
     assert fresh.misses == 1 and fresh.hits == 0
     assert volumes(b, Config()) == first  # the second store's engine: answered from the first's SQL
     assert fresh.hits == 1 and len(fresh) == 1
-    # UTC: T2 and T1 in October (2), none in November (0)
-    assert first == [("2026-10-01", 2), ("2026-11-01", 0)]
+    # UTC: T2 and T1 in October (2); November is after the last ticket: no data (issue 13 item 2)
+    assert first == [("2026-10-01", 2), ("2026-11-01", None)]
 
 
 def test_another_config_compiles_its_own(tmp_path, fresh):
     con = a_store(tmp_path)
-    assert volumes(con, Config()) == [("2026-10-01", 2), ("2026-11-01", 0)]
+    assert volumes(con, Config()) == [("2026-10-01", 2), ("2026-11-01", None)]  # November after the data
     # Bucharest: T1 is 00:30 on 1 November -> October 1, November 1
     assert volumes(con, Config(timezone="Europe/Bucharest")) == [("2026-10-01", 1), ("2026-11-01", 1)]
     assert fresh.hits == 0 and len(fresh) == 2

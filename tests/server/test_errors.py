@@ -42,6 +42,7 @@ ROUTE_ERRORS = {
                                                             "agents": 10}, None, 400),
     ("GET", "/api/forecast"): ("/api/forecast", "manager", {"kpi": "nps"}, None, 400),
     ("GET", "/api/leaderboard"): ("/api/leaderboard", "viewer", {"sort": "nope"}, None, 400),
+    ("GET", "/api/alerts"): ("/api/alerts", "viewer", {}, None, 403),  # no parameters: only the role can fail
     ("GET", "/api/export/tickets"): ("/api/export/tickets", "viewer", {"format": "pdf"}, None, 422),
 }
 

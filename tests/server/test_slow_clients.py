@@ -136,7 +136,10 @@ def test_a_slow_body_gets_408_in_the_error_shape(live):
         got = client.get("/api/kpis/ticket_volume", params={"from": "2026-12-01", "to": "2026-12-31"},
                          headers=bearer(live.tokens["admin"]))
     assert got.status_code == 200, got.text
-    assert [r["value"] for r in got.json()] == [0], got.text  # no December ticket in the store
+    # no December ticket in the store: December is after the last record, still the one of 2026-11-10
+    # (SLOW1 would have made it 2026-12-15 and December's count 1)
+    assert [(r["value"], r.get("note")) for r in got.json()] == [
+        (None, "no data: after the last record of tickets (2026-11-10)")], got.text
 
 
 def test_normal_requests_are_unaffected(live):

@@ -132,7 +132,7 @@ def test_report_spike_lists_show_causes(ws):
     path = ws.root / "r.xlsx"
     xlsx.write(rep, path)
     cells = [c.value for sheet in load_workbook(path) for row in sheet.iter_rows() for c in row]
-    assert "channel chat 80% (was 0%, 8 of 10); words delayed 80% (was 0%, 8 of 10), package 80% (was 0%, 8 of 10), " \
+    assert "channel Chat 80% (was 0%, 8 of 10); words delayed 80% (was 0%, 8 of 10), package 80% (was 0%, 8 of 10), " \
            "lost 30% (was 0%, 3 of 10)" in cells
     con.close()
 

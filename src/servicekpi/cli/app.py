@@ -59,6 +59,8 @@ def only(name: str) -> typer.Typer:
     """The app with only the command (or group) `name`, when it has one by that name; else the
     app. Typer builds its click command from every registered function's signature (~0.1-0.3 s),
     so a run builds just the one it runs; --help and an unknown name still get the whole app."""
+    if name == "serve":  # the server runs its owner's CLI commands (POST /api/local/run): it needs them all
+        return app
     commands = [c for c in app.registered_commands if command_name(c) == name]
     groups = [g for g in app.registered_groups if g.name == name]
     if not commands and not groups:
