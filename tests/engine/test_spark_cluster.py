@@ -15,7 +15,7 @@ from servicekpi.engine.query import Engine, Query
 from servicekpi.store import dataset
 from servicekpi.store import db as store
 
-TICKETS = 50_000  # about 212k messages, 10k calls, 10k survey answers and every other table (~112 CPU s in all)
+TICKETS = 50_000  # about 212k messages, 10k calls, 10k survey answers and every other table (~100 CPU s in all)
 ZONE = "Europe/Bucharest"  # clocks move on 2026-03-29
 
 

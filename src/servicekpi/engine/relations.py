@@ -204,9 +204,14 @@ class Sources:
         return self._stored_business(t, name)
 
     def _not_excluded(self, t):
-        """Rows linked only to excluded tickets are left out (a semi-join on the few excluded ids)."""
+        """Rows linked only to excluded tickets are left out: an anti join on the excluded ids, which
+        keeps rows without a ticket. (`NOT IN` meant the same, but Spark plans a null-aware NOT IN
+        as a nested-loop join of every row against every excluded id.)"""
         excluded = self._excluded_ids()
-        return t if excluded is None else t.filter(t.ticket_id.isnull() | ~t.ticket_id.isin(excluded))
+        if excluded is None:
+            return t
+        ids = excluded.name("sk_excluded_id").as_table()
+        return t.anti_join(ids, t.ticket_id == ids.sk_excluded_id)
 
     def linked(self, name: str, need: set[str]) -> ir.Table:
         """`name` as of the instant, joined to tickets/customers for the columns in `need`."""
