@@ -331,7 +331,11 @@ def test_the_leaderboard_sorts_and_flags_small_samples(server, browser):
     rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-table tbody tr"))
     assert [r.get_attribute("data-agent") for r in rows] == ["A01", "A02"]
     browser.find_element(By.CSS_SELECTOR, "button.sort[data-col=csat]").click()  # descending first
-    order = [r.get_attribute("data-agent") for r in browser.find_elements(By.CSS_SELECTOR, "#leaderboard-table tbody tr")]
+
+    def resorted(d):  # the table re-renders after the click: read it once it is back (an empty read was flaky)
+        got = [r.get_attribute("data-agent") for r in d.find_elements(By.CSS_SELECTOR, "#leaderboard-table tbody tr")]
+        return got if got != ["A01", "A02"] and got else None
+    order = wait(browser, resorted)
     assert order == ["A02", "A01"]
     assert browser.find_elements(By.CSS_SELECTOR, "tr[data-agent=A02] td.small .few-badge")
     screenshot(browser, "leaderboard-en")
