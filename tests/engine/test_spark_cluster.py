@@ -24,13 +24,15 @@ def sides(tmp_path_factory):
     from tests.conftest import Workspace
     ws = Workspace(tmp_path_factory.mktemp("spark-cluster"))
     (ws.root / "servicekpi.toml").write_text(f'timezone = "{ZONE}"\n')
-    r = ws.runner.invoke(__import__("servicekpi.cli.app", fromlist=["app"]).app,
-                         ["generate", str(ws.data), "--tickets", str(TICKETS), "--months", "3", "--end", "2026-04-01"])
-    assert r.exit_code == 0, r.stdout
-    ws.load()
-    dataset.export(store.connect(ws.db, read_only=True), str(ws.root / "ds"), "month")
-    cluster = Cluster(workers=2, log_dir=ws.root).start()
+    cluster = Cluster(workers=2, log_dir=ws.root).launch()  # the JVMs come up while the data is made
     try:
+        r = ws.runner.invoke(__import__("servicekpi.cli.app", fromlist=["app"]).app,
+                             ["generate", str(ws.data), "--tickets", str(TICKETS), "--months", "3",
+                              "--end", "2026-04-01"])
+        assert r.exit_code == 0, r.stdout
+        ws.load()
+        dataset.export(store.connect(ws.db, read_only=True), str(ws.root / "ds"), "month")
+        cluster.ready()
         backend = sp.SparkBackend(sp.session(cluster.url, cluster.conf()), str(ws.root / "ds"))
         assert backend.spark.sparkContext.master == cluster.url
         yield ws, backend

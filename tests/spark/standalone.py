@@ -44,12 +44,20 @@ class Cluster:
             return 0
 
     def start(self, timeout: float = 90) -> Cluster:
+        return self.launch().ready(timeout)
+
+    def launch(self) -> Cluster:
+        """Start the JVMs without waiting (the caller may prepare data while they come up)."""
         self._start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                     "--port", str(self.port), "--webui-port", str(self.ui))
         for i in range(self.workers):
             self._start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                         "--cores", str(self.cores), "--memory", self.memory, "--webui-port", str(free_port()),
                         self.url)
+        return self
+
+    def ready(self, timeout: float = 90) -> Cluster:
+        """Wait until every worker has registered with the master."""
         deadline = time.monotonic() + timeout
         while self.alive_workers() < self.workers:
             if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):

@@ -255,11 +255,13 @@ def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str
         printed = dict(zip(spec["kpis"], st["options"]))
         if any(printed[k.id] != _options_print(o) for k, o in group):
             continue
-        shape = (spec["name"], json.dumps(spec), tuple(k.id for k, _ in group), tuple(dims),
+        # the SQL reads the rollup's table, not its build instants: a refresh keeps the compiled SQL
+        built = {**spec, "state": {k: v for k, v in st.items() if k not in ("asof", "data_max")}}
+        shape = (spec["name"], json.dumps(built, sort_keys=True), tuple(k.id for k, _ in group), tuple(dims),
                  tuple(sorted((c, tuple(v)) for c, v in where.items())),
                  tuple((p.start, p.lo_date, p.hi_date) for p in periods))
         sql = _COMPILED.get(shape)
-        if sql is None:  # compiling costs ~50 ms a group; the rollup's state is in the key
+        if sql is None:  # compiling costs ~50 ms a group
             sql = _COMPILED[shape] = _sql(engine, spec, group, dims, where, periods)
             while len(_COMPILED) > 256:
                 _COMPILED.pop(next(iter(_COMPILED)))
