@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from servicekpi.report.xlsx_book import Book, number_format, stored
 
+HEAD_HEIGHT = 30  # points: two lines of the 11 pt head
+VALUE_WIDTH = 13  # characters: "15 min 26 sec"; "team average" wraps
+N_WIDTH = 6
+TEAM_COLUMNS = 8  # the team table's columns besides its periods: team .. at-risk band, trend, KPI id
+
 
 def agent_board(book: Book, ws, row: int) -> int:
     """Write the board from `row` (after a blank row); returns the row after it."""
@@ -23,6 +28,11 @@ def agent_board(book: Book, ws, row: int) -> int:
         heads += [_(c["label"]), "n", _("team average")]
     for i, h in enumerate(heads):
         ws.write(row, i, h, book.head)
+    # the head wraps at spaces ("team / average"): two lines tall; the columns right of the team table
+    # (default width 8.43) as wide as a value ("15 min 26 sec"), n narrow, so no word is cut
+    ws.set_row(row, HEAD_HEIGHT)
+    for i in range(TEAM_COLUMNS + len(book.r.periods), len(heads)):
+        ws.set_column(i, i, N_WIDTH if (i - 2) % 3 == 1 else VALUE_WIDTH)
     row += 1
     few = book.num("0", italic=True, font_color="#888888")
     for r in board["rows"]:
