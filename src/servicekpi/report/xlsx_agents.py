@@ -3,6 +3,7 @@ team blocks of the "by team" sheet: per agent and column its value, sample size 
 a value from a small sample is greyed and marked, as the dashboard's leaderboard does."""
 from __future__ import annotations
 
+from servicekpi.report.html_agents import agent_name, column_head
 from servicekpi.report.xlsx_book import Book, number_format, stored
 
 HEAD_HEIGHT = 30  # points: two lines of the 11 pt head
@@ -25,7 +26,7 @@ def agent_board(book: Book, ws, row: int) -> int:
     row += 2
     heads = [_("agent"), _("team")]
     for c in cols:
-        heads += [_(c["label"]), "n", _("team average")]
+        heads += [column_head(_, c), "n", _("team average")]
     for i, h in enumerate(heads):
         ws.write(row, i, h, book.head)
     # the head wraps at spaces ("team / average"): two lines tall; the columns right of the team table
@@ -36,8 +37,7 @@ def agent_board(book: Book, ws, row: int) -> int:
     row += 1
     few = book.num("0", italic=True, font_color="#888888")
     for r in board["rows"]:
-        name = r.get("name")
-        ws.write(row, 0, f"{name} ({r['agent_id']})" if name and name != r["agent_id"] else r["agent_id"], book.plain)
+        ws.write(row, 0, agent_name(r), book.plain)
         ws.write(row, 1, book.label(r.get("team"), "team") if r.get("team") else "", book.plain)
         for j, c in enumerate(cols):
             cell = r["values"].get(c["id"], {})
