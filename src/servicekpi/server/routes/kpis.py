@@ -9,7 +9,7 @@ from fastapi import Query as Q
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from servicekpi.catalog import LANGS, text
+from servicekpi.catalog import LANGS, column_labels, text
 from servicekpi.engine.relations import Sources
 from servicekpi.server import cache
 from servicekpi.server import query as qry
@@ -105,7 +105,8 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
          option: List[str] = Q([]), tz: Optional[str] = None, as_of: Optional[str] = None,
          within: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000), offset: int = Q(0, ge=0),
          ident: Identity = allow("read")):
-    """The tickets, calls or answers a KPI counted, a page at a time (as `servicekpi rows`)."""
+    """The tickets, calls or answers a KPI counted, a page at a time (as `servicekpi rows`), under their
+    column ids; `columns` gives each column's readable label in every language (the dashboard's heads)."""
     qry.check_offset(offset)
     q = _query(request, [kpi_id], by, dim, from_, to, where, option, tz, as_of)
     if within is not None:
@@ -120,7 +121,9 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
                 records, total = eng.rows(q, limit, offset)
             except qry.BAD_INPUT as e:
                 raise qry.usage(e) from None
-        return _json({"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records})
+        columns = column_labels(dict.fromkeys(c for r in records for c in r))  # rows keep the ids
+        return _json({"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records,
+                      "columns": columns})
     return Response(sk.cached(cache.key("rows", q, ident, limit, offset), compute), media_type="application/json")
 
 
