@@ -50,3 +50,10 @@ export function exportRows(rows, columns) {
     return out;
   });
 }
+
+/** A column's head in the page's language (board.col.<id>), else the API's English label. */
+export function columnLabel(t, column) {
+  const key = `board.col.${column.id}`;
+  const text = t(key);
+  return text === key ? column.label : text;
+}

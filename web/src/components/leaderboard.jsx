@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath } from "../state.js";
 import { formatNumber, formatValue } from "../format.js";
-import { exportRows, sortRows, visibleRows } from "../leaderboard.js";
+import { columnLabel, exportRows, sortRows, visibleRows } from "../leaderboard.js";
 import { ExportButtons } from "./exports.jsx";
 
 /** The agent leaderboard: managers see every agent; an agent sees their own row and the team average. */
@@ -41,7 +41,7 @@ export function Leaderboard({ me }) {
               <th scope="col">{t("filters.team")}</th>
               {columns.map((c) => (
                 <th scope="col" class="num" aria-sort={sort.col === c.id ? (sort.dir === "asc" ? "ascending" : "descending") : "none"}>
-                  <button class="link sort" data-col={c.id} onClick={() => click(c.id)}>{c.label}{arrow(c.id)}</button>
+                  <button class="link sort" data-col={c.id} onClick={() => click(c.id)}>{columnLabel(t, c)}{arrow(c.id)}</button>
                 </th>
               ))}
             </tr>
