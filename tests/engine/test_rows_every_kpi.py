@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from conftest import ASOF
-from servicekpi.catalog import catalog
+from servicekpi.catalog import LANGS, catalog, texts
 from servicekpi.cli.app import app
 from servicekpi.ingest import load
 from servicekpi.sample.generate import generate
@@ -57,4 +57,9 @@ def test_rows_of_every_kpi_through_the_cli_and_the_api(sample, api, kid):
     assert a.status_code == 200, a.text
     body = a.json()
     assert body["rows"] == cli_rows
+    # every column has a readable label in the four languages (the drawer's and the CLI table's heads)
+    assert [c["id"] for c in body["columns"]] == list(dict.fromkeys(k for r in cli_rows for k in r))
+    for c in body["columns"]:
+        assert c["id"] in texts()["column"], c["id"]
+        assert set(c["labels"]) == set(LANGS) and all(c["labels"].values()), c
     assert f"{len(cli_rows)} of {body['total']} record(s)" in r.stderr

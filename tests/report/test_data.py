@@ -133,6 +133,47 @@ def test_agent_rows_are_the_leaderboard_of_the_last_month(sample):
         assert r["team"] is not None
 
 
+def test_the_html_report_lists_the_agents_as_the_leaderboard_does(sample):
+    """The HTML (and PDF) report has the XLSX's agent rows under the teams, equal to `servicekpi
+    leaderboard` for October 2026: each value, its n and the team average through the one formatter,
+    small samples marked "few"; the heads translated."""
+    import json
+    import re
+    from html import unescape
+
+    from servicekpi.core import display
+    from servicekpi.report import html
+
+    ws, report = sample
+    page = html.render(report)
+    assert '<section id="agents">' in page
+    part = page.split('<section id="agents">', 1)[1].split("</section>", 1)[0]
+    heads = [unescape(h) for h in re.findall(r"<th>(.*?)</th>", part)]
+    assert heads == ["agent", "team", "Tickets handled", "FRT", "AHT", "CSAT", "FCR", "QA score"]
+    r = ws.cli("leaderboard", "--from", "2026-10-01", "--to", LAST, "--as-of", ASOF, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    board = json.loads(r.stdout)
+    rows = re.findall(r'<tr data-agent="(.*?)">(.*?)</tr>', part)
+    assert [a for a, _ in rows] == [b["agent_id"] for b in board["rows"]] and len(rows) > 1  # same order
+    shown = {"seconds": lambda v: display.value(v, "seconds", "en", length="narrow"),
+             "percent": lambda v: display.value(v, "percent"), "count": lambda v: display.value(v, "count")}
+    for (agent, cells), want in zip(rows, board["rows"]):
+        for col in board["columns"]:
+            cell = re.search(rf'<td data-col="{col["id"]}"[^>]*>(.*?)</td>', cells).group(1)
+            text = unescape(re.sub(r"<[^>]+>", " ", cell))
+            v = want["values"][col["id"]]
+            fmt = shown[col["unit"]]
+            assert text.split()[0] == (fmt(v["value"]).split()[0] if v["value"] is not None else "—"), (agent, col)
+            if v["n"] is not None:
+                assert f"n {display.value(v['n'], 'count')}" in text, (agent, col)
+            if v["team_avg"] is not None:
+                assert f"team average {fmt(v['team_avg'])}" in " ".join(text.split()), (agent, col)
+            assert ("few" in text.split()) == bool(v["small_sample"]), (agent, col)
+    zh = html.render(dataclasses.replace(report, lang="zh"))
+    zh_part = zh.split('<section id="agents">', 1)[1].split("</section>", 1)[0]
+    assert "<th>处理工单数</th>" in zh_part and "团队平均" in zh_part and "客服人员，2026-10-01" in zh_part
+
+
 def test_sla_series_when_policies_exist(sample):
     ws, report = sample
     # no rule sets a next-response target, so sla_next_response_met has no data and no row;

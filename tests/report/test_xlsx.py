@@ -413,3 +413,32 @@ def test_the_by_team_sheet_lists_the_agents_as_the_leaderboard_does(book):
         csat = agent["values"].get("csat")
         if csat and csat["value"] is not None:  # a percentage is stored as a fraction
             assert same(row[2 + 3 * head[2::3].index("CSAT")], csat["value"] / 100)
+
+
+def _widths(sheet) -> dict[int, float]:
+    """Column index (0-based) -> width in characters; a column the file does not size is Excel's 8.43."""
+    out = {}
+    for dim in sheet.column_dimensions.values():
+        if dim.min and dim.customWidth:
+            for c in range(dim.min, dim.max + 1):
+                out[c - 1] = dim.width
+    return out
+
+
+def test_the_agent_tables_headers_are_not_cut(book):
+    """Issue 13: the agents' head ("team average", "Tickets handled") was cut by narrow columns and a
+    one-line row. Each head word must fit its column, and a head that wraps must have two lines."""
+    _, path = book
+    sheet = openpyxl.load_workbook(path)["by team"]
+    at = next(r[0].row for r in sheet.iter_rows() if isinstance(r[0].value, str) and r[0].value.startswith("Agents, "))
+    head_row = at + 2
+    heads = [c.value for c in sheet[head_row] if c.value]
+    assert heads[:5] == ["agent", "team", "Tickets handled", "n", "team average"]
+    widths = _widths(sheet)
+    two_lines = (sheet.row_dimensions[head_row].height or 15) >= 2 * 15  # 11 pt font: 15 pt a line
+    for i, h in enumerate(heads):
+        width = widths.get(i, 8.43)
+        # bold characters are ~10% wider than the width unit (a normal digit); a head that does not fit
+        # on one line wraps at spaces, so needs two lines and each word must fit
+        if len(h) * 1.1 > width:
+            assert two_lines and max(len(w) for w in h.split()) * 1.1 <= width, (h, width)

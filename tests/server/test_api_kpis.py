@@ -214,6 +214,21 @@ def test_scorecard_of_a_month(srv):
     assert zh["display"]["status"] == "未达标" and zh["value"] == 50.0
 
 
+def test_kpi_rows_carry_display_strings_when_a_language_is_asked(srv):
+    """Issue 13: the dashboard shows values by the one formatter (core/display.py); the raw keys stay."""
+    oct_ = {"from": "2026-10-01", "to": "2026-10-31", "by": "month", "dim": "team"}
+    plain = get(srv, "/api/kpis/first_response_time", **oct_).json()
+    assert all("display" not in r for r in plain)  # without lang: exactly the CLI's JSON
+    rows = {r["team"]: r for r in get(srv, "/api/kpis/first_response_time", lang="en", **oct_).json()}
+    # October FRT: red T1 09:00 -> 09:30 = 30 min (T3 unanswered); blue T2 14:00 -> 15:00 = 60 min
+    assert (rows["red"]["value"], rows["red"]["unit"]) == (30.0, "minutes")
+    assert rows["red"]["display"] == {"value": "30 min", "team": "Red"}
+    assert rows["blue"]["display"]["value"] == "1 hr"
+    zh = {r["team"]: r for r in get(srv, "/api/kpis/first_response_time", lang="zh", **oct_).json()}
+    assert zh["red"]["display"]["value"] == "30分钟" and zh["red"]["value"] == 30.0
+    assert get(srv, "/api/kpis/first_response_time", lang="fr").status_code == 400
+
+
 def test_spikes_answer(srv):
     r = get(srv, "/api/spikes", **{"from": "2026-07-01", "to": "2026-11-30"})
     assert r.status_code == 200, r.text

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 from api_support import ASOF, bearer, build_store, free_port, live_server, make_tokens, wait_for
@@ -17,6 +18,7 @@ BATCH = 20
 WRITERS, BATCHES = 2, 6
 READERS = 3
 BASE = 5  # tickets in the store before the burst
+SRC = Path(__file__).parents[2] / "src"
 
 
 def batch(w: int, b: int) -> list[dict]:
@@ -99,10 +101,11 @@ def start_server(db, port):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def cli(*args, timeout=60):
+def cli(*args, timeout=60, cwd=None):
     t0 = time.monotonic()
+    env = dict(os.environ, PYTHONPATH=str(SRC))  # this tree's code, whatever the folder it runs in
     r = subprocess.run([sys.executable, "-m", "servicekpi", *args], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, cwd=cwd, env=env)
     return r, time.monotonic() - t0
 
 
@@ -130,6 +133,14 @@ def test_cli_commands_on_a_served_store_run_through_the_server(tmp_path):
                         headers=bearer(secrets["viewer"]), timeout=60).json()
         # the CLI's answer is the server's, and holds the imported ticket: BASE + 1
         assert json.loads(r.stdout)[0]["value"] == api[0]["value"] == BASE + 1
+        # --out - writes to stdout through the server too (it wrote a file named "-" in the server's folder)
+        r, _ = cli("export", "tickets", "--format", "csv", "--out", "-", "--db", str(ws.db), "--as-of", ASOF,
+                   cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0].startswith("\ufeffticket_id,") and len(lines) == 1 + BASE + 1  # BOM + header, BASE + CLI-1
+        assert any(line.startswith("CLI-1,") for line in lines)
+        assert not (tmp_path / "-").exists()
         r, _ = cli("kpi", "ticket_volum", "--db", str(ws.db))  # a usage error keeps its exit code through the server
         assert r.returncode == 2 and "ticket_volume" in r.stderr
         # the demo recreates its store: it must not delete the file from under the server

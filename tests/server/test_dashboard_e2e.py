@@ -128,11 +128,19 @@ def card_values(driver) -> dict[str, tuple[float, str]]:
     return {kpi: (float(value), period) for kpi, value, period in found}
 
 
-def screenshot(driver, name: str) -> None:
+def screenshot(driver, name: str, whole: bool = False) -> None:
+    """The window (whole: the whole page, its height at most 6000 px) to $SERVICEKPI_SCREENSHOTS."""
     folder = os.environ.get("SERVICEKPI_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        size = driver.get_window_size()
+        if whole:  # the window's frame (outer - inner height) added, so the viewport holds the page
+            height, frame = driver.execute_script(
+                "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]")
+            driver.set_window_size(size["width"], min(max(height + frame, size["height"]), 6000))
         driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+        if whole:
+            driver.set_window_size(size["width"], size["height"])
 
 
 def test_sign_in_with_a_token(server, browser):
@@ -161,6 +169,11 @@ def test_cards_show_the_api_values(server, browser):
         row = shown(api(server, f"/api/kpis/{kpi}", by=state["by"], **{"from": state["from"], "to": state["to"]}))
         assert row is not None, kpi
         assert (value, period) == (pytest.approx(row["value"], rel=1e-12), row["period_start"]), kpi
+    # the value reads as the one formatter wrote it (GET ...?lang=en display): FRT in h/min/s, not minutes
+    frt = shown(api(server, "/api/kpis/first_response_time", by=state["by"], lang="en",
+                    **{"from": state["from"], "to": state["to"]}))
+    text = browser.find_element(By.CSS_SELECTOR, "article.card[data-kpi=first_response_time] button.value").text
+    assert text == frt["display"]["value"] and re.search(r"\b(hr|min|sec)\b", text), text
     screenshot(browser, "dashboard-en")
 
 
@@ -201,13 +214,35 @@ def test_clicking_a_number_shows_the_rows_behind_it(server, browser):
     # the count behind the number is the number itself: every ticket of the month, by email
     assert re.search(rf"of {value:,}$", browser.find_element(By.ID, "drawer-count").text)
     headers = [th.text for th in drawer.find_elements(By.CSS_SELECTOR, "table.rows thead th")]
-    assert "ticket_id" in headers
-    channel = headers.index("channel")
+    assert "Ticket" in headers and "ticket_id" not in headers  # readable labels (catalog [column.*])
+    channel = headers.index("Channel")
+    assert not browser.find_elements(By.ID, "drawer-legend")  # a count: no numerator to mark
     assert {r.find_elements(By.TAG_NAME, "td")[channel].text for r in rows} == {"email"}
     if value > 25:
         browser.find_element(By.ID, "drawer-next").click()
         wait(browser, lambda d: d.find_element(By.ID, "drawer-count").text.startswith("26–"))
     screenshot(browser, "drawer-en")
+    browser.find_element(By.CSS_SELECTOR, "#drawer .close").click()
+    wait(browser, lambda d: not d.find_elements(By.ID, "drawer"))
+
+
+def test_the_drawer_highlights_the_records_in_the_numerator(server, browser):
+    """A ratio's records: those that count in the numerator (in_numerator) are highlighted, and a legend
+    says what the highlight means."""
+    wait(browser, cards_loaded)
+    browser.find_element(By.CSS_SELECTOR, "article.card[data-kpi=fcr_rate] button.value").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#drawer table.rows tbody tr"))
+    drawer = browser.find_element(By.ID, "drawer")
+    headers = [th.text for th in drawer.find_elements(By.CSS_SELECTOR, "table.rows thead th")]
+    mark = headers.index("In numerator")
+    assert mark == 1  # right after the ticket, where it is seen
+    rows = drawer.find_elements(By.CSS_SELECTOR, "table.rows tbody tr")
+    counted = [r.find_elements(By.TAG_NAME, "td")[mark].text == "true" for r in rows]
+    highlighted = ["counted" in (r.get_attribute("class") or "").split() for r in rows]
+    assert highlighted == counted and any(counted) and not all(counted)  # FCR: some of the page count
+    legend = browser.find_element(By.ID, "drawer-legend").text
+    assert "numerator" in legend and "denominator" in legend
+    screenshot(browser, "drawer-numerator-en")
     browser.find_element(By.CSS_SELECTOR, "#drawer .close").click()
     wait(browser, lambda d: not d.find_elements(By.ID, "drawer"))
 
@@ -258,6 +293,19 @@ def test_a_preset_and_compare_to_draw_a_second_line(server, browser):
     screenshot(browser, "presets-en")
 
 
+def test_every_chart_marks_the_partial_current_period(server, browser):
+    """This quarter by week: the current week is unfinished, so each period chart (trends, categories,
+    channels) says its last period is partial, in the label and in data-partial."""
+    browser.get(server["base"] + "/?lang=en&range=this_quarter")
+    wait(browser, cards_loaded)
+    charts = "#trends .chart, #category .chart, #channel .chart"
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, charts)) == 6)
+    for chart in browser.find_elements(By.CSS_SELECTOR, charts):
+        n = int(chart.get_attribute("data-periods"))
+        partial = [int(i) for i in (chart.get_attribute("data-partial") or "").split(",") if i]
+        assert n > 1 and n - 1 in partial, (chart.find_element(By.XPATH, "..").get_attribute("outerHTML")[:200], partial)
+
+
 def test_a_filter_value_no_record_has_is_a_warning(server, browser):
     browser.get(server["base"] + "/?lang=en&channel=nope")
     warning = wait(browser, lambda d: d.find_elements(By.ID, "filter-warnings"))[0]
@@ -289,7 +337,7 @@ def test_the_operations_view_and_marking_a_follow_up(server, browser):
     wait(browser, lambda d: "No alerts or schedules" in d.find_element(By.ID, "alerts").text)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#forecast canvas"))
     queue = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#followups-table tbody tr"))
-    screenshot(browser, "operations-en")
+    screenshot(browser, "operations-en", whole=True)  # down to the alerts panel under the queue
     item = queue[0].get_attribute("data-id")
     queue[0].find_element(By.CSS_SELECTOR, "button.mark").click()
     prompt = wait(browser, lambda d: d.switch_to.alert)

@@ -46,6 +46,11 @@ def test_the_leaderboard_answers_the_dashboards_contract(srv):
     asc = get(srv, "/api/leaderboard", sort="csat", order="asc").json()
     assert [r["agent_id"] for r in asc["rows"]] == ["a2", "a1"]
     assert get(srv, "/api/leaderboard", sort="nope").status_code == 400
+    # display strings by the one formatter beside the raw cells: FRT 1800 s reads 30 min, CSAT 50.0%
+    assert rows["a1"]["display"]["frt"] == {"value": "30 min", "team_avg": "30 min", "n": "1"}
+    assert rows["a2"]["display"]["csat"]["value"] == "50.0%" and rows["a2"]["display"]["team"] == "Blue"
+    zh = get(srv, "/api/leaderboard", lang="zh").json()["rows"]
+    assert next(r for r in zh if r["agent_id"] == "a2")["display"]["frt"]["value"] == "1小时"
 
 
 def test_an_agent_sees_only_its_own_row_with_the_team_averages(srv):

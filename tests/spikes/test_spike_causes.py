@@ -151,7 +151,12 @@ def test_api_spikes_carry_causes(ws):
     with TestClient(create_app(ws.db)) as client:
         r = client.get("/api/spikes", params={"from": "2026-10-01", "to": "2026-10-31", "as_of": ASOF},
                        headers={"Authorization": f"Bearer {secret}"})
+        zh = client.get("/api/spikes", params={"from": "2026-10-01", "to": "2026-10-31", "as_of": ASOF,
+                                               "lang": "zh"}, headers={"Authorization": f"Bearer {secret}"})
     assert r.status_code == 200, r.text
     (spike,) = r.json()["spikes"]
+    # counts and the category as people read them (core/display.py), beside the raw values
+    assert spike["display"]["volume"] == f"{spike['volume']:,}" and spike["display"]["label"] == "Shipping"
+    assert zh.json()["spikes"][0]["display"]["label"] == "配送"
     assert spike["causes"]["channel"][0] == {"value": "chat", "count": 8, "share": 80.0, "baseline_count": 0,
                                              "baseline_share": 0.0, "change_pp": 80.0}

@@ -9,11 +9,12 @@ export const CARD_KPIS = [
 // The KPIs drawn as trend charts.
 export const TREND_KPIS = ["ticket_volume", "first_response_time", "resolution_rate", "csat"];
 
-/** The series request for a KPI under the current view; `dropped` lists filters it cannot take. */
+/** The series request for a KPI under the current view; `dropped` lists filters it cannot take.
+ * lang asks the server for `display` strings (core/display.py) in the page's language. */
 export function kpiRequest(item, state, extra = {}) {
   const { where, dropped } = whereFor(state.filters, item?.dimensions || item?.dims || null);
   const path = apiPath(`/api/kpis/${encodeURIComponent(item.id)}`, {
-    by: state.by, from: state.from, to: state.to, where, ...extra,
+    by: state.by, from: state.from, to: state.to, where, lang: state.lang, ...extra,
   });
   return { path, where, dropped };
 }

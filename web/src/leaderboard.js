@@ -27,6 +27,10 @@ export function visibleRows(data, me) {
     ? {
       agent_id: null, name: null, team: own[0].team, average: true,
       values: Object.fromEntries(Object.entries(own[0].values || {}).map(([k, v]) => [k, { value: v?.team_avg ?? null, n: null, small_sample: false }])),
+      // the team average's display string stands as the value (the API's display, core/display.py)
+      display: own[0].display
+        ? Object.fromEntries([["team", own[0].display.team], ...Object.keys(own[0].values || {}).map((k) => [k, { value: own[0].display[k]?.team_avg }])])
+        : undefined,
     }
     : null;
   return { rows: own, average };
@@ -45,4 +49,11 @@ export function exportRows(rows, columns) {
     }
     return out;
   });
+}
+
+/** A column's head in the page's language (board.col.<id>), else the API's English label. */
+export function columnLabel(t, column) {
+  const key = `board.col.${column.id}`;
+  const text = t(key);
+  return text === key ? column.label : text;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { exportRows, sortRows, visibleRows } from "../src/leaderboard.js";
+import { columnLabel, exportRows, sortRows, visibleRows } from "../src/leaderboard.js";
+import { translate } from "../src/i18n/index.js";
 
 // a mocked GET /api/leaderboard answer (the contract of issue 13 item 7)
 const answer = {
@@ -45,5 +46,14 @@ describe("leaderboard", () => {
       csat: 95, csat_n: 4, csat_team_avg: 85, csat_small_sample: true,
       frt: null, frt_n: 0, frt_team_avg: 700, frt_small_sample: true,
     }]);
+  });
+});
+
+describe("leaderboard column heads", () => {
+  it("are translated, the API's label standing for a column the page has no word for", () => {
+    const zh = (key) => translate("zh", key);
+    expect(columnLabel(zh, { id: "tickets", label: "Tickets handled" })).toBe("处理工单数");
+    expect(columnLabel(zh, { id: "qa", label: "QA score" })).toBe("质检评分");
+    expect(columnLabel(zh, { id: "new", label: "New column" })).toBe("New column");
   });
 });

@@ -48,3 +48,19 @@ def resolve_id(name: str, ids) -> str:
     if low in ids:
         return low
     return ALIASES.get(low, name)
+
+
+def column_label(column: str, lang: str = "en") -> str:
+    """A column of the records behind a KPI as people read it ("first_response_at" -> "First response"),
+    from [column.*] in texts.toml; a column it does not name is shown with _ as spaces, first letter up."""
+    entry = texts().get("column", {}).get(column)
+    if entry:
+        return entry["label"].get(lang) or entry["label"]["en"]
+    words = column.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def column_labels(columns, lang: str | None = None) -> list[dict]:
+    """[{id, labels: {lang: label}}] for the columns (every language when lang is None)."""
+    langs = LANGS if lang is None else (lang,)
+    return [{"id": c, "labels": {x: column_label(c, x) for x in langs}} for c in columns]

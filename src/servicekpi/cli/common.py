@@ -249,9 +249,10 @@ def report_import(result, strict: bool) -> None:
         raise typer.Exit(1)
 
 
-def print_rows(rows: list[dict], fmt: str, dims: list[str], cfg=None) -> None:
-    """json and csv: the raw values; table: values as people read them (core/display.py: durations in
-    h/min/s, percent, signed NPS points, the configured currency) and dimension ids as labels."""
+def print_rows(rows: list[dict], fmt: str, dims: list[str], cfg=None, heads: dict | None = None) -> None:
+    """json and csv: the raw values under the column ids (a contract); table: values as people read
+    them (core/display.py: durations in h/min/s, percent, signed NPS points, the configured currency),
+    dimension ids as labels, and the columns under `heads` (id -> label) where given."""
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -263,7 +264,7 @@ def print_rows(rows: list[dict], fmt: str, dims: list[str], cfg=None) -> None:
         w.writerows(rows)
         print(buf.getvalue().rstrip("\n"))
         return
-    t = Table(*keys)
+    t = Table(*[(heads or {}).get(k, k) for k in keys])
     for r in rows:
         t.add_row(*[table_cell(r, k, dims, cfg) for k in keys])
     out.print(t)

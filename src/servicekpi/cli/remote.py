@@ -22,6 +22,7 @@ from typer._click.globals import get_current_context
 from servicekpi.core.errors import StoreBusyError
 from servicekpi.server import local
 
+STDOUT = "-"  # a path option given as - means stdout (export tickets --out -): never made absolute
 SERVED = threading.local()  # in the server: how this thread's command reaches the server's store
 
 
@@ -72,7 +73,7 @@ def command_line(ctx: click.Context, db: Path) -> list[str]:
         if value is None or ctx.get_parameter_source(p.name) == ParameterSource.DEFAULT:
             continue
         values = list(value) if isinstance(value, (list, tuple)) else [value]
-        values = [str(Path(v).resolve()) if isinstance(v, Path) else v for v in values]
+        values = [str(Path(v).resolve()) if isinstance(v, Path) and str(v) != STDOUT else v for v in values]
         if p.param_type_name == "argument":
             positional += [str(v) for v in values]
         elif getattr(p, "is_flag", False) and not getattr(p, "count", False):

@@ -17,6 +17,7 @@ from servicekpi.catalog import text
 from servicekpi.core import display
 from servicekpi.report import svg
 from servicekpi.report.document import Report, Series, Volume
+from servicekpi.report.html_agents import agents
 from servicekpi.report.html_base import (  # noqa: F401 - HTML_LANG, css_string, period_head: the module's API
     DIM,
     GROUP,
@@ -451,6 +452,7 @@ def render(report: Report) -> str:
         _header(c), _summary(c), _scorecard(c), _trends(c), _tracker(c), _volume(c), _channels(c),
         _pivot(c, report.by_channel, _("By channel"), "by-channel", new_page=True, dim="channel"),
         _pivot(c, report.by_agent, _("By team and agent"), "by-agent", new_page=False, dim=report.agent_dim),
+        agents(c),
         _sla(c), _definitions(c), _about(c),
     ])
     footer = _("Made with servicekpi {version}.").format(version=__version__)

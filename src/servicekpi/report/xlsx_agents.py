@@ -3,7 +3,13 @@ team blocks of the "by team" sheet: per agent and column its value, sample size 
 a value from a small sample is greyed and marked, as the dashboard's leaderboard does."""
 from __future__ import annotations
 
+from servicekpi.report.html_agents import agent_name, column_head
 from servicekpi.report.xlsx_book import Book, number_format, stored
+
+HEAD_HEIGHT = 30  # points: two lines of the 11 pt head
+VALUE_WIDTH = 13  # characters: "15 min 26 sec"; "team average" wraps
+N_WIDTH = 6
+TEAM_COLUMNS = 8  # the team table's columns besides its periods: team .. at-risk band, trend, KPI id
 
 
 def agent_board(book: Book, ws, row: int) -> int:
@@ -20,14 +26,18 @@ def agent_board(book: Book, ws, row: int) -> int:
     row += 2
     heads = [_("agent"), _("team")]
     for c in cols:
-        heads += [_(c["label"]), "n", _("team average")]
+        heads += [column_head(_, c), "n", _("team average")]
     for i, h in enumerate(heads):
         ws.write(row, i, h, book.head)
+    # the head wraps at spaces ("team / average"): two lines tall; the columns right of the team table
+    # (default width 8.43) as wide as a value ("15 min 26 sec"), n narrow, so no word is cut
+    ws.set_row(row, HEAD_HEIGHT)
+    for i in range(TEAM_COLUMNS + len(book.r.periods), len(heads)):
+        ws.set_column(i, i, N_WIDTH if (i - 2) % 3 == 1 else VALUE_WIDTH)
     row += 1
     few = book.num("0", italic=True, font_color="#888888")
     for r in board["rows"]:
-        name = r.get("name")
-        ws.write(row, 0, f"{name} ({r['agent_id']})" if name and name != r["agent_id"] else r["agent_id"], book.plain)
+        ws.write(row, 0, agent_name(r), book.plain)
         ws.write(row, 1, book.label(r.get("team"), "team") if r.get("team") else "", book.plain)
         for j, c in enumerate(cols):
             cell = r["values"].get(c["id"], {})

@@ -4,6 +4,7 @@ import { apiPath, periodEnd, periodRange } from "../state.js";
 import { classify, formatChange, formatPeriod, formatValue, locale, pick } from "../format.js";
 import { CARD_KPIS, MIN_SAMPLE, answer, kpiRequest, sample, totals } from "../kpis.js";
 import { ExportButtons, Warnings } from "./exports.jsx";
+import { shownValue } from "../display.js";
 
 /**
  * The scorecard's row for a KPI in the period a row belongs to (month or week grain only):
@@ -11,7 +12,8 @@ import { ExportButtons, Warnings } from "./exports.jsx";
  */
 export function useScorecardRow(kpi, row, by) {
   const ok = row && (by === "month" || by === "week");
-  const res = useApi(ok ? apiPath("/api/scorecard", { from: row.period_start, to: periodEnd(row.period_start, by), by }) : null);
+  const { lang } = useCtx();
+  const res = useApi(ok ? apiPath("/api/scorecard", { from: row.period_start, to: periodEnd(row.period_start, by), by, lang }) : null);
   return { loading: res.loading, row: (res.data?.rows || []).find((r) => r.kpi === kpi) || null };
 }
 
@@ -76,7 +78,7 @@ function Card({ item }) {
     body = (
       <>
         <button class="value" data-kpi={item.id} data-value={String(row.value)} data-period={row.period_start} title={t("card.drill")} onClick={drill}>
-          {fmt(row.value)}
+          {shownValue(row, item.unit, lang, units)}
         </button>
         <p class="period">
           {t("card.period", { period: formatPeriod(row.period_start, state.by, lang) })}
@@ -86,9 +88,9 @@ function Card({ item }) {
         <Sample row={row} unit={item.unit} />
         <p class="target">
           {judge.loading && <span class="hint sc-loading">{t("card.judging")}</span>}
-          {target !== undefined && target !== null && <span>{t("card.target", { target: fmt(target) })}</span>}
+          {target !== undefined && target !== null && <span>{t("card.target", { target: scRow.display?.target ?? fmt(target) })}</span>}
           {sc && <span class={`status status-${sc.status}`}>{t(`status.${sc.status}`)}</span>}
-          {sc && sc.change !== null && sc.change !== undefined && <span class="change">{t("card.previous", { change: formatChange(sc.change, item.unit, lang) })}</span>}
+          {sc && sc.change !== null && sc.change !== undefined && <span class="change">{t("card.previous", { change: sc.display?.change ?? formatChange(sc.change, item.unit, lang) })}</span>}
         </p>
         <Sparkline rows={rows} />
       </>

@@ -9,6 +9,7 @@ import { classify, formatPeriod, formatTick, formatValue, pick } from "../format
 import { TREND_KPIS, aligned, answer, kpiRequest, totals } from "../kpis.js";
 import { useScorecardRow } from "./cards.jsx";
 import { ExportButtons, Warnings } from "./exports.jsx";
+import { shownLabel, shownValue } from "../display.js";
 
 ChartJS.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
 ChartJS.defaults.font.family = getComputedStyle(document.documentElement).getPropertyValue("--font") || "sans-serif";
@@ -16,15 +17,16 @@ ChartJS.defaults.color = "#3d4650";
 
 export const PALETTE = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626", "#4b5563", "#ea580c"];
 
-/** A Chart.js canvas, rebuilt when its config changes. */
-export function Chart({ config, label, id }) {
+/** A Chart.js canvas, rebuilt when its config changes. `partial`: the indexes of the periods drawn as
+ * partial (unfinished, or cut by the range), said in their labels and kept in data-partial. */
+export function Chart({ config, label, id, partial }) {
   const ref = useRef(null);
   useEffect(() => {
     const chart = new ChartJS(ref.current, config);
     return () => chart.destroy();
   }, [config]);
   return (
-    <div class="chart" id={id}>
+    <div class="chart" id={id} data-periods={config?.data?.labels?.length ?? 0} data-partial={partial ? partial.join(",") : undefined}>
       <canvas ref={ref} role="img" aria-label={label} />
     </div>
   );
@@ -118,7 +120,9 @@ function Trend({ item }) {
               label: (c) => {
                 const p = c.dataset.comparePeriods?.[c.dataIndex];
                 const name = p ? `${c.dataset.label} (${formatPeriod(p, state.by, lang)})` : c.dataset.label;
-                return `${name}: ${formatValue(c.parsed.y, item.unit, lang, units)}`;
+                // the server's display string (core/display.py) of the row behind the point
+                const src = c.datasetIndex === 0 ? rows[c.dataIndex] : p ? cmpRows[c.dataIndex] : null;
+                return `${name}: ${src ? shownValue(src, item.unit, lang, units) : formatValue(c.parsed.y, item.unit, lang, units)}`;
               },
             },
           },
@@ -143,7 +147,7 @@ function Trend({ item }) {
         {label}
         {!empty && <ExportButtons rows={exportRows} name={[item.id, state.from, state.to, state.compare, ...req.where]} />}
       </figcaption>
-      {empty || <Chart config={config} label={label} />}
+      {empty || <Chart config={config} label={label} partial={rows.flatMap((r, i) => (r.partial ? [i] : []))} />}
       <Warnings list={ans.warnings} />
     </figure>
   );
@@ -156,6 +160,9 @@ function useMemoJSON(fn, deps) {
   return useMemo(fn, [key]);
 }
 
+/** The indexes of the periods some row says partial. */
+const partialAt = (periods, rows) => periods.flatMap((p, i) => (rows.some((r) => r.period_start === p && r.partial) ? [i] : []));
+
 /** "Nov 2026 (partial)" for a period whose rows say partial. */
 const periodNames = (periods, rows, by, lang, t) =>
   periods.map((p) => {
@@ -166,6 +173,17 @@ const periodNames = (periods, rows, by, lang, t) =>
 /** One row per period and value, for export. */
 const dimExport = (rows, dim) =>
   rows.map((r) => ({ period_start: r.period_start, [dim]: r[dim], value: r.value, numerator: r.numerator, denominator: r.denominator, partial: !!r.partial }));
+
+/** A dimension chart's tooltip and legend: the server's display strings of the row behind a point. */
+const dimTooltip = (rows, periods, dim, values, unit, lang, units) => ({
+  callbacks: {
+    label: (c) => {
+      const r = rows.find((x) => x.period_start === periods[c.dataIndex] && x[dim] === values[c.datasetIndex]);
+      return `${c.dataset.label}: ${r ? shownValue(r, unit, lang, units) : formatValue(c.parsed.y, unit, lang, units)}`;
+    },
+  },
+});
+const dimLabel = (rows, dim, value) => shownLabel(rows.find((r) => r[dim] === value), dim) || value;
 
 const dimValues = (rows, dim) => {
   const total = {};
@@ -180,7 +198,7 @@ export function CategoryVolume({ catalog }) {
   const req = item ? kpiRequest(item, state, { dim: "category" }) : { path: null, where: [] };
   const res = useApi(req.path);
   const { where } = whereFor(state.filters, null);
-  const spikesRes = useApi(apiPath("/api/spikes", { from: state.from, to: state.to, by: state.by, dim: "category", where }));
+  const spikesRes = useApi(apiPath("/api/spikes", { from: state.from, to: state.to, by: state.by, dim: "category", where, lang }));
   const rows = answer(res.data).rows.filter((r) => r.category !== undefined);
   const spikes = Array.isArray(spikesRes.data) ? spikesRes.data : spikesRes.data?.spikes || [];
   const periods = [...new Set(rows.map((r) => r.period_start))].sort();
@@ -193,7 +211,7 @@ export function CategoryVolume({ catalog }) {
         datasets: cats.map((cat, i) => {
           const spikeAt = new Set(spikes.filter((s) => (s.value ?? s.category) === cat).map((s) => s.period_start));
           return {
-            label: cat,
+            label: dimLabel(rows, "category", cat),
             data: periods.map((p) => rows.find((r) => r.period_start === p && r.category === cat)?.value ?? null),
             borderColor: PALETTE[i % PALETTE.length],
             backgroundColor: PALETTE[i % PALETTE.length],
@@ -206,7 +224,10 @@ export function CategoryVolume({ catalog }) {
         }),
       },
       options: baseOptions(lang, item?.unit, units, {
-        plugins: { legend: { display: true, position: "bottom", labels: { boxWidth: 12 } } },
+        plugins: {
+          legend: { display: true, position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: dimTooltip(rows, periods, "category", cats, item?.unit, lang, units),
+        },
         onClick: (_e, els) => {
           if (!els.length) return;
           const cat = cats[els[0].datasetIndex];
@@ -225,7 +246,7 @@ export function CategoryVolume({ catalog }) {
         {!empty && <ExportButtons rows={() => dimExport(rows, "category")} name={["category_volume", state.from, state.to, ...req.where]} />}
       </h2>
       <p class="hint">{t("category.hint")}</p>
-      {empty || <Chart config={config} label={label} />}
+      {empty || <Chart config={config} label={label} partial={partialAt(periods, rows)} />}
       {!empty && !spikesRes.loading && !spikesRes.error && (
         <div class="spikes">
           <h3>{t("category.spikes")}</h3>
@@ -236,11 +257,11 @@ export function CategoryVolume({ catalog }) {
               {spikes.map((s) => (
                 <li class="spike">
                   {t("category.spike", {
-                    category: s.value ?? s.category,
+                    category: s.display?.label ?? s.value ?? s.category,
                     period: formatPeriod(s.period_start, state.by, lang),
-                    volume: formatValue(s.volume, "count", lang),
-                    baseline: formatValue(s.baseline, "count", lang),
-                    threshold: formatValue(s.threshold, "count", lang),
+                    volume: s.display?.volume ?? formatValue(s.volume, "count", lang),
+                    baseline: s.display?.baseline ?? formatValue(s.baseline, "count", lang),
+                    threshold: s.display?.threshold ?? formatValue(s.threshold, "count", lang),
                   })}
                   <SpikeCauses causes={s.causes} />
                 </li>
@@ -273,13 +294,16 @@ export function ChannelShare({ catalog }) {
       data: {
         labels: periodNames(periods, rows, state.by, lang, t),
         datasets: channels.map((ch, i) => ({
-          label: ch,
+          label: dimLabel(rows, "channel", ch),
           data: periods.map((p) => rows.find((r) => r.period_start === p && r.channel === ch)?.value ?? null),
           backgroundColor: PALETTE[i % PALETTE.length],
         })),
       },
       options: baseOptions(lang, "percent", units, {
-        plugins: { legend: { display: true, position: "bottom", labels: { boxWidth: 12 } } },
+        plugins: {
+          legend: { display: true, position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: dimTooltip(rows, periods, "channel", channels, "percent", lang, units),
+        },
         scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, max: 100, ticks: { callback: (v) => formatTick(v, "percent", lang, units) } } },
         onClick: (_e, els) => {
           if (!els.length) return;
@@ -299,7 +323,7 @@ export function ChannelShare({ catalog }) {
         {!empty && <ExportButtons rows={() => dimExport(rows, "channel")} name={["channel_share", state.from, state.to, ...req.where]} />}
       </h2>
       <p class="hint">{t("channel.hint")}</p>
-      {empty || <Chart config={config} label={label} />}
+      {empty || <Chart config={config} label={label} partial={partialAt(periods, rows)} />}
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath } from "../state.js";
 import { formatNumber } from "../format.js";
+import { drawerColumns, marksNumerator, rowClass } from "../display.js";
 import { get } from "../api.js";
 import { ExportButtons } from "./exports.jsx";
 
@@ -24,7 +25,8 @@ export function Drawer({ drill, label }) {
   }, []);
   const rows = res.data?.rows || (Array.isArray(res.data) ? res.data : []);
   const total = res.data?.total ?? rows.length;
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const columns = drawerColumns(res.data, rows, lang); // readable labels; the export keeps the ids
+  const marked = marksNumerator(rows);
   // the export holds every record behind the number (up to EXPORT_MAX), not just this page
   const all = () =>
     get(apiPath(`/api/kpis/${encodeURIComponent(drill.kpi)}/rows`, { from: drill.from, to: drill.to, where: drill.where, limit: EXPORT_MAX, offset: 0 }))
@@ -49,20 +51,25 @@ export function Drawer({ drill, label }) {
         {res.data && rows.length === 0 && <p class="state nodata">{t("drawer.empty")}</p>}
         {rows.length > 0 && (
           <>
+            {marked && (
+              <p class="hint counted-legend" id="drawer-legend">
+                <span class="swatch counted" aria-hidden="true" /> {t("drawer.counted")}
+              </p>
+            )}
             <div class="table-wrap">
               <table class="rows">
                 <thead>
                   <tr>
                     {columns.map((c) => (
-                      <th scope="col">{c}</th>
+                      <th scope="col" data-col={c.id} title={c.id}>{c.label}</th>
                     ))}
                   </tr>
                 </thead>
                 <tbody>
                   {rows.map((r) => (
-                    <tr>
-                      {columns.map((c) => (
-                        <td class={typeof r[c] === "number" ? "num" : ""}>{r[c] === null || r[c] === undefined ? "" : String(r[c])}</td>
+                    <tr class={rowClass(r)}>
+                      {columns.map(({ id }) => (
+                        <td class={typeof r[id] === "number" ? "num" : ""}>{r[id] === null || r[id] === undefined ? "" : String(r[id])}</td>
                       ))}
                     </tr>
                   ))}

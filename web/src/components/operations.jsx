@@ -176,7 +176,7 @@ function Sentiment() {
       {loading && <p class="state loading">{t("state.loading.what", { what: t("section.sentiment") })}</p>}
       {error && failed(error, t)}
       {none && <p class="state nodata">{t("state.nodata")}</p>}
-      {!loading && !error && !none && <Chart id="sentiment-chart" config={config} label={t("section.sentiment")} />}
+      {!loading && !error && !none && <Chart id="sentiment-chart" config={config} label={t("section.sentiment")} partial={periods.flatMap((p, i) => (partial.has(p) ? [i] : []))} />}
     </section>
   );
 }

@@ -146,13 +146,16 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
     records, total = _run(lambda: engine.rows(q, limit, offset))
     for warning in engine.unmatched(q):
         err.print(f"note: {warning}", markup=False)
+    heads = None
     if fmt == "table" and records:
+        from servicekpi.catalog import column_label
         shown = table_columns(records, engine.kpi(kpi_id), q.dims)
         hidden = len(records[0]) - len(shown)
         records = [{c: r.get(c) for c in shown} for r in records]
+        heads = {c: column_label(c) for c in shown}  # json and csv keep the ids
         if hidden > 0:
             err.print(f"{hidden} more column(s) not shown: --format json or csv lists them all", markup=False)
-    print_rows(records, fmt, q.dims)
+    print_rows(records, fmt, q.dims, heads=heads)
     err.print(f"{len(records)} of {total} record(s)")
 
 

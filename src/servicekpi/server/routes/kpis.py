@@ -9,9 +9,10 @@ from fastapi import Query as Q
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from servicekpi.catalog import LANGS, text
+from servicekpi.catalog import LANGS, column_labels, text
 from servicekpi.engine.relations import Sources
 from servicekpi.server import cache
+from servicekpi.server import display as show
 from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
@@ -72,12 +73,15 @@ QUERY_DOC = ("Same parameters as `servicekpi kpi`: by (day|week|month|quarter|ye
 def kpi(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] = Q([]),
         from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None, where: List[str] = Q([]),
         option: List[str] = Q([]), tz: Optional[str] = None, as_of: Optional[str] = None,
-        ident: Identity = allow("read")):
+        lang: Optional[str] = None, ident: Identity = allow("read")):
     """Exactly the rows `servicekpi kpi ID --format json` prints for the same query (a JSON array).
     When a where value matches no record, each row also carries `warnings` (what the CLI prints as a
-    note on stderr), which the dashboard shows on the card."""
+    note on stderr), which the dashboard shows on the card. With lang (en, zh, ro or th) each row also
+    carries `display`: its value as people read it (core/display.py: "1 hr 25 min", "61.4%") and its
+    dimension values as labels, what the dashboard shows."""
     q = _query(request, _ids(kpi_id), by, dim, from_, to, where, option, tz, as_of)
     sk = request.app.state.sk
+    show.check_lang(lang)
 
     def compute() -> bytes:
         with sk.engine() as eng:
@@ -89,8 +93,10 @@ def kpi(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str] 
                 raise qry.usage(e) from None
             if eng.warnings:
                 rows = [{**r, "warnings": eng.warnings} for r in rows]
+            if lang:
+                rows = [{**r, "display": show.kpi_row(r, q.dims, lang, sk.cfg)} for r in rows]
             return _json(rows)
-    return Response(sk.cached(cache.key("kpi", q, ident), compute), media_type="application/json")
+    return Response(sk.cached(cache.key("kpi", q, ident, lang), compute), media_type="application/json")
 
 
 def _json(value) -> bytes:
@@ -105,7 +111,8 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
          option: List[str] = Q([]), tz: Optional[str] = None, as_of: Optional[str] = None,
          within: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000), offset: int = Q(0, ge=0),
          ident: Identity = allow("read")):
-    """The tickets, calls or answers a KPI counted, a page at a time (as `servicekpi rows`)."""
+    """The tickets, calls or answers a KPI counted, a page at a time (as `servicekpi rows`), under their
+    column ids; `columns` gives each column's readable label in every language (the dashboard's heads)."""
     qry.check_offset(offset)
     q = _query(request, [kpi_id], by, dim, from_, to, where, option, tz, as_of)
     if within is not None:
@@ -120,7 +127,9 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
                 records, total = eng.rows(q, limit, offset)
             except qry.BAD_INPUT as e:
                 raise qry.usage(e) from None
-        return _json({"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records})
+        columns = column_labels(dict.fromkeys(c for r in records for c in r))  # rows keep the ids
+        return _json({"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records,
+                      "columns": columns})
     return Response(sk.cached(cache.key("rows", q, ident, limit, offset), compute), media_type="application/json")
 
 

@@ -11,6 +11,7 @@ from servicekpi.analysis import leaderboard as lb
 from servicekpi.analysis import ticket_export
 from servicekpi.core import periods as P
 from servicekpi.engine.query import Query, UsageError, now_utc
+from servicekpi.server import display as show
 from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
@@ -33,11 +34,13 @@ def _range(from_, to, tz, asof) -> tuple[dt.date, dt.date]:
 def leaderboard(request: Request, from_: Optional[str] = Q(None, alias="from"), to: Optional[str] = None,
                 team: Optional[str] = None, sort: Optional[str] = None, order: str = Q("desc", pattern="^(asc|desc)$"),
                 min_sample: int = Q(lb.MIN_SAMPLE, ge=1, le=100_000), as_of: Optional[str] = None,
-                ident: Identity = allow("read")):
+                lang: str = "en", ident: Identity = allow("read")):
     """One row per agent: tickets handled, FRT (seconds), AHT, CSAT, FCR and QA score, each with its
     sample n, the agent's team average and small_sample (n < min_sample). Default range: the last 30
-    days. An agent token gets its own row only (with the team averages), never another agent's."""
+    days. An agent token gets its own row only (with the team averages), never another agent's.
+    Each row's `display` holds its values, team averages and n as people read them, in lang."""
     sk = request.app.state.sk
+    show.check_lang(lang)
     asof = qry.instant(as_of, sk.cfg.timezone)
     start, end = _range(from_, to, sk.cfg.timezone, asof)
     with sk.engine() as eng:
@@ -47,6 +50,7 @@ def leaderboard(request: Request, from_: Optional[str] = Q(None, alias="from"), 
             raise qry.usage(e) from None
     if ident.role == "agent":
         out["rows"] = [r for r in out["rows"] if r["agent_id"] == ident.agent_id]
+    out["rows"] = [{**r, "display": show.leaderboard_row(r, out["columns"], lang, sk.cfg)} for r in out["rows"]]
     return {"ok": True, **out}
 
 

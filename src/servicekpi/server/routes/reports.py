@@ -20,6 +20,7 @@ from servicekpi.core import periods as P
 from servicekpi.engine.query import Query, UsageError, now_utc
 from servicekpi.report import data, html, pdf, xlsx
 from servicekpi.server import cache
+from servicekpi.server import display as show
 from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
@@ -94,12 +95,14 @@ def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: O
            by: str = "month", dim: str = "category", k: float = Q(3.0, gt=0, le=100),
            window: int = Q(6, ge=1, le=60), where: List[str] = Q([]), as_of: Optional[str] = None,
            min_rise: Optional[float] = Q(None, ge=0), min_ratio: Optional[float] = Q(None, ge=1),
-           ident: Identity = allow("read_all")):
+           lang: str = "en", ident: Identity = allow("read_all")):
     """Periods whose ticket volume for a category (or channel) is above median + k x MAD of the
     `window` periods before, by at least min_rise tickets and min_ratio times (default: the config's
-    [spikes], else 20 and 1.4): the report's rule, servicekpi.spikes. Default: the last 12 months."""
+    [spikes], else 20 and 1.4): the report's rule, servicekpi.spikes. Default: the last 12 months.
+    Each spike's `display` holds its counts and its category or channel as people read them, in lang."""
     mod = spikes_mod
     state = request.app.state.sk
+    show.check_lang(lang)
     tz = state.cfg.timezone
     if by not in P.GRAINS:
         raise ApiError(400, f"by '{by}' is not one of: {', '.join(P.GRAINS)}")
@@ -120,6 +123,7 @@ def spikes(request: Request, from_: Optional[str] = Q(None, alias="from"), to: O
     for s in found:
         row = {key: _finite(v) for key, v in dataclasses.asdict(s).items()}
         row["period_start"] = labels[s.period] if 0 <= s.period < len(labels) else None
+        row["display"] = show.spike(row, lang, state.cfg)
         out.append(row)
     return {"ok": True, "from": start.isoformat(), "to": end.isoformat(), "by": by, "dim": dim,
             "min_rise": least.min_rise, "min_ratio": least.min_ratio, "spikes": out}
