@@ -225,3 +225,20 @@ def test_registered_inputs_are_replayed_from_the_store_cache(sample):
     second = Engine(duckdb.connect(str(sample), read_only=True), cfg, sql_cache=SqlCache())
     assert second.evaluate(q) == first and second._disk().hits >= 1
     assert any(r["value"] is not None for r in first if r["kpi"] == "iqs")
+
+
+def test_the_proof_on_expressions_refuses_a_value_derived_from_the_instant():
+    import ibis
+    asof = dt.datetime(2026, 11, 1, 9, 30)
+    t = ibis.table({"at": "timestamp", "day": "date"}, name="t")
+
+    def query(instant, derived):
+        q = t.filter(t.at < ibis.literal(instant))
+        return q.filter(q.day < ibis.literal(instant.date())) if derived else q
+
+    # only the instant's literal: a template, and filled for the instant it is that instant's compile
+    template = sql_cache.template_of(query(asof, False), query(sql_cache.SENTINEL, False), asof, "duckdb")
+    assert template is not None and sql_cache.ASOF in template
+    assert sql_cache.fill(template, LATER) == ibis.to_sql(query(LATER, False), dialect="duckdb", pretty=False)
+    # the instant's date as well: 2026-11-01 against 1987-07-19, so the expressions differ
+    assert sql_cache.template_of(query(asof, True), query(sql_cache.SENTINEL, True), asof, "duckdb") is None

@@ -284,7 +284,7 @@ class Engine:
                 ctx.replay(exact[1])
                 return exact[0]
         import ibis
-        sql = ibis.to_sql(compile_group(ctx, group), dialect=self.backend.dialect, pretty=False)
+        expr = compile_group(ctx, group)
         inputs = tuple(ctx.inputs)
         if entry is None:  # first compile of the shape: is it a template of the instant?
             template = None
@@ -293,13 +293,13 @@ class Engine:
                                ctx.options, ctx.period_list, ctx.tz)
                 moved = [(k, {**o, "_asof": sql_cache.SENTINEL} if "_asof" in o else o) for k, o in group]
                 sentinel.options = moved[0][1]
-                template = sql_cache.as_template(sql, asof, ibis.to_sql(compile_group(sentinel, moved), pretty=False,
-                                                                       dialect=self.backend.dialect))
+                template = sql_cache.template_of(expr, compile_group(sentinel, moved), asof, self.backend.dialect)
             self._compiled.put(shape, (template, inputs))
             if disk is not None:
                 disk.put(key, template, inputs)
             if template is not None:
-                return sql
+                return sql_cache.fill(template, asof)
+        sql = ibis.to_sql(expr, dialect=self.backend.dialect, pretty=False)
         self._compiled.put((*shape, asof), (sql, inputs))
         return sql
 

@@ -70,6 +70,54 @@ def as_template(sql: str, asof: dt.datetime, sentinel_sql: str) -> str | None:
     return template if fill(template, asof) == sql else None
 
 
+def template_of(expr, sentinel_expr, asof: dt.datetime, dialect: str) -> str | None:
+    """The template of a query built at `asof` (expr) and at the SENTINEL (sentinel_expr), proved on
+    the expressions: they must be the same graph, node for node, but for literals holding the
+    SENTINEL in one where the other holds `asof` (a value derived from the instant, a date or a
+    branch, differs and makes it not a template). Only the sentinel's SQL is compiled: the
+    template is that SQL with the instant's literal as the placeholder. None when not a template."""
+    import ibis
+    import ibis.expr.operations as ops
+    if not _alike(sentinel_expr.op(), expr.op(), asof, ops.Literal, ops.Node, {}):
+        return None
+    sql = ibis.to_sql(sentinel_expr, dialect=dialect, pretty=False)
+    return sql.replace(timestamp_sql(SENTINEL), ASOF)
+
+
+def _alike(a, b, asof, literal, node, seen: dict) -> bool:
+    """a (built at the sentinel) equals b (built at asof) with the sentinel read as asof."""
+    if isinstance(a, node):
+        if type(a) is not type(b):
+            return False
+        pair = (id(a), id(b))
+        if pair not in seen:
+            if type(a) is literal and _is_sentinel(a.value):
+                seen[pair] = b.value == asof and a.dtype == b.dtype
+            else:
+                seen[pair] = True  # a graph has no cycles; shared nodes are compared once
+                seen[pair] = all(_alike(x, y, asof, literal, node, seen) for x, y in zip(a.__args__, b.__args__))
+        return seen[pair]
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(
+            _alike(x, y, asof, literal, node, seen) for x, y in zip(a, b))
+    if isinstance(a, dict) or hasattr(a, "items") and not isinstance(a, str):
+        return hasattr(b, "items") and list(a.keys()) == list(b.keys()) and all(
+            _alike(a[k], b[k], asof, literal, node, seen) for k in a)
+    if _is_sentinel(a):  # the instant outside a literal node
+        return b == asof
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):  # values without a plain equality: not proved alike
+        return False
+
+
+def _is_sentinel(v) -> bool:
+    try:
+        return bool(v == SENTINEL)
+    except (TypeError, ValueError):
+        return False
+
+
 def fill(template: str, asof: dt.datetime) -> str:
     return template.replace(ASOF, timestamp_sql(asof))
 
