@@ -144,6 +144,9 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
     con.execute("BEGIN")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
+        # no messages before this import: every ticket's facts are new, so derive rebuilds them all
+        # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row)
+        first_messages = _empty(con, "messages")
         touched: set[str] = set()
         for source, name, error, read in items:
             if progress:
@@ -159,7 +162,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             except FileError as e:
                 fr.error = e.reason
         if touched & set(DERIVED_FROM):
-            derive.refresh(con)  # the tickets in TOUCHED
+            derive.refresh(con, derive.ALL if first_messages else None)  # else the tickets in TOUCHED
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
         con.execute(f"DROP TABLE {TOUCHED}")
@@ -181,6 +184,10 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         except duckdb.Error:  # DuckDB ended the transaction itself (a failed write): show the first error
             pass
         raise
+
+
+def _empty(con, table: str) -> bool:
+    return not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
@@ -230,8 +237,9 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         else:
             con.register("stage", staged)
     types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
-    build = _with_duplicates(validate.build(table, types, extras, tz, 'stage', instants), table, loaded.line_kind)
-    _chk(con, arrow, build, chunk)
+    _chk(con, arrow, validate.build(table, types, extras, tz, 'stage', instants), chunk)
+    if _repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
+        _chk(con, arrow, _with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
     if track:
         _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
     if table.name == "messages":
@@ -292,6 +300,13 @@ def _reject(col: str, when: str, reason: str) -> str:
     """The end of a SELECT * list: __col and __reason set to col and reason where `when` holds, else kept."""
     return (f"REPLACE (CASE WHEN {when} THEN {validate.lit(col)} ELSE __col END AS __col, "
             f"CASE WHEN {when} THEN {reason} ELSE __reason END AS __reason)")
+
+
+def _repeats_a_key(con, arrow: dict, table: Table) -> bool:
+    keys = ", ".join(quote(k) for k in table.key)
+    nonnull = " AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)
+    return bool(_sql(con, f"SELECT count(*) FROM (SELECT 1 FROM chk WHERE {nonnull} GROUP BY {keys} "
+                          "HAVING count(*) > 1 LIMIT 1)", **arrow).fetchall()[0][0])
 
 
 def _with_duplicates(query: str, table: Table, kind: str) -> str:
@@ -364,7 +379,7 @@ def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, c
     if not n_valid:
         return
     touch = table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
-    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
+    if _empty(con, table.name):
         if touch:
             _sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
         _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
