@@ -237,13 +237,17 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         else:
             con.register("stage", staged)
     types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
-    _chk(con, arrow, validate.build(table, types, extras, tz, 'stage', instants), chunk)
+    checked = validate.build(table, types, extras, tz, 'stage', instants)
+    # a message's ticket is checked in the same pass, unless keys seen in other files come first (their
+    # reason wins over a missing ticket); a duplicate's reason wins either way
+    tickets_now = table.name == "messages" and not track
+    _chk(con, arrow, _tickets_checked(checked) if tickets_now else checked, chunk)
     if _repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
         _chk(con, arrow, _with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
     if track:
         _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
-    if table.name == "messages":
-        _check_tickets(con, arrow, chunk)
+    if table.name == "messages" and not tickets_now:
+        _chk(con, arrow, _tickets_checked("SELECT * FROM chk"), chunk)
     for x in extras:
         con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {quote(x)} VARCHAR")
     fr.rejected = _sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
@@ -347,10 +351,11 @@ def _reject_seen(con, arrow: dict, table: Table, source: str, kind: str, chunk: 
     _sql(con, f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL", [src], **arrow)
 
 
-def _check_tickets(con, arrow: dict, chunk: bool) -> None:
+def _tickets_checked(query: str) -> str:
+    """query's messages, a valid one rejected when its ticket is missing or created after it."""
     missing = "__reason IS NULL AND __t_id IS NULL"
     early = "__reason IS NULL AND __t_id IS NOT NULL AND sent_at < __t_created"
-    _chk(con, arrow, f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
+    return f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
             CASE WHEN {missing} THEN 'ticket_id' WHEN {early} THEN 'sent_at' ELSE __col END AS __col,
             CASE WHEN {missing} THEN 'ticket ''' || ticket_id
                                      || ''' is not in tickets (import the ticket in the same import or before)'
@@ -358,7 +363,7 @@ def _check_tickets(con, arrow: dict, chunk: bool) -> None:
                                    || CAST(__t_created AS VARCHAR) || ' (UTC)'
                  ELSE __reason END AS __reason)
         FROM (SELECT c.*, t.ticket_id AS __t_id, t.created_at AS __t_created
-              FROM chk c LEFT JOIN tickets t ON t.ticket_id = c.ticket_id)""", chunk)
+              FROM ({query}) c LEFT JOIN tickets t ON t.ticket_id = c.ticket_id)"""
 
 
 def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns: list[str]) -> None:
