@@ -1,4 +1,4 @@
-"""`servicekpi kpi` on a warm cache imports neither Ibis nor pandas (nor Arrow, NumPy or sqlglot):
+"""`servicekpi kpi` on a warm cache imports neither Ibis nor pandas (nor Arrow, NumPy, sqlglot or Pydantic):
 its SQL comes from the store's compiled-SQL cache (engine/sql_cache.py), and the command modules
 import what they need when they run. Whole processes, since what a process imports is the point."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import servicekpi
 from servicekpi.ingest import load
 from servicekpi.store import db as store
 
-HEAVY = ("ibis", "pandas", "pyarrow", "numpy", "sqlglot")
+HEAVY = ("ibis", "pandas", "pyarrow", "numpy", "sqlglot", "pydantic")
 # runs the command as `servicekpi` does and prints, on its last stderr line, the heavy modules loaded
 RUN = """
 import atexit, json, runpy, sys
