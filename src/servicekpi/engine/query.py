@@ -347,11 +347,13 @@ class Engine:
         prefix = f"{k.id}__"
         cells: dict[tuple, dict] = {}
         combos: dict[tuple, None] = {}
+        # the rows of one statement share their columns (every group's, in a union): this KPI's are
+        # picked once, not per row
+        mine = [(name, name[len(prefix):]) for name in (table[0] if table else ()) if name.startswith(prefix)]
         for r in table:
             combo = tuple(r[d] for d in dims)
             combos.setdefault(combo, None)
-            m = {name[len(prefix):]: v for name, v in r.items() if name.startswith(prefix)} if prefix else r
-            cells[(r["period_start"], combo)] = m
+            cells[(r["period_start"], combo)] = {short: r[name] for name, short in mine}
         if k.shape == "state":  # a slice is observed when something is counted in the range
             combos = {c: None for c in combos if any(
                 any(v for n, v in m.items() if n not in ("period_start", *dims))
