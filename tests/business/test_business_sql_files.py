@@ -31,13 +31,14 @@ def import_ticket(con, tmp_path, ticket_id: str, created: str, first_response: s
 
 
 def test_a_new_process_reads_the_business_sql_and_other_calendars_compile_their_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(business, "_SQL", {})  # nothing compiled in this process yet (other tests use these calendars)
     con = store.connect(tmp_path / "store.duckdb")
     nine = calendars(tmp_path, NINE_TO_FIVE)
     import_ticket(con, tmp_path, "T1", "2026-03-06T16:00:00Z", "2026-03-09T10:00:00Z")
     assert business.refresh(con, nine) == "full"  # compiled with Ibis, kept in store.duckdb.sqlcache/
     assert list((tmp_path / "store.duckdb.sqlcache").glob("*.json"))
 
-    monkeypatch.setattr(business, "_SQL", {})  # a new process: nothing compiled in it
+    business._SQL.clear()  # a new process: nothing compiled in it
     monkeypatch.setattr(business, "ibis", NoIbis())
     # T2: created Fri 2026-03-13 16:30, answered Mon 09:45: 30 min Friday + 45 min Monday = 4500 s
     import_ticket(con, tmp_path, "T2", "2026-03-13T16:30:00Z", "2026-03-16T09:45:00Z")
