@@ -3,7 +3,7 @@ ratio is taken against a baseline measured in the same run, pair by pair (A then
 so a machine whose speed drifts (other jobs) mostly cancels out.
 
     PYTHONPATH=src python bench/latency.py --demo demo/servicekpi.duckdb \
-        [--big BIG/store.duckdb --data BIG/data] [--repeat 5]
+        [--big BIG/store.duckdb --data BIG/data [--big-only]] [--repeat 5]
 
 --demo: a store made by `servicekpi demo`. --big / --data: the 1M store and its generated files
 (bench/steps.py generate + import). Prints one JSON line per figure and a summary table; the
@@ -164,15 +164,18 @@ def big_rows(db: str, data: str, repeat: int) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--demo", required=True)
+    ap.add_argument("--demo")
     ap.add_argument("--big")
     ap.add_argument("--data")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--src", help="the servicekpi tree to measure (default: this one)")
+    ap.add_argument("--big-only", action="store_true", help="only the --big figures (--demo not run)")
     a = ap.parse_args()
     print(json.dumps({"start_load": load(), "cpus": os.cpu_count()}), flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = demo_rows(a.demo, a.repeat, Path(tmp))
+    rows = []
+    if a.demo and not a.big_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = demo_rows(a.demo, a.repeat, Path(tmp))
     if a.big and a.data:
         rows += big_rows(a.big, a.data, a.repeat)
     print(f"\n{'figure':<78} {'median s':>9} {'cpu s':>6} {'ratio':>7} {'cpu ratio':>9}  target       load")

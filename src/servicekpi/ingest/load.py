@@ -157,7 +157,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
                 continue
             try:
                 _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents,
-                      instants=instants)
+                      instants=instants, collect=not first_messages)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
@@ -191,8 +191,9 @@ def _empty(con, table: str) -> bool:
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
-          chunk: bool = False, agents=None, instants: tuple | None = None) -> None:
-    """chunk: the rows are one chunk of a stream (checked in Arrow, see below)."""
+          chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True) -> None:
+    """chunk: the rows are one chunk of a stream (checked in Arrow, see below). collect: the tickets
+    touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages)."""
     names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -263,7 +264,7 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     elif not chunk:
         con.unregister("stage")
     arrow.pop("stage", None)
-    _upsert(con, arrow, table, extras, fr, chunk)
+    _upsert(con, arrow, table, extras, fr, chunk, collect)
     if not chunk:
         con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
@@ -376,14 +377,15 @@ def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns:
         WHERE {fp} NOT IN (SELECT fingerprint FROM quarantine)""", [table.name, source, kind], **arrow)
 
 
-def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool) -> None:
+def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool,
+            collect: bool = True) -> None:
     cols = table.names + extras
     collist = ", ".join(quote(c) for c in cols)
     valid = f"(SELECT {collist} FROM chk WHERE __reason IS NULL)"
     n_valid = _sql(con, f"SELECT count(*) FROM {valid}", **arrow).fetchall()[0][0]
     if not n_valid:
         return
-    touch = table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
+    touch = collect and table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
     if _empty(con, table.name):
         if touch:
             _sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
