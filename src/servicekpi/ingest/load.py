@@ -143,10 +143,14 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
         # no messages before this import: every ticket's facts are new, so derive rebuilds them all
-        # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row)
+        # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row):
+        # without the TOUCHED table, derive.refresh(con) rebuilds every ticket
         first_messages = _empty(con, "messages")
+        if first_messages:
+            con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
         touched: set[str] = set()
         for source, name, error, read in items:
             if progress:
@@ -162,10 +166,10 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             except FileError as e:
                 fr.error = e.reason
         if touched & set(DERIVED_FROM):
-            derive.refresh(con, derive.ALL if first_messages else None)  # else the tickets in TOUCHED
+            derive.refresh(con)  # the tickets in TOUCHED (every ticket on a first import of messages)
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
-        con.execute(f"DROP TABLE {TOUCHED}")
+        con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
