@@ -3,16 +3,19 @@ ratio is taken against a baseline measured in the same run, pair by pair (A then
 so a machine whose speed drifts (other jobs) mostly cancels out.
 
     PYTHONPATH=src python bench/latency.py --demo demo/servicekpi.duckdb \
-        [--big BIG/store.duckdb --data BIG/data] [--repeat 5]
+        [--big BIG/store.duckdb --data BIG/data [--big-only]] [--repeat 5]
 
 --demo: a store made by `servicekpi demo`. --big / --data: the 1M store and its generated files
 (bench/steps.py generate + import). Prints one JSON line per figure and a summary table; the
-machine's load average is printed with every figure (the machine is shared)."""
+machine's load average is printed with every figure (the machine is shared). Each figure also has
+the median CPU seconds of its processes (user + system, every thread): at a load above the core
+count the wall time mostly measures the queue for a core, the CPU time what the command costs."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,10 +44,22 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+CPU: list[float] = []  # the CPU seconds (user + system, all threads) of each process timed, in order
+
+
+def children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def timed(cmd: list[str]) -> float:
-    t = time.perf_counter()
+    """The wall seconds of one process; its CPU seconds go to CPU. On a shared machine the wall time
+    grows with the load (a process waits for a core) while the CPU time barely moves: on an idle
+    machine a command that runs on one core takes about its CPU time."""
+    c, t = children_cpu(), time.perf_counter()
     r = subprocess.run(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - t
+    CPU.append(children_cpu() - c)
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {r.stderr[-2000:]}")
     return seconds
@@ -59,15 +74,20 @@ def pair(a: list[str], b: list[str] | None, repeat: int) -> dict:
     timed(a)
     if b:
         timed(b)
-    ta, tb = [], []
+    ta, tb, ca, cb = [], [], [], []
     for _ in range(repeat):
         ta.append(timed(a))
+        ca.append(CPU[-1])
         if b:
             tb.append(timed(b))
-    out = {"median_s": round(statistics.median(ta), 3), "min_s": round(min(ta), 3)}
+            cb.append(CPU[-1])
+    out = {"median_s": round(statistics.median(ta), 3), "min_s": round(min(ta), 3),
+           "cpu_median_s": round(statistics.median(ca), 3)}
     if b:
         out.update(baseline_median_s=round(statistics.median(tb), 3),
-                   ratio=round(statistics.median(x / y for x, y in zip(ta, tb)), 2))
+                   ratio=round(statistics.median(x / y for x, y in zip(ta, tb)), 2),
+                   baseline_cpu_median_s=round(statistics.median(cb), 3),
+                   cpu_ratio=round(statistics.median(x / y for x, y in zip(ca, cb)), 2))
     return out
 
 
@@ -110,8 +130,11 @@ def big_rows(db: str, data: str, repeat: int) -> list[dict]:
     warm = pair(cli(*args), None, repeat)
     r = subprocess.run([sys.executable, str(HERE / "steps.py"), "pandas", data, str(repeat)], env=ENV,
                        capture_output=True, text=True, check=True)
-    pandas_s = json.loads(r.stdout.strip().splitlines()[-1])["seconds"]
-    warm.update(pandas_compute_s=round(pandas_s, 3), speedup_vs_pandas=round(pandas_s / warm["median_s"], 2))
+    pandas = json.loads(r.stdout.strip().splitlines()[-1])
+    pandas_s = pandas["seconds"]
+    warm.update(pandas_compute_s=round(pandas_s, 3), speedup_vs_pandas=round(pandas_s / warm["median_s"], 2),
+                pandas_compute_cpu_s=round(pandas["cpu"], 3),
+                cpu_speedup_vs_pandas=round(pandas["cpu"] / warm["cpu_median_s"], 2))
     rows.append(report(f"kpi {len(steps.COMPARE)} KPIs month x channel (1M, warm) vs pandas compute alone",
                        "servicekpi kpi " + " ".join(args[1:]), warm, ">= 10x"))
     # the first query after an import: a few tickets imported (after the queried range, so the
@@ -141,21 +164,26 @@ def big_rows(db: str, data: str, repeat: int) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--demo", required=True)
+    ap.add_argument("--demo")
     ap.add_argument("--big")
     ap.add_argument("--data")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--src", help="the servicekpi tree to measure (default: this one)")
+    ap.add_argument("--big-only", action="store_true", help="only the --big figures (--demo not run)")
     a = ap.parse_args()
     print(json.dumps({"start_load": load(), "cpus": os.cpu_count()}), flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = demo_rows(a.demo, a.repeat, Path(tmp))
+    rows = []
+    if a.demo and not a.big_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = demo_rows(a.demo, a.repeat, Path(tmp))
     if a.big and a.data:
         rows += big_rows(a.big, a.data, a.repeat)
-    print(f"\n{'figure':<78} {'median s':>9} {'ratio':>7}  target       load")
+    print(f"\n{'figure':<78} {'median s':>9} {'cpu s':>6} {'ratio':>7} {'cpu ratio':>9}  target       load")
     for r in rows:
         ratio = r.get("ratio", r.get("speedup_vs_pandas", ""))
-        print(f"{r['name']:<78} {r['median_s']:>9} {ratio!s:>7}  {r['target']:<12} {r['load']}")
+        cpu_ratio = r.get("cpu_ratio", r.get("cpu_speedup_vs_pandas", ""))
+        print(f"{r['name']:<78} {r['median_s']:>9} {r.get('cpu_median_s', '')!s:>6} {ratio!s:>7} {cpu_ratio!s:>9}  "
+              f"{r['target']:<12} {r['load']}")
 
 
 if __name__ == "__main__":

@@ -178,8 +178,8 @@ def pandas_kpis(folder: str) -> dict:
 
 
 def pandas(folder: str, repeat: str) -> None:
-    seconds, _ = best(lambda: pandas_kpis(folder), int(repeat))
-    report(seconds=seconds)
+    seconds, cpu, _ = best_cpu(lambda: pandas_kpis(folder), int(repeat))
+    report(seconds=seconds, cpu=cpu)
 
 
 SQL = """

@@ -1,4 +1,4 @@
-"""`servicekpi kpi` on a warm cache imports neither Ibis nor pandas (nor Arrow, NumPy or sqlglot):
+"""`servicekpi kpi` on a warm cache imports neither Ibis nor pandas (nor Arrow, NumPy, sqlglot or Pydantic):
 its SQL comes from the store's compiled-SQL cache (engine/sql_cache.py), and the command modules
 import what they need when they run. Whole processes, since what a process imports is the point."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import servicekpi
 from servicekpi.ingest import load
 from servicekpi.store import db as store
 
-HEAVY = ("ibis", "pandas", "pyarrow", "numpy", "sqlglot")
+HEAVY = ("ibis", "pandas", "pyarrow", "numpy", "sqlglot", "pydantic")
 # runs the command as `servicekpi` does and prints, on its last stderr line, the heavy modules loaded
 RUN = """
 import atexit, json, runpy, sys
@@ -61,3 +61,28 @@ def test_a_run_builds_only_the_command_it_runs():
     assert cli_app.only("kpii") is cli_app.app  # an unknown name: the whole app, which suggests `kpi`
     every = {cli_app.command_name(c) for c in cli_app.app.registered_commands}
     assert {"import", "list", "report", "scorecard", "run-schedules"} <= every
+
+
+def test_a_warm_kpi_answered_from_a_daily_rollup_imports_no_ibis(tmp_path):
+    from servicekpi.engine import rollups
+    from servicekpi.engine.query import Engine
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tickets.csv").write_text(
+        "ticket_id,created_at,channel\nT1,2026-10-05T10:00:00Z,email\nT2,2026-10-15T10:00:00Z,chat\n"
+        "T3,2026-10-16T10:00:00Z,email\n", encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    con = store.connect(db)
+    load.run(con, tmp_path / "data")
+    rollups.enable(Engine(con), ["channel"])
+    con.close()
+    args = ("kpi", "ticket_volume", "--by", "month", "--dim", "channel", "--from", "2026-10-01", "--to",
+            "2026-10-31", "--format", "json", "--db", str(db))
+    cold, first = modules(*args)
+    assert "ibis" in cold
+    kept = [p.read_text(encoding="utf-8") for p in (tmp_path / "store.duckdb.sqlcache").glob("*.json")]
+    assert any('"key": "rollup\\n' in k and "answered from the daily rollup" in k for k in kept)
+    warm, again = modules(*args)
+    assert warm == []  # the rollup's answer SQL came from the store's SQL files too
+    # October: email T1 and T3, chat T2
+    assert {(r["channel"], r["value"]) for r in json.loads(again)} == {("email", 2), ("chat", 1)}
+    assert json.loads(again) == json.loads(first)

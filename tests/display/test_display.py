@@ -105,3 +105,30 @@ def test_only_lower_case_ids_are_prettified():
     # names, URLs and formula-like text are shown as they are (never reshaped into something else)
     for text in ("Team A", "-2+3", "http://evil.example/x", "e-mail", "=sum(1)"):
         assert D.label(text) == text
+
+
+def test_english_whole_numbers_are_written_as_babel_writes_them_without_loading_cldr():
+    import math
+    import os
+    import random
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from babel.numbers import format_decimal
+
+    import servicekpi
+
+    rng = random.Random(7)
+    values = [0, 1, -1, 999, 1000, -1000, 1234567, 10**18, -10**15, 0.0, -0.0, 1234.0, -1234.0, 2.0**53, 1e20,
+              *[rng.randint(-10**12, 10**12) for _ in range(300)], *[float(rng.randint(-10**9, 10**9)) for _ in range(300)]]
+    for v in values:
+        assert D.number(v, "en") == format_decimal(v, format="#,##0", locale="en"), v
+    assert D.number(-0.0, "en") == "-0"  # Babel's own writing: -0.0 keeps its sign
+    assert D.number(math.inf, "en") == format_decimal(math.inf, format="#,##0", locale="en")
+    # a count in English loads no CLDR locale data (a whole process, so nothing is cached yet)
+    code = ("import babel.localedata as L; from servicekpi.core import display; "
+            "print(display.number(19824.0, 'en'), sorted(L._cache))")
+    env = {**os.environ, "PYTHONPATH": str(Path(servicekpi.__file__).parents[1])}  # this tree's package
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env)
+    assert r.stdout.split() == ["19,824", "[]"]

@@ -108,3 +108,21 @@ def test_a_rejected_batch_leaves_the_facts_alone(tmp_path):
     result = run_batches(con, [messages(("x1", "NOPE", "12:00", "agent", "a1"))])
     assert result.total("rejected") == 1
     assert snapshot(con) == before == full_rebuild(con)
+
+
+def test_a_ticket_whose_messages_all_moved_has_none_left(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    # a first import (no messages before it: every ticket's facts rebuilt at once)
+    assert run_batches(con, [tickets(("T1", "09:00", "email"), ("T2", "09:10", "chat")),
+                             messages(("m1", "T1", "09:01", "customer", None),
+                                      ("m2", "T1", "09:05", "agent", "a1"))]).committed
+    facts = "SELECT ticket_id, has_messages, msg_agent_replies, msg_agents_involved, msg_customer, msg_all " \
+            "FROM tickets ORDER BY ticket_id"
+    # T1: m1 customer, m2 the agent's reply -> 1 reply by 1 agent, 1 customer message, 2 in all
+    assert con.execute(facts).fetchall() == [("T1", True, 1, 1, 1, 2), ("T2", False, None, None, None, None)]
+    # both messages now belong to T2: T1 keeps none, so its facts are cleared (has_messages false)
+    assert run_batches(con, [messages(("m1", "T2", "09:11", "customer", None),
+                                      ("m2", "T2", "09:15", "agent", "a1"))]).committed
+    assert con.execute(facts).fetchall() == [("T1", False, None, None, None, None), ("T2", True, 1, 1, 1, 2)]
+    assert con.execute("SELECT ticket_id FROM replies").fetchall() == [("T2",)]
+    assert snapshot(con) == full_rebuild(con)

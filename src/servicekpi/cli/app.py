@@ -26,7 +26,9 @@ from servicekpi.cli.commands import (
     sync_zammad,
 )
 from servicekpi.cli.common import DEBUG, close_all, err, guard_all
+from servicekpi.cli.fast_params import install as plain_params
 
+plain_params()  # no Pydantic for plain option values (fast_params.py)
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="servicekpi: exact, explainable customer-service KPIs.")
 

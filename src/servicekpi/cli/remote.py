@@ -10,8 +10,6 @@ import base64
 import json
 import sys
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import typer
@@ -102,6 +100,8 @@ def forward(e: ThroughServer) -> int:
     port = e.note.get("port")
     url = f"http://127.0.0.1:{port}/api/local/run" if port else f"{e.note.get('url')}/api/local/run"
     body = json.dumps({"argv": command_line(ctx, e.db)}).encode()
+    import urllib.error  # here: HTTP (email, ssl, sockets) costs every command ~15 ms to import
+    import urllib.request
     req = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json", local.KEY_HEADER: key})
     try:

@@ -73,9 +73,18 @@ def check_currency(code) -> str:
     return code.upper()
 
 
+def _whole(value) -> bool:
+    """An int, or a float holding a whole number (not -0.0, which CLDR writes "-0")."""
+    if type(value) is int:
+        return True
+    return type(value) is float and value.is_integer() and not (value == 0 and math.copysign(1.0, value) < 0)
+
+
 def number(value: float | None, lang: str = "en", decimals: int = 0) -> str:
     if _missing(value):
         return NO_DATA
+    if decimals == 0 and lang == "en" and _whole(value):
+        return f"{int(value):,}"  # what CLDR's en pattern writes, without loading its data (~30 ms a process)
     return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""), locale=lang)
 
 

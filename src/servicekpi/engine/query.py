@@ -17,7 +17,7 @@ from servicekpi.core.model import TABLES
 from servicekpi.engine import sql_cache
 from servicekpi.engine.backends.duckdb import DuckDBBackend
 from servicekpi.engine.compile import ENUMS, Ctx, batch_key, compile_group, periods_table, rows_expr
-from servicekpi.engine.relations import Sources
+from servicekpi.engine.relations import Sources, messages_after
 from servicekpi.engine.sql_cache import SqlCache
 from servicekpi.store import business as business_store
 from servicekpi.store.db import imported_tables
@@ -70,7 +70,7 @@ class Engine:
         self.cat = catalog()
         self._compiled = sql_cache if sql_cache is not None else PROCESS_SQL
         self._config_key = self.config.fingerprint()
-        self._last_message: tuple | None = None  # (messages' import stamp, max(sent_at))
+        self._last_message: tuple | None = None  # ((messages' import stamp, as-of), any message after it)
         self._has_rollups: bool | None = None
         self._disk_cache = False  # the store's compiled-SQL directory, found on first use
         self.warnings: list[str] = []  # the last evaluate's notes (a where value no record holds)
@@ -331,10 +331,10 @@ class Engine:
             "AND database_name = current_database() AND NOT internal ORDER BY table_name, column_index").fetchall())
         after = None
         if "messages" in stamps:
-            if self._last_message is None or self._last_message[0] != stamps["messages"]:
-                last = self.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]
-                self._last_message = (stamps["messages"], last)
-            after = self._last_message[1] is not None and self._last_message[1] > asof
+            key = (stamps["messages"], asof)
+            if self._last_message is None or self._last_message[0] != key:
+                self._last_message = (key, messages_after(self.con, asof))
+            after = self._last_message[1]
         return tuple(sorted(stamps)), columns, after
 
     def _unavailable(self, k: Kpi, q: Query, periods, imported) -> list[dict]:
@@ -347,11 +347,13 @@ class Engine:
         prefix = f"{k.id}__"
         cells: dict[tuple, dict] = {}
         combos: dict[tuple, None] = {}
+        # the rows of one statement share their columns (every group's, in a union): this KPI's are
+        # picked once, not per row
+        mine = [(name, name[len(prefix):]) for name in (table[0] if table else ()) if name.startswith(prefix)]
         for r in table:
             combo = tuple(r[d] for d in dims)
             combos.setdefault(combo, None)
-            m = {name[len(prefix):]: v for name, v in r.items() if name.startswith(prefix)} if prefix else r
-            cells[(r["period_start"], combo)] = m
+            cells[(r["period_start"], combo)] = {short: r[name] for name, short in mine}
         if k.shape == "state":  # a slice is observed when something is counted in the range
             combos = {c: None for c in combos if any(
                 any(v for n, v in m.items() if n not in ("period_start", *dims))

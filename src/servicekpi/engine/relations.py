@@ -30,6 +30,14 @@ NULLABLE_CLOCKS = {"tickets": ("first_response_at", "resolved_at", "escalated_at
                    "waits": ("replied_at",), "calls": ("answered_at",)}
 
 
+def messages_after(con, asof) -> bool:
+    """Whether a message was sent after the as-of instant. A probe, not max(sent_at): the row groups
+    wholly before the instant are skipped from their statistics, unread (max() read every row: ~80 ms
+    at 4M messages in a new process)."""
+    return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM messages WHERE sent_at > ? LIMIT 1)",
+                            [asof]).fetchall()[0][0])
+
+
 class Sources:
     """Prepared Ibis tables over one store connection for one as-of instant."""
 
@@ -161,9 +169,8 @@ class Sources:
         if "messages" not in self.imported:
             return False
         if self._last_message is None:
-            self._last_message = [self.backend.con.execute("SELECT max(sent_at) FROM messages").fetchall()[0][0]]
-        last = self._last_message[0]
-        return last is not None and last > self.data_asof
+            self._last_message = [messages_after(self.backend.con, self.data_asof)]
+        return self._last_message[0]
 
     def _recount(self, t):
         """Reply and message counts as of the instant (only when messages exist after it)."""

@@ -10,19 +10,21 @@ import datetime as dt
 import hashlib
 import json
 
-import ibis
-import ibis.expr.operations as ops
-import pyarrow as pa
-
 from servicekpi.core import periods as P
 from servicekpi.core.errors import UsageError
+from servicekpi.core.lazy import lazy
+from servicekpi.core.sql_files import code_version
 from servicekpi.engine.compile import Ctx, batch_key, event_aggregates, periods_table, prep, typed
 from servicekpi.engine.relations import Sources
 from servicekpi.store import business as business_store
 from servicekpi.store.db import imported_tables
 
 META = "sk_rollups"
-ADDITIVE = (ops.Sum, ops.Count, ops.CountStar)
+# Ibis and Arrow on first use: a query a rollup does not answer, or whose answer's SQL is kept in
+# the store's SQL files, imports neither (engine/query.py imports this module when rollups exist)
+ibis = lazy("ibis")
+ops = lazy("ibis.expr.operations")
+pa = lazy("pyarrow")
 
 
 def enabled(con) -> list[dict]:
@@ -75,7 +77,7 @@ def eligible(engine, k) -> dict | None:
         measures = k.measures(rel, o)
     except Exception:  # noqa: BLE001 - a measure that needs more than a plain table: not rolled up
         return None
-    return o if all(isinstance(m.op(), ADDITIVE) for m in measures.values()) else None
+    return o if all(isinstance(m.op(), (ops.Sum, ops.Count, ops.CountStar)) for m in measures.values()) else None
 
 
 def _groups(engine) -> dict[str, list]:
@@ -262,7 +264,13 @@ def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str
                  tuple((p.start, p.lo_date, p.hi_date) for p in periods))
         sql = _COMPILED.get(shape)
         if sql is None:  # compiling costs ~50 ms a group
-            sql = _COMPILED[shape] = _sql(engine, spec, group, dims, where, periods)
+            disk = engine._disk()  # the store's SQL files (core/sql_files.py): no Ibis in a new process
+            key = "rollup\n" + code_version() + "\n" + repr(shape)
+            kept = disk.get(key) if disk else None
+            sql = kept[0] if kept and kept[0] else _sql(engine, spec, group, dims, where, periods)
+            if disk and not kept:
+                disk.put(key, sql, ())
+            _COMPILED[shape] = sql
             while len(_COMPILED) > 256:
                 _COMPILED.pop(next(iter(_COMPILED)))
         return sql

@@ -64,7 +64,6 @@ def check_parquet(path) -> None:
     abort the whole import): a corrupt file is then one located file rejection."""
     try:
         with duckdb.connect() as con:
-            con.execute("SET threads = 1")
             con.execute("SELECT count(*), sum(hash(COLUMNS(*))) FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__

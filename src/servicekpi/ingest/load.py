@@ -143,7 +143,14 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
+        # no messages before this import: every ticket's facts are new, so derive rebuilds them all
+        # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row):
+        # without the TOUCHED table, derive.refresh(con) rebuilds every ticket
+        first_messages = _empty(con, "messages")
+        if first_messages:
+            con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
         touched: set[str] = set()
         for source, name, error, read in items:
             if progress:
@@ -154,15 +161,15 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
                 continue
             try:
                 _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents,
-                      instants=instants)
+                      instants=instants, collect=not first_messages)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
         if touched & set(DERIVED_FROM):
-            derive.refresh(con)  # the tickets in TOUCHED
+            derive.refresh(con)  # the tickets in TOUCHED (every ticket on a first import of messages)
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
-        con.execute(f"DROP TABLE {TOUCHED}")
+        con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
@@ -183,9 +190,14 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         raise
 
 
+def _empty(con, table: str) -> bool:
+    return not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
+
+
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
-          chunk: bool = False, agents=None, instants: tuple | None = None) -> None:
-    """chunk: the rows are one chunk of a stream (checked in Arrow, see below)."""
+          chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True) -> None:
+    """chunk: the rows are one chunk of a stream (checked in Arrow, see below). collect: the tickets
+    touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages)."""
     names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -230,12 +242,17 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         else:
             con.register("stage", staged)
     types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
-    build = _with_duplicates(validate.build(table, types, extras, tz, 'stage', instants), table, loaded.line_kind)
-    _chk(con, arrow, build, chunk)
+    checked = validate.build(table, types, extras, tz, 'stage', instants)
+    # a message's ticket is checked in the same pass, unless keys seen in other files come first (their
+    # reason wins over a missing ticket); a duplicate's reason wins either way
+    tickets_now = table.name == "messages" and not track
+    _chk(con, arrow, _tickets_checked(checked) if tickets_now else checked, chunk)
+    if _repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
+        _chk(con, arrow, _with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
     if track:
         _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
-    if table.name == "messages":
-        _check_tickets(con, arrow, chunk)
+    if table.name == "messages" and not tickets_now:
+        _chk(con, arrow, _tickets_checked("SELECT * FROM chk"), chunk)
     for x in extras:
         con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {quote(x)} VARCHAR")
     fr.rejected = _sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
@@ -251,7 +268,7 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     elif not chunk:
         con.unregister("stage")
     arrow.pop("stage", None)
-    _upsert(con, arrow, table, extras, fr, chunk)
+    _upsert(con, arrow, table, extras, fr, chunk, collect)
     if not chunk:
         con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
@@ -294,6 +311,13 @@ def _reject(col: str, when: str, reason: str) -> str:
             f"CASE WHEN {when} THEN {reason} ELSE __reason END AS __reason)")
 
 
+def _repeats_a_key(con, arrow: dict, table: Table) -> bool:
+    keys = ", ".join(quote(k) for k in table.key)
+    nonnull = " AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)
+    return bool(_sql(con, f"SELECT count(*) FROM (SELECT 1 FROM chk WHERE {nonnull} GROUP BY {keys} "
+                          "HAVING count(*) > 1 LIMIT 1)", **arrow).fetchall()[0][0])
+
+
 def _with_duplicates(query: str, table: Table, kind: str) -> str:
     """query's rows, a key repeated among them rejected but at its first (smallest) line."""
     keys = ", ".join(quote(k) for k in table.key)
@@ -332,10 +356,11 @@ def _reject_seen(con, arrow: dict, table: Table, source: str, kind: str, chunk: 
     _sql(con, f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL", [src], **arrow)
 
 
-def _check_tickets(con, arrow: dict, chunk: bool) -> None:
+def _tickets_checked(query: str) -> str:
+    """query's messages, a valid one rejected when its ticket is missing or created after it."""
     missing = "__reason IS NULL AND __t_id IS NULL"
     early = "__reason IS NULL AND __t_id IS NOT NULL AND sent_at < __t_created"
-    _chk(con, arrow, f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
+    return f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
             CASE WHEN {missing} THEN 'ticket_id' WHEN {early} THEN 'sent_at' ELSE __col END AS __col,
             CASE WHEN {missing} THEN 'ticket ''' || ticket_id
                                      || ''' is not in tickets (import the ticket in the same import or before)'
@@ -343,7 +368,7 @@ def _check_tickets(con, arrow: dict, chunk: bool) -> None:
                                    || CAST(__t_created AS VARCHAR) || ' (UTC)'
                  ELSE __reason END AS __reason)
         FROM (SELECT c.*, t.ticket_id AS __t_id, t.created_at AS __t_created
-              FROM chk c LEFT JOIN tickets t ON t.ticket_id = c.ticket_id)""", chunk)
+              FROM ({query}) c LEFT JOIN tickets t ON t.ticket_id = c.ticket_id)"""
 
 
 def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns: list[str]) -> None:
@@ -356,15 +381,16 @@ def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns:
         WHERE {fp} NOT IN (SELECT fingerprint FROM quarantine)""", [table.name, source, kind], **arrow)
 
 
-def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool) -> None:
+def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool,
+            collect: bool = True) -> None:
     cols = table.names + extras
     collist = ", ".join(quote(c) for c in cols)
     valid = f"(SELECT {collist} FROM chk WHERE __reason IS NULL)"
     n_valid = _sql(con, f"SELECT count(*) FROM {valid}", **arrow).fetchall()[0][0]
     if not n_valid:
         return
-    touch = table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
-    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchall()[0][0]:
+    touch = collect and table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
+    if _empty(con, table.name):
         if touch:
             _sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
         _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)

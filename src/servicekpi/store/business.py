@@ -21,6 +21,7 @@ import duckdb
 from servicekpi.core import calendars as calendar_mod
 from servicekpi.core.calendars import Calendars
 from servicekpi.core.lazy import lazy
+from servicekpi.core.sql_files import DiskSqlCache, code_version
 from servicekpi.store.db import CLOCKS
 
 ibis = lazy("ibis")
@@ -144,11 +145,10 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
         chunks = frozenset(instant_chunks(con, [(t, _instant(t, c), f' AND "__b_{c}" IS NULL') for t, c in pending])
                            ) if wide(first, last) else None
         con.register("sk_store_hours", cals.hour_table(first, last, chunks))
-        ib = ibis.duckdb.from_connection(con)
         for table, col in pending:
             if progress:
                 progress(f"business seconds: {table}.{col}")
-            _fill(con, ib, table, col, cals, fp)
+            _fill(con, table, col, cals, fp)
         if full:
             _stamp(con, fp, first)
         if own_transaction:
@@ -176,7 +176,7 @@ def _stamp(con, fp: str, first: dt.date) -> None:
 _SQL: dict[tuple, str] = {}  # (table, column, calendar columns, calendars) -> the B query (compiling costs)
 
 
-def _fill(con, ib, table: str, col: str, cals: Calendars, fp: str) -> None:
+def _fill(con, table: str, col: str, cals: Calendars, fp: str) -> None:
     """UPDATE the pending rows of one column. Both sides filter on IS NULL, so DuckDB skips, from
     row-group statistics, every row group without pending rows (a small write costs little at 10M)."""
     have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
@@ -185,14 +185,31 @@ def _fill(con, ib, table: str, col: str, cals: Calendars, fp: str) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP VIEW sk_pending AS
         SELECT rowid AS __rid, {_instant(table, col)} AS __v{''.join(', ' + c for c in keep)} FROM {table}
         WHERE "__b_{col}" IS NULL""")
-    key = (table, col, keep, fp)
-    if key not in _SQL:
-        from servicekpi.core.business_sql import business_seconds, calendar_key  # Ibis UDFs: on first use
-        t = ib.table("sk_pending")
-        t = t.mutate(__cal=calendar_key(t, cals))
-        t = business_seconds(t, ib.table("sk_store_hours"), "__v")
-        b = ibis.ifelse(t["__v"].isnull(), ibis.literal(-1.0), t["__b___v"])  # -1: no instant
-        _SQL[key] = ibis.to_sql(t.select("__rid", b=b), dialect="duckdb")
-    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_SQL[key]}) n '
+    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_b_sql(con, table, col, keep, cals, fp)}) n '
                 f'WHERE {table}."__b_{col}" IS NULL AND {table}.rowid = n.__rid')
     con.execute("DROP VIEW sk_pending")
+
+
+def _b_sql(con, table: str, col: str, keep: tuple, cals: Calendars, fp: str) -> str:
+    """The query of (__rid, b) over sk_pending and sk_store_hours: from this process, else from the
+    store's compiled-SQL files (no Ibis imported), else compiled. The key holds all it is built from:
+    the code, the column, the calendar columns the table has and the calendars (their fingerprint)."""
+    key = (table, col, keep, fp)
+    if key in _SQL:
+        return _SQL[key]
+    disk = DiskSqlCache.beside(con)
+    disk_key = "business\n" + "\n".join([code_version(), table, col, ",".join(keep), fp])
+    kept = disk.get(disk_key) if disk else None
+    if kept and kept[0]:
+        _SQL[key] = kept[0]
+        return kept[0]
+    from servicekpi.core.business_sql import business_seconds, calendar_key  # Ibis UDFs: on first use
+    ib = ibis.duckdb.from_connection(con)
+    t = ib.table("sk_pending")
+    t = t.mutate(__cal=calendar_key(t, cals))
+    t = business_seconds(t, ib.table("sk_store_hours"), "__v")
+    b = ibis.ifelse(t["__v"].isnull(), ibis.literal(-1.0), t["__b___v"])  # -1: no instant
+    _SQL[key] = ibis.to_sql(t.select("__rid", b=b), dialect="duckdb")
+    if disk:
+        disk.put(disk_key, _SQL[key], ())
+    return _SQL[key]

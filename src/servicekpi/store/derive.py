@@ -12,17 +12,22 @@ from __future__ import annotations
 TOUCHED = "touched_tickets"  # the import's touched ticket ids (ingest/load.py fills it)
 ALL = ""  # refresh(con, ALL): every ticket, whatever was collected
 
+# one sort: every window shares the partition and order. A reply is a public agent message that is not
+# the first; grp counts the replies up to each message (the running count of public agent messages,
+# less the first message's own)
 ORDERED = """
 CREATE OR REPLACE TEMP TABLE msg_ordered AS
-SELECT ticket_id, sent_at, author, agent_id, is_reply,
-       sum(is_reply::INT) OVER (PARTITION BY ticket_id ORDER BY pos
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp
+SELECT ticket_id, sent_at, author, agent_id, (pa AND pos > 1) AS is_reply, running - first_pa::INT AS grp
 FROM (
-  SELECT *, (public AND author = 'agent' AND pos > 1) AS is_reply FROM (
-    SELECT ticket_id, sent_at, author, agent_id, coalesce(public, TRUE) AS public,
-           row_number() OVER (PARTITION BY ticket_id
-                              ORDER BY sent_at, CASE author WHEN 'customer' THEN 0 ELSE 1 END, message_id) AS pos
-    FROM messages{only}))
+  SELECT ticket_id, sent_at, author, agent_id, pa,
+         row_number() OVER w AS pos,
+         sum(pa::INT) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running,
+         first_value(pa) OVER w AS first_pa
+  FROM (SELECT ticket_id, sent_at, author, agent_id, message_id,
+               (coalesce(public, TRUE) AND author = 'agent') AS pa
+        FROM messages{only})
+  WINDOW w AS (PARTITION BY ticket_id
+               ORDER BY sent_at, CASE author WHEN 'customer' THEN 0 ELSE 1 END, message_id))
 """
 
 REPLIES = """
@@ -115,7 +120,12 @@ def refresh(con, tickets: str | None = None) -> None:
         con.execute(WAITS.replace("INSERT INTO waits", f"INSERT INTO waits (ticket_id, start_at, replied_at, "
                                   f"{', '.join(copied)})").format(ticket_columns=columns))
     stored = ', "__b_first_response_at" = NULL' if _has_column(con, "tickets", "__b_first_response_at") else ""
+    # tickets whose messages all went (moved to another ticket): only a ticket that had messages can
+    # be one, so the anti-join over all messages runs only when such tickets exist (not on a first import).
+    # Before FACTS, which sets has_messages on the others: the two touch disjoint tickets.
+    had = f"SELECT 1 FROM tickets WHERE has_messages IS DISTINCT FROM FALSE{' AND ticket_id IN (' + subset + ')' if subset else ''}"
+    if con.execute(f"SELECT count(*) FROM ({had} LIMIT 1)").fetchall()[0][0]:
+        con.execute(CLEAR.replace("msg_all = NULL", "msg_all = NULL" + stored)
+                    .format(only=f"\n  AND ticket_id IN ({subset})" if subset else ""))
     con.execute(FACTS.replace("msg_all = f.n_all", "msg_all = f.n_all" + stored))  # business_store refills
-    con.execute(CLEAR.replace("msg_all = NULL", "msg_all = NULL" + stored)
-                .format(only=f"\n  AND ticket_id IN ({subset})" if subset else ""))
     con.execute("DROP TABLE msg_ordered")
