@@ -30,3 +30,19 @@ def test_the_records_table_picks_the_columns_that_matter(ws):
     assert len(shown) == 8
     assert f"{len(everything) - 8} more column(s) not shown: --format json or csv lists them all" in table.stderr
     assert "ticke…" not in table.stdout
+
+
+def test_the_records_table_names_categories_and_channels_as_the_reports_do(ws):
+    ws.write("tickets", [{"ticket_id": "T1", "created_at": "2026-10-01T09:00:00Z", "channel": "email",
+                          "category": "technical", "team": "tier_two"}])
+    (ws.root / "servicekpi.toml").write_text('[labels.team]\ntier_two = "Second line"\n', encoding="utf-8")
+    ws.load()
+    args = ("rows", "ticket_volume", "--from", "2026-10-01", "--to", "2026-10-31", "--as-of", ASOF)
+    table = ws.cli(*args)
+    assert table.exit_code == 0, table.stderr
+    # the table shows labels (core/display.label: the known category name, the config's team name)
+    assert "Technical issue" in table.stdout and "Email" in table.stdout and "Second line" in table.stdout
+    assert "technical" not in table.stdout and "tier_two" not in table.stdout
+    # json keeps the ids (a contract)
+    record = json.loads(ws.cli(*args, "--format", "json").stdout)[0]
+    assert (record["category"], record["channel"], record["team"]) == ("technical", "email", "tier_two")

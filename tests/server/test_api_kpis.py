@@ -91,6 +91,12 @@ def test_rows_are_paginated_with_the_total(srv):
     assert [r["ticket_id"] for p in pages for r in p["rows"]] == ["T1", "T2", "T3", "T4", "T5"]
     one = get(srv, "/api/kpis/ticket_volume/rows", where="channel=email", by="month").json()
     assert [r["ticket_id"] for r in one["rows"]] == ["T1", "T3", "T5"] and one["total"] == 3
+    # the records keep their ids; `values` names them in every language, as the charts do
+    assert {r["channel"] for r in one["rows"]} == {"email"}
+    assert one["values"]["channel"]["email"]["en"] == "Email"
+    assert set(one["values"]["channel"]["email"]) == {"en", "zh", "ro", "th"}
+    assert one["values"]["channel"]["email"]["zh"] != "email"
+    assert "ticket_id" not in one["values"]  # keys are not labelled
 
 
 # -- agent isolation ---------------------------------------------------------------------------

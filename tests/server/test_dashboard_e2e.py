@@ -217,7 +217,8 @@ def test_clicking_a_number_shows_the_rows_behind_it(server, browser):
     assert "Ticket" in headers and "ticket_id" not in headers  # readable labels (catalog [column.*])
     channel = headers.index("Channel")
     assert not browser.find_elements(By.ID, "drawer-legend")  # a count: no numerator to mark
-    assert {r.find_elements(By.TAG_NAME, "td")[channel].text for r in rows} == {"email"}
+    # the channel as the charts name it (the rows answer's `values`), the records keeping the id
+    assert {r.find_elements(By.TAG_NAME, "td")[channel].text for r in rows} == {"Email"}
     if value > 25:
         browser.find_element(By.ID, "drawer-next").click()
         wait(browser, lambda d: d.find_element(By.ID, "drawer-count").text.startswith("26–"))
@@ -242,6 +243,10 @@ def test_the_drawer_highlights_the_records_in_the_numerator(server, browser):
     assert highlighted == counted and any(counted) and not all(counted)  # FCR: some of the page count
     legend = browser.find_element(By.ID, "drawer-legend").text
     assert "numerator" in legend and "denominator" in legend
+    # categories and channels read as the charts name them ("Technical issue", "Email"), not as ids
+    cat = headers.index("Category")
+    cells = {r.find_elements(By.TAG_NAME, "td")[cat].text for r in rows}
+    assert cells and not any("_" in c or c[:1].islower() for c in cells), cells
     screenshot(browser, "drawer-numerator-en")
     browser.find_element(By.CSS_SELECTOR, "#drawer .close").click()
     wait(browser, lambda d: not d.find_elements(By.ID, "drawer"))

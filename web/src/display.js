@@ -31,3 +31,12 @@ export const marksNumerator = (rows) => (rows || []).some((r) => typeof r?.in_nu
 
 /** The class of a record's row: "counted" when it counts in the numerator. */
 export const rowClass = (row) => (row?.in_numerator === true ? "counted" : "");
+
+/** A drawer cell: a category, channel or team id as the server labels it (the rows answer's
+ * `values`, core/display.py), like the charts name it; other values as they are. */
+export function drawerCell(data, row, id, lang) {
+  const v = row?.[id];
+  if (v === null || v === undefined) return "";
+  const named = data?.values?.[id]?.[String(v)];
+  return named ? named[lang] || named.en || String(v) : String(v);
+}

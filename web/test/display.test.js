@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { drawerColumns, marksNumerator, rowClass, shownLabel, shownValue } from "../src/display.js";
+import { drawerCell, drawerColumns, marksNumerator, rowClass, shownLabel, shownValue } from "../src/display.js";
 import { kpiRequest } from "../src/kpis.js";
 import { visibleRows } from "../src/leaderboard.js";
 import { translate } from "../src/i18n/index.js";
@@ -45,6 +45,16 @@ describe("the drawer (rows behind a number)", () => {
     expect(rows.map(rowClass)).toEqual(["counted", ""]);
     expect(marksNumerator(rows)).toBe(true);
     expect(marksNumerator([{ ticket_id: "T1" }])).toBe(false); // a count: no numerator to mark
+  });
+  it("names a category as the charts do, in the page's language; other cells as they are", () => {
+    const answer = { values: { category: { technical: { en: "Technical issue", zh: "技术问题" } } } };
+    const row = { ticket_id: "T1", category: "technical", extra: 3, note: null };
+    expect(drawerCell(answer, row, "category", "zh")).toBe("技术问题");
+    expect(drawerCell(answer, row, "category", "th")).toBe("Technical issue"); // en fallback
+    expect(drawerCell(answer, row, "ticket_id", "zh")).toBe("T1");
+    expect(drawerCell(answer, row, "extra", "en")).toBe("3");
+    expect(drawerCell(answer, row, "note", "en")).toBe("");
+    expect(drawerCell({}, row, "category", "en")).toBe("technical"); // an answer without labels
   });
   it("says what the highlight means in every language", () => {
     for (const lang of ["en", "zh", "ro", "th"]) {

@@ -27,6 +27,8 @@ SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 # decimals per catalog unit that is not a duration
 ID = re.compile(r"[a-z][a-z0-9_ ]*")  # an id written in lower case: prettified ("web_form" -> "Web form")
 RAW = ("agent_id",)  # ids shown as they are (an agent's id is a name or a code, not a word)
+# record columns whose ids are shown as labels (the rows table, the dashboard drawer)
+LABELLED = ("channel", "category", "team", "customer_tier", "priority", "status", "queue", "survey")
 DECIMALS = {"count": 0, "percent": 1, "points": 1, "score": 2, "ratio": 2, "currency": 2, "tickets_per_day": 1}
 
 

@@ -38,3 +38,14 @@ def spike(row: dict, lang: str, cfg) -> dict:
     out = {k: display.value(row.get(k), "count", lang) for k in ("volume", "baseline", "threshold")}
     out["label"] = display.label(row.get("value"), cfg.labels, lang, row.get("dim"))
     return out
+
+
+def record_values(records: list[dict], cfg) -> dict:
+    """{column: {id: {lang: label}}} for the label-able columns of records (core/display.LABELLED):
+    the drawer shows a category or channel as the charts name it; the records keep their ids."""
+    out: dict = {}
+    for c in display.LABELLED:
+        ids = {r[c] for r in records if c in r and isinstance(r[c], str) and r[c]}
+        if ids:
+            out[c] = {i: {lang: display.label(i, cfg.labels, lang, c) for lang in LANGS} for i in sorted(ids)}
+    return out

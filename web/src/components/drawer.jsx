@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath } from "../state.js";
 import { formatNumber } from "../format.js";
-import { drawerColumns, marksNumerator, rowClass } from "../display.js";
+import { drawerCell, drawerColumns, marksNumerator, rowClass } from "../display.js";
 import { get } from "../api.js";
 import { ExportButtons } from "./exports.jsx";
 
@@ -69,7 +69,7 @@ export function Drawer({ drill, label }) {
                   {rows.map((r) => (
                     <tr class={rowClass(r)}>
                       {columns.map(({ id }) => (
-                        <td class={typeof r[id] === "number" ? "num" : ""}>{r[id] === null || r[id] === undefined ? "" : String(r[id])}</td>
+                        <td class={typeof r[id] === "number" ? "num" : ""}>{drawerCell(res.data, r, id, lang)}</td>
                       ))}
                     </tr>
                   ))}

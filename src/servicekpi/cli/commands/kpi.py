@@ -155,7 +155,9 @@ def rows(kpi_id: str = typer.Argument(..., metavar="ID"),
         heads = {c: column_label(c) for c in shown}  # json and csv keep the ids
         if hidden > 0:
             err.print(f"{hidden} more column(s) not shown: --format json or csv lists them all", markup=False)
-    print_rows(records, fmt, q.dims, heads=heads)
+    from servicekpi.core.display import LABELLED
+    labelled = list(q.dims) + [c for c in LABELLED if c not in q.dims] if fmt == "table" else list(q.dims)
+    print_rows(records, fmt, labelled, cfg, heads=heads)
     err.print(f"{len(records)} of {total} record(s)")
 
 

@@ -112,7 +112,8 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
          within: Optional[str] = None, limit: int = Q(100, ge=0, le=10_000), offset: int = Q(0, ge=0),
          ident: Identity = allow("read")):
     """The tickets, calls or answers a KPI counted, a page at a time (as `servicekpi rows`), under their
-    column ids; `columns` gives each column's readable label in every language (the dashboard's heads)."""
+    column ids; `columns` gives each column's readable label in every language (the dashboard's heads),
+    and `values` the labels of category, channel, team ... ids in every language."""
     qry.check_offset(offset)
     q = _query(request, [kpi_id], by, dim, from_, to, where, option, tz, as_of)
     if within is not None:
@@ -129,7 +130,7 @@ def rows(request: Request, kpi_id: str, by: Optional[str] = None, dim: List[str]
                 raise qry.usage(e) from None
         columns = column_labels(dict.fromkeys(c for r in records for c in r))  # rows keep the ids
         return _json({"ok": True, "kpi": kpi_id, "total": total, "limit": limit, "offset": offset, "rows": records,
-                      "columns": columns})
+                      "columns": columns, "values": show.record_values(records, sk.cfg)})
     return Response(sk.cached(cache.key("rows", q, ident, limit, offset), compute), media_type="application/json")
 
 
