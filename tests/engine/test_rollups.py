@@ -131,3 +131,47 @@ def test_queries_a_rollup_cannot_answer_read_raw_data(con):
     e.evaluate(Query(kpis=["ticket_volume"], by="month", start=START, end=END, tz=TZ,
                      asof=dt.datetime(2026, 10, 1)))  # before the build: later events would count
     assert not any("daily rollup" in sql for _, sql in e.sql)
+
+
+def test_a_refresh_recomputes_only_what_the_writes_journaled(con):
+    """With nothing written a refresh recomputes no day and hashes no row; a ticket excluded by a
+    re-import and a message added to an old ticket reach rows on other days through the ticket
+    (its survey three days later; its resolution day, where first contact resolution changes),
+    and the answers still equal the raw ones, all without a signature pass over the store."""
+    from servicekpi.core.model import TABLES
+    from servicekpi.engine import rollup_refresh
+    if not rollups.enabled(con):
+        rollups.enable(Engine(con, config()), ["channel"])
+    rollups.refresh(Engine(con, config()))
+    passes = rollup_refresh.SIGNATURE_PASSES[0]
+    done = rollups.refresh(Engine(con, config()))
+    assert done and set(done.values()) == {0}, done  # nothing journaled: no day recomputed
+    assert rollup_refresh.SIGNATURE_PASSES[0] == passes  # and no row read to find out
+
+    # a ticket whose survey came more than 3 days after every instant of the ticket, excluded
+    tid = con.execute("""SELECT t.ticket_id FROM tickets t JOIN surveys s USING (ticket_id)
+        WHERE s.responded_at > greatest(t.created_at, t.first_response_at, t.resolved_at, t.escalated_at)
+              + INTERVAL 3 DAY AND t.created_at >= TIMESTAMP '2026-08-02' AND NOT coalesce(t.excluded, FALSE)
+        ORDER BY 1 LIMIT 1""").fetchall()[0][0]
+    cols = ", ".join(TABLES["tickets"].names)
+    row = con.sql(f"SELECT {cols} FROM tickets WHERE ticket_id = ?", params=[tid]).to_arrow_table()
+    row = row.set_column(row.schema.get_field_index("excluded"), "excluded", pa.array([True]))
+    # a ticket resolved at first contact more than 3 days after it was created: a second agent
+    # reply on the day after creation makes it not resolved at first contact on its resolution day
+    fcr_tid, created, agent = con.execute("""SELECT ticket_id, created_at, agent_id FROM tickets
+        WHERE resolved_at > created_at + INTERVAL 3 DAY AND msg_agent_replies = 1
+              AND coalesce(reopen_count, 0) = 0 AND created_at >= TIMESTAMP '2026-08-02' AND agent_id IS NOT NULL
+              AND NOT coalesce(excluded, FALSE) ORDER BY 1 LIMIT 1""").fetchall()[0]
+    message = pa.table({"message_id": ["late-m"], "ticket_id": [fcr_tid], "sent_at": [created + dt.timedelta(days=1)],
+                        "author": ["agent"], "agent_id": [agent], "public": [True]})
+    con.execute("BEGIN")
+    load.arrow_ingest(con, "tickets", row, "exclude")
+    load.arrow_ingest(con, "messages", message, "late")
+    con.execute("COMMIT")
+    assert con.execute("SELECT msg_agent_replies FROM tickets WHERE ticket_id = ?", [fcr_tid]).fetchall()[0][0] == 2
+    done = rollups.refresh(Engine(con, config()))
+    assert 0 < max(done.values()) <= 12, done  # the days of two tickets, their survey and message
+    compare(con, sorted({i for spec in rollups.enabled(con) if spec["dims"] for i in spec["kpis"]}))
+    if any(not spec["dims"] for spec in rollups.enabled(con)):
+        compare(con, ids(con), NO_DIMS)
+    assert rollup_refresh.SIGNATURE_PASSES[0] == passes
