@@ -169,6 +169,9 @@ def test_a_refresh_recomputes_only_what_the_writes_journaled(con):
     load.arrow_ingest(con, "messages", message, "late")
     con.execute("COMMIT")
     assert con.execute("SELECT msg_agent_replies FROM tickets WHERE ticket_id = ?", [fcr_tid]).fetchall()[0][0] == 2
+    # written but not yet refreshed (a connector's sync refreshes nothing): queries read raw data
+    _, used, groups = answers(con, ["csat", "fcr_rate"], "month", ["channel"])
+    assert used == 0 < groups
     done = rollups.refresh(Engine(con, config()))
     assert 0 < max(done.values()) <= 12, done  # the days of two tickets, their survey and message
     compare(con, sorted({i for spec in rollups.enabled(con) if spec["dims"] for i in spec["kpis"]}))

@@ -88,6 +88,8 @@ def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str
     specs = enabled(engine.con)
     if not specs or q.tz != engine.config.timezone or q.by is None and len(periods) != 1:
         return None
+    if changes.pending(engine.con):  # written since the last refresh (a connector's sync): raw data
+        return None
     tz = engine.config.timezone
     for p in periods:  # whole local days only
         if p.lo != P.utc(p.lo_date, tz) or p.hi != P.utc(p.hi_date, tz):

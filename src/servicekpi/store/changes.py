@@ -74,5 +74,10 @@ def whole(con, table: str) -> None:
     con.execute(f"INSERT INTO {JOURNAL} (tbl, whole) VALUES (?, TRUE)", [table])
 
 
+def pending(con) -> bool:
+    """Changes journaled since the last refresh (rollups enabled by an older version: no journal)."""
+    return active(con) and bool(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {JOURNAL} LIMIT 1)").fetchall()[0][0])
+
+
 def clear(con) -> None:
     con.execute(f"DELETE FROM {JOURNAL}")
