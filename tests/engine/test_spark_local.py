@@ -78,3 +78,43 @@ def test_rows_of_excluded_tickets_are_dropped_by_a_hash_anti_join(backend):
     sql = ibis.to_sql(src._not_excluded(src.ib.table("tickets")), dialect="pyspark")
     plan = backend.spark.sql(sql)._jdf.queryExecution().executedPlan().toString()
     assert "NestedLoopJoin" not in plan and "Anti" in plan, plan
+
+
+def test_no_catalog_kpi_plans_a_nested_loop_with_data_on_both_sides(backend, tmp_path):
+    """Every catalog KPI (by month, and the ticket, call and survey KPIs by month x channel) is planned,
+    not run, over a small generated operation with every table; a keyless join may pair rows with
+    the query's periods (a local table), never stored data with stored data, whose cost grows with
+    the product of the two (the NOT IN above). engagement_score's is the one exception: it scores
+    each active customer on each distinct activity kind, a cross product by its definition (the
+    kinds are a few categories)."""
+    from tests.spark.plans import data_by_data
+
+    from servicekpi.catalog import catalog
+    from servicekpi.ingest import load
+    from servicekpi.sample.generate import generate
+    generate(tmp_path / "data", tickets=300, seed=3, months=2, end=dt.date(2026, 4, 1))
+    con = store.connect(tmp_path / "store.duckdb")
+    load.run(con, tmp_path / "data")
+    dataset.export(con, str(tmp_path / "ds"), "month")
+    con.close()
+    b = sp.SparkBackend(backend.spark, str(tmp_path / "ds"))  # replaces the module's views: restored below
+    try:
+        b.union, b.run = (lambda statements: "planned only"), (lambda sql: [])  # each statement is planned below
+        e = Engine(None, backend=b)
+        kpis = list(catalog().kpis.values())
+        span = dict(start=dt.date(2026, 2, 1), end=dt.date(2026, 3, 31), asof=dt.datetime(2026, 4, 1))
+        planned, loops = [], {}
+        for q in (Query(kpis=[k.id for k in kpis], by="month", **span),
+                  Query(kpis=[k.id for k in kpis if k.family in ("tickets", "calls", "surveys")
+                              and (k.allowed_dims is None or "channel" in k.allowed_dims)],
+                        by="month", dims=["channel"], **span)):
+            e.evaluate(q)
+            for ids, sql in e.sql:
+                planned += ids
+                found = data_by_data(b.spark, sql)
+                if found:
+                    loops[tuple(ids)] = found
+        assert len(set(planned)) > 0.8 * len(kpis)  # nearly all have data here (a few need config)
+        assert set(loops) <= {("engagement_score",)}, loops
+    finally:
+        sp.SparkBackend(backend.spark, backend.dataset)

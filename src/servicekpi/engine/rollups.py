@@ -1,9 +1,9 @@
 """Opt-in exact daily rollups: additive parts (counts, sums, counts within thresholds) of the
 event KPIs per local day of the workspace zone and a dimension set. A query in that zone whose
 periods are whole local days, with default options and calendar hours, is answered by summing
-days. Refresh recomputes only the days whose source rows changed: each day keeps a signature
-(row count, sum of row hashes) of the relation its measures read, so late rows, replaced rows,
-erased rows and changed linked dimensions are all found. Medians/percentiles are never here."""
+days. Refresh recomputes only the days the writers journaled as changed (engine/rollup_refresh.py,
+store/changes.py), late rows, replaced rows, erased rows and changed tickets included.
+Medians/percentiles are never here."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,23 +14,17 @@ from servicekpi.core import periods as P
 from servicekpi.core.errors import UsageError
 from servicekpi.core.lazy import lazy
 from servicekpi.core.sql_files import code_version
-from servicekpi.engine.compile import Ctx, batch_key, event_aggregates, periods_table, prep, typed
-from servicekpi.engine.relations import Sources
-from servicekpi.store import business as business_store
+from servicekpi.engine.compile import Ctx, batch_key, prep, typed
+from servicekpi.engine.rollup_refresh import META, _options_print, _sources, enabled, refresh
+from servicekpi.store import changes
 from servicekpi.store.db import imported_tables
 
-META = "sk_rollups"
-# Ibis and Arrow on first use: a query a rollup does not answer, or whose answer's SQL is kept in
-# the store's SQL files, imports neither (engine/query.py imports this module when rollups exist)
+__all__ = ["META", "answer", "disable", "eligible", "enable", "enabled", "refresh"]
+
+# Ibis on first use: a query a rollup does not answer, or whose answer's SQL is kept in the
+# store's SQL files, imports it not (engine/query.py imports this module when rollups exist)
 ibis = lazy("ibis")
 ops = lazy("ibis.expr.operations")
-pa = lazy("pyarrow")
-
-
-def enabled(con) -> list[dict]:
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [META]).fetchall()[0][0]:
-        return []
-    return [json.loads(r[0]) for r in con.execute(f"SELECT spec FROM {META} ORDER BY name").fetchall()]
 
 
 def enable(engine, dims: list[str]) -> list[str]:
@@ -50,6 +44,7 @@ def enable(engine, dims: list[str]) -> list[str]:
         names.append(name)
     if not names:
         raise UsageError(f"no additive KPI can be sliced by {', '.join(dims)}")
+    changes.start(con)  # the writers journal what they change from now on
     refresh(engine)
     return names
 
@@ -59,6 +54,7 @@ def disable(con) -> None:
         con.execute(f"DROP TABLE IF EXISTS {spec['name']}")
         con.execute(f"DROP TABLE IF EXISTS {spec['name']}_sig")
     con.execute(f"DROP TABLE IF EXISTS {META}")
+    changes.stop(con)
 
 
 def eligible(engine, k) -> dict | None:
@@ -89,157 +85,12 @@ def _groups(engine) -> dict[str, list]:
     return out
 
 
-def _sources(engine, asof):
-    con = engine.con
-    return Sources(engine.backend, imported_tables(con), asof, business_store.origin(con, engine.config.business()))
-
-
-def _options_print(o: dict) -> str:
-    return json.dumps(sorted((k, str(v)) for k, v in o.items()))
-
-
-SLOT = 900  # seconds: every zone's UTC offset is a multiple of 15 minutes
-
-
-class DayCtx(Ctx):
-    """Rows placed in local days by an equality join on their 15-minute slot (a range join over
-    hundreds of day periods costs seconds per million rows)."""
-
-    def place(self, t, time: str):
-        ends = self.period_list
-        lo, hi = ends[0].lo, ends[-1].hi
-        first = int(lo.replace(tzinfo=dt.timezone.utc).timestamp()) // SLOT
-        last = int(hi.replace(tzinfo=dt.timezone.utc).timestamp()) // SLOT
-        tz = self.config.timezone
-        slots = pa.table({
-            "__slot": pa.array(range(first, last), pa.int64()),
-            "period_start": pa.array([P.local_date(dt.datetime.fromtimestamp(i * SLOT, dt.timezone.utc)
-                                                   .replace(tzinfo=None), tz) for i in range(first, last)],
-                                     pa.date32())})
-        self.sources.backend.register("sk_day_slots", slots)
-        s = self.sources.ib.table("sk_day_slots")
-        col = t[time]
-        t = t.filter(col >= ibis.literal(lo), col < ibis.literal(hi))
-        t = t.mutate(__slot=(col.epoch_seconds() // SLOT).cast("int64"))
-        return t.join(s, "__slot").drop("__slot")
-
-
-def _relation(engine, spec, kpis, periods, sources):
-    """The rolled-up relation placed in day periods: the same steps as compile.compile_group."""
-    tz = engine.config.timezone
-    ptable = periods_table(engine.backend, periods, tz)
-    opts = [engine.options_for(k, {}) for k in kpis]
-    ctx = DayCtx(sources, ptable, spec["dims"], {}, engine.config, opts[0], periods)
-    t = ctx.table(kpis[0].source)
-    if kpis[0].prep:
-        t = prep(kpis[0], t, opts[0], ctx)
-    j = ctx.place(t, kpis[0].time_col(opts[0]))
-    return ctx, j, opts
-
-
-def _day_runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    runs: list[list[dt.date]] = []
-    for d in sorted(days):
-        if runs and d == runs[-1][1] + dt.timedelta(days=1):
-            runs[-1][1] = d
-        else:
-            runs.append([d, d])
-    return [(a, b) for a, b in runs]
-
-
-def refresh(engine, asof: dt.datetime | None = None) -> dict[str, int]:
-    """Recompute the days whose rows changed since the last refresh; returns days per rollup."""
-    con, tz = engine.con, engine.config.timezone
-    asof = asof or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    engine._asof = asof
-    done = {}
-    for spec in enabled(con):
-        kpis = [engine.cat.kpis[i] for i in spec["kpis"] if i in engine.cat.kpis]
-        sources = _sources(engine, asof)
-        first, last = _span(engine, kpis[0], asof, tz)
-        periods = P.build(first, last, "day", tz)
-        ctx, j, opts = _relation(engine, spec, kpis, periods, sources)
-        keep = [c for c in j.columns if c not in ("lo", "hi", "lo12", "lo_date", "hi_date", "lo12_date")]
-        rel_sql = ibis.to_sql(j.select(*keep), dialect=engine.backend.dialect)
-        sig = f"{spec['name']}_sig"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sk_sig_now AS SELECT period_start AS day, count(*) AS n, "
-                    f"sum(hash(r)) AS h FROM ({rel_sql}) r GROUP BY 1")
-        has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [sig]).fetchall()[0][0]
-        if has and con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                               [spec["name"]]).fetchall()[0][0]:
-            changed = _changed(con, sig)
-        else:
-            changed = None  # build every day
-        measures = {}
-        for k, o in zip(kpis, opts):
-            measures.update(event_aggregates(k, j, o))
-            measures[f"{k.id}__rows"] = (k.prefilter(j, o).cast("int64").sum() if k.prefilter else j.count())
-        measures["__rows"] = j.count()
-        grouped = ctx.group(j, **measures)
-        fp = {"asof": asof.isoformat(), "tz": tz, "options": [_options_print(o) for o in opts],
-              "data_max": _data_max(con, kpis)}
-        if changed is None:
-            con.execute(f"CREATE OR REPLACE TABLE {spec['name']} AS {ibis.to_sql(grouped, dialect='duckdb')}")
-            done[spec["name"]] = len(periods)
-        else:
-            for a, b in _day_runs(changed):
-                runs = P.build(a, b, "day", tz)
-                c2, j2, _ = _relation(engine, spec, kpis, runs, sources)
-                m2 = {}
-                for k, o in zip(kpis, opts):
-                    m2.update(event_aggregates(k, j2, o))
-                    m2[f"{k.id}__rows"] = (k.prefilter(j2, o).cast("int64").sum() if k.prefilter else j2.count())
-                m2["__rows"] = j2.count()
-                con.execute(f"DELETE FROM {spec['name']} WHERE period_start >= ? AND period_start <= ?", [a, b])
-                con.execute(f"INSERT INTO {spec['name']} BY NAME {ibis.to_sql(c2.group(j2, **m2), dialect='duckdb')}")
-            done[spec["name"]] = len(changed)
-        con.execute(f"CREATE OR REPLACE TABLE {sig} AS SELECT * FROM sk_sig_now")
-        con.execute("DROP TABLE sk_sig_now")
-        spec["state"] = fp
-        con.execute(f"UPDATE {META} SET spec = ? WHERE name = ?", [json.dumps(spec), spec["name"]])
-    return done
-
-
-def _changed(con, sig: str) -> list[dt.date]:
-    return [r[0] for r in con.execute(
-        f"SELECT coalesce(a.day, b.day) FROM sk_sig_now a FULL JOIN {sig} b ON a.day = b.day "
-        "WHERE a.n IS DISTINCT FROM b.n OR a.h IS DISTINCT FROM b.h").fetchall()]
-
-
-def _span(engine, k, asof, tz) -> tuple[dt.date, dt.date]:
-    from servicekpi.core.model import TABLES
-    lo = hi = None
-    for name in k.tables:
-        col = TABLES[name].time if name in TABLES else None
-        if col:
-            a, b = engine.con.execute(f"SELECT min({col}), max({col}) FROM {name}").fetchall()[0]
-            if a is not None:
-                lo = a if lo is None else min(lo, a)
-                hi = b if hi is None else max(hi, b)
-    if lo is None:
-        d = P.local_date(asof, tz)
-        return d, d
-    return P.local_date(lo, tz), max(P.local_date(lo, tz), P.local_date(asof, tz))
-
-
-def _data_max(con, kpis) -> str | None:
-    """The latest instant in the tables read: a rollup built as of an earlier instant is not used."""
-    best = None
-    for name in {t for k in kpis for t in k.tables}:
-        cols = [r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND data_type LIKE 'TIMESTAMP%'",
-            [name]).fetchall()]
-        if cols:
-            v = con.execute(f"SELECT max(greatest({', '.join(cols)})) FROM {name}").fetchall()[0][0]
-            if v is not None:
-                best = v if best is None else max(best, v)
-    return best.isoformat() if best else None
-
-
 def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str | None:
     """SQL answering one batch group from a rollup, or None when it cannot be answered exactly."""
     specs = enabled(engine.con)
     if not specs or q.tz != engine.config.timezone or q.by is None and len(periods) != 1:
+        return None
+    if changes.pending(engine.con):  # written since the last refresh (a connector's sync): raw data
         return None
     tz = engine.config.timezone
     for p in periods:  # whole local days only

@@ -12,7 +12,7 @@ import pyarrow as pa
 from servicekpi.core.model import TABLES, Table
 from servicekpi.ingest import headers, readers, validate
 from servicekpi.ingest.readers import FileError
-from servicekpi.store import derive
+from servicekpi.store import changes, derive
 from servicekpi.store import sentiment as sentiment_store
 from servicekpi.store.db import quote, table_columns
 
@@ -390,7 +390,13 @@ def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, c
     if not n_valid:
         return
     touch = collect and table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
+    journal = changes.active(con)  # daily rollups are kept: the days and tickets this write changes
+
+    def record(rows: str) -> None:
+        changes.record(con, table.name, rows, run=lambda q, p: _sql(con, q, p, **arrow))
     if _empty(con, table.name):
+        if journal:
+            record(f"SELECT * FROM {valid}")
         if touch:
             _sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
         _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
@@ -411,6 +417,11 @@ def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, c
             JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same""", **arrow)
         _sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
             WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""", **arrow)
+    if journal:  # the old rows replaced and the rows written
+        if existing > unchanged:
+            record(f"SELECT s.* FROM {table.name} s JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same")
+        record(f"SELECT * FROM {valid} v WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND "
+               f"{_key_match('m', 'v', table.key)})")
     if existing > unchanged:  # rows that changed (a scan of the whole table, so only then)
         _sql(con, f"""DELETE FROM {table.name} s WHERE EXISTS (
             SELECT 1 FROM matched m WHERE NOT m.same AND {_key_match('m', 's', table.key)})""", **arrow)

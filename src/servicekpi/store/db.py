@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from servicekpi.core.model import SQL_TYPES, TABLES
-from servicekpi.store import derive
+from servicekpi.store import changes, derive
 from servicekpi.store.derive import REPLY_TICKET_COLUMNS
 
 DEFAULT_DB = "servicekpi.duckdb"
@@ -169,8 +169,11 @@ def quarantine_rows(con) -> list[dict]:
 def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[str, int]:
     """Remove every trace of a customer or a ticket (data-protection requests)."""
     removed: dict[str, int] = {}
+    journal = changes.active(con)  # daily rollups are kept: the days the erase changes
 
     def delete(table: str, where: str, params: list) -> None:
+        if journal and table != "quarantine":
+            changes.record(con, table, f"SELECT * FROM {table} WHERE {where}", params)
         n = con.execute(f"DELETE FROM {table} WHERE {where}", params).fetchall()[0][0]
         removed[table] = removed.get(table, 0) + n
 
@@ -194,6 +197,8 @@ def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[s
                     delete(name, "customer_id = ?", [customer])
             # the referrer's id is personal data; the referral itself stays counted
             con.execute("UPDATE customers SET referred_by = 'erased' WHERE referred_by = ?", [customer])
+            if journal:
+                changes.whole(con, "customers")
         raw_hit = ["trim(json_extract_string(raw, '$.ticket_id')) IN (SELECT ticket_id FROM erase_tickets)"]
         if ticket is not None:
             raw_hit.append("trim(json_extract_string(raw, '$.ticket_id')) = ?")
