@@ -365,10 +365,14 @@ LEADERBOARD = {
     "rows": [
         {"agent_id": "A01", "name": "Ana", "team": "billing",
          "values": {"csat": {"value": 91.5, "n": 40, "team_avg": 86, "small_sample": False},
-                    "frt": {"value": 540, "n": 52, "team_avg": 700, "small_sample": False}}},
+                    "frt": {"value": 540, "n": 52, "team_avg": 700, "small_sample": False}},
+         "display": {"team": "Billing", "csat": {"value": "91.5%", "team_avg": "86.0%", "n": "40"},
+                     "frt": {"value": "9 min", "team_avg": "11 min 40 sec", "n": "52"}}},
         {"agent_id": "A02", "name": "Bo", "team": "billing",
          "values": {"csat": {"value": 100, "n": 3, "team_avg": 86, "small_sample": True},
-                    "frt": {"value": 820, "n": 12, "team_avg": 700, "small_sample": False}}},
+                    "frt": {"value": 820, "n": 12, "team_avg": 700, "small_sample": False}},
+         "display": {"team": "Billing", "csat": {"value": "100.0%", "team_avg": "86.0%", "n": "3"},
+                     "frt": {"value": "13 min 40 sec", "team_avg": "11 min 40 sec", "n": "12"}}},
     ],
 }
 
@@ -427,6 +431,15 @@ def test_an_agent_sees_the_banner_and_only_its_own_numbers(server, browser):
     agents = Select(browser.find_element(By.ID, "f-agent")).options
     assert [o.text for o in agents][1:] == ["A01"]
     screenshot(browser, "dashboard-agent-en")
+    # the leaderboard: the agent's own row beside its team's average, values as people read them
+    browser.find_element(By.ID, "tab-leaderboard").click()
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-table tbody tr[data-agent]"))
+    assert [r.get_attribute("data-agent") for r in rows] == ["A01"]
+    assert browser.find_elements(By.ID, "team-average")
+    frt = browser.find_element(By.CSS_SELECTOR, "tr[data-agent=A01] td[data-col=frt]").text
+    assert re.search(r"\b(hr|min|sec)\b", frt), frt  # a duration in its unit, not seconds as a number
+    screenshot(browser, "leaderboard-agent-en")
+    browser.find_element(By.ID, "tab-overview").click()
     browser.find_element(By.ID, "signout").click()
     wait(browser, lambda d: d.find_elements(By.ID, "token"))
 

@@ -31,12 +31,24 @@ export function formatValue(value, unit, lang, units = {}) {
   return label ? `${n} ${label}` : n;
 }
 
-/** An axis tick: at most one decimal, none when whole (1,600 min, 12.5%). */
+/** An axis tick: at most one decimal, none when whole (12.5%); minutes from two hours up read as
+ * hours (1,600 min is 26.7 h), as the values' display strings do ("26 hr 40 min"). */
 export function formatTick(value, unit, lang, units = {}) {
+  if (unit === "minutes" && Math.abs(value) >= 120 && units.hours) return formatTick(value / 60, "hours", lang, units);
   const n = new Intl.NumberFormat(locale(lang), { maximumFractionDigits: 1 }).format(value);
   const label = units[unit];
   if (unit === "percent") return `${n}${label ?? "%"}`;
   return label ? `${n} ${label}` : n;
+}
+
+/** Axis ticks of a minutes axis from two hours up: whole hours (every 1, 2, 3, 4, 6, 12 or 24 h,
+ * at most 8 steps), so the labels read 4 h, 8 h, 12 h rather than 3.3 h, 6.7 h; null below. */
+export function hourTicks(max) {
+  if (!(max >= 120)) return null;
+  const step = [60, 120, 180, 240, 360, 720, 1440].find((s) => max / s <= 8) ?? 60 * 24 * Math.ceil(max / 11520);
+  const ticks = [];
+  for (let v = 0; v < max + step; v += step) ticks.push(v);
+  return ticks;
 }
 
 /** A change against the previous period, always signed: +7.0, −0.3. */

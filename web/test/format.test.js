@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classify, formatChange, formatPeriod, formatTick, formatValue, pick, weekdayNames } from "../src/format.js";
+import { classify, formatChange, formatPeriod, formatTick, formatValue, hourTicks, pick, weekdayNames } from "../src/format.js";
 import { DICTS, translate, unitLabels } from "../src/i18n/index.js";
 
 describe("formatValue", () => {
@@ -25,11 +25,23 @@ describe("formatValue", () => {
 
 describe("formatTick", () => {
   it.each([
-    [1600, "minutes", "en", "1,600 min"],
+    [1600, "minutes", "en", "26.7 h"], // 1600 / 60 = 26.67 hours: from two hours up an axis reads in hours
+    [90, "minutes", "en", "90 min"],
+    [120, "minutes", "zh", "2 小时"],
     [12.5, "percent", "en", "12.5%"],
     [100, "percent", "th", "100%"],
     [0.25, "ratio", "ro", "0,3"],
   ])("%s %s in %s is %s", (v, unit, lang, out) => expect(formatTick(v, unit, lang, unitLabels(lang))).toBe(out));
+});
+
+describe("hourTicks", () => {
+  it("puts a long minutes axis on whole hours, at most 8 steps", () => {
+    expect(hourTicks(90)).toBe(null); // under two hours: minutes as they are
+    // 1,600 min = 26.7 h: 1,600 / 240 = 6.7 steps of 4 h -> 0 .. 28 h
+    expect(hourTicks(1600)).toEqual([0, 240, 480, 720, 960, 1200, 1440, 1680]);
+    expect(hourTicks(300)).toEqual([0, 60, 120, 180, 240, 300]); // 5 h: every hour
+    expect(hourTicks(1600).map((v) => formatTick(v, "minutes", "en", unitLabels("en"))).slice(0, 3)).toEqual(["0 min", "4 h", "8 h"]);
+  });
 });
 
 describe("formatChange", () => {

@@ -5,7 +5,7 @@ import {
 } from "chart.js";
 import { useApi, useCtx } from "../hooks.js";
 import { apiPath, compareRange, periodRange, whereFor } from "../state.js";
-import { classify, formatPeriod, formatTick, formatValue, pick } from "../format.js";
+import { classify, formatPeriod, formatTick, formatValue, hourTicks, pick } from "../format.js";
 import { TREND_KPIS, aligned, answer, kpiRequest, totals } from "../kpis.js";
 import { useScorecardRow } from "./cards.jsx";
 import { ExportButtons, Warnings } from "./exports.jsx";
@@ -51,7 +51,20 @@ const baseOptions = (lang, unit, units, extra = {}) => ({
     legend: { display: false },
     tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatValue(c.parsed.y, unit, lang, units)}` } },
   },
-  scales: { y: { beginAtZero: true, ticks: { callback: (v) => formatTick(v, unit, lang, units) } } },
+  scales: {
+    y: {
+      beginAtZero: true,
+      ticks: { callback: (v) => formatTick(v, unit, lang, units) },
+      // minutes from two hours up: ticks on whole hours (format.js hourTicks)
+      afterBuildTicks: (axis) => {
+        const hours = unit === "minutes" ? hourTicks(axis.max) : null;
+        if (hours) {
+          axis.ticks = hours.map((value) => ({ value }));
+          axis.max = hours[hours.length - 1];
+        }
+      },
+    },
+  },
   ...extra,
 });
 
