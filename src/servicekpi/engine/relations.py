@@ -61,7 +61,7 @@ class Sources:
 
     def at(self, sql_asof: dt.datetime) -> Sources:
         """The same sources writing SQL for another instant, deciding on the data as before
-        (sql_cache.as_template compiles at a sentinel instant)."""
+        (sql_cache.template_of builds the query at a sentinel instant)."""
         other = copy.copy(self)
         other.asof = sql_asof
         return other

@@ -2,8 +2,9 @@
 a directory beside the store), so a command answers without importing or running Ibis.
 
 The as-of instant is in nearly every statement, but it is not in the key: a statement is kept as
-a template where the instant's literal is a placeholder (as_template), proved on its first
-compile to depend on the instant through that literal only. The key holds everything else the
+a template where the instant's literal is a placeholder (template_of), proved on its first
+compile to depend on the instant through that literal only (on the Ibis expressions built at
+the instant and at a sentinel one; as_template is the same rule on two compiled statements). The key holds everything else the
 SQL is built from: the code (code_version), the config's fingerprint, the query shape, the
 imported tables and stored columns (Engine._sql_inputs)."""
 from __future__ import annotations
