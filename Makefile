@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # process of the suite (xdist workers, CLI and server subprocesses) compiles servicekpi and the tests again
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test test-spark test-serial test-fast webtest vitest lint bench docs clean sysdeps
+.PHONY: demo test test-parallel test-spark test-serial test-fast webtest vitest lint bench docs clean sysdeps
 
 # system tools the tests and reports use: Chromium (HTML -> PDF/PNG), LibreOffice (XLSX recalculation
 # and rendering), poppler (PDF -> PNG), PostgreSQL (Chatwoot connector), CJK and Thai fonts, Java 17 (Spark)
@@ -31,16 +31,20 @@ demo: $(STAMP) sysdeps
 	$(BIN)/servicekpi demo --out demo
 
 # the whole suite. The downloads (Python packages, Debian packages, npm packages) run side by side;
-# then a parallel pass (2 workers; a module's tests stay together when they share a module-scoped
-# fixture); then, side by side, the Spark cluster tests, the other serial tests (servers under
-# load, the browser session: they wait on servers and Chromium more than they compute) and the
-# dashboard's Vitest suite. Each serial test still runs alone in its own process.
+# then four processes side by side, each target's output printed when it ends: the parallel pass
+# (2 workers; a module's tests stay together when they share a module-scoped fixture), the Spark
+# cluster tests, the other serial tests (servers under load, the browser session) and the
+# dashboard's Vitest suite. The serial ones wait on JVMs, servers and Chromium more than they
+# compute (at load 2-3 they used 0.7 of the 2 cores after the parallel pass), so they fill the
+# parallel pass's gaps instead of running after it. Each serial test still runs alone in its process.
 SYNC := --no-print-directory -j3 --output-sync=target
 test:
 	$(MAKE) $(SYNC) $(STAMP) sysdeps web/node_modules/.installed
 	$(BIN)/ruff check src tests bench
+	$(MAKE) $(SYNC) -j4 test-parallel test-spark test-serial vitest
+
+test-parallel: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not serial"
-	$(MAKE) $(SYNC) test-spark test-serial vitest
 
 test-spark: $(STAMP)
 	$(BIN)/python -m pytest -p no:xdist -m "serial and spark"

@@ -4,7 +4,6 @@ status, change against the previous period, perspectives, per-dimension targets,
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import re
 from types import SimpleNamespace
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
+from conftest import release
 from servicekpi.analysis.scorecard import (
     PERSPECTIVE_ORDER,
     balanced_scorecard,
@@ -350,7 +350,7 @@ def run(ws, *args: str):
     r = CliRunner().invoke(local, ["scorecard", *args, "--db", str(ws.db)])
     out = SimpleNamespace(exit_code=r.exit_code, stdout=r.stdout, stderr=r.stderr, exception=repr(r.exception))
     del r
-    gc.collect()
+    release()
     return out
 
 

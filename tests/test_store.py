@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 from types import SimpleNamespace
 
@@ -11,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import release
 from servicekpi.store import db as store
 
 ASOF = "2027-01-01T00:00:00Z"
@@ -20,7 +20,7 @@ def cli(ws, *args: str):
     r = ws.cli(*args)
     out = SimpleNamespace(exit_code=r.exit_code, stdout=r.stdout, stderr=r.stderr)
     del r
-    gc.collect()
+    release()
     return out
 
 

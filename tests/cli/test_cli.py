@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 import re
@@ -11,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from conftest import said
+from conftest import release, said
 from servicekpi.catalog import catalog
 from servicekpi.cli.app import app
 from servicekpi.store import db as store
@@ -44,7 +43,7 @@ def invoke(args: list[str], env: dict | None = None):
     r = CliRunner().invoke(app, args, env=env)
     out = SimpleNamespace(exit_code=r.exit_code, stdout=r.stdout, stderr=r.stderr, exception=repr(r.exception))
     del r
-    gc.collect()
+    release()
     return out
 
 

@@ -2,12 +2,13 @@
 excluded tickets stay stored but out of every KPI."""
 from __future__ import annotations
 
-import gc
 import json
 from types import SimpleNamespace
 
 import duckdb
 import pytest
+
+from conftest import release
 
 D = "2026-10-0{}T{:02d}:00:00Z".format
 A, B = "CUST-ALPHA", "CUST-BETA"
@@ -80,7 +81,7 @@ def cli(ws, *args: str):
     r = ws.cli(*args)
     out = SimpleNamespace(exit_code=r.exit_code, stdout=r.stdout, stderr=r.stderr)
     del r
-    gc.collect()
+    release()
     return out
 
 

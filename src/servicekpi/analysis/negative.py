@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
+from servicekpi.store.db import table_columns
+
 LABELS = ("negative", "neutral", "positive", "unclassified")
 
 
@@ -38,8 +40,7 @@ HAPPY = f"((s.survey = 'nps' AND s.score >= 9) OR (s.survey = 'csat' AND s.score
 
 
 def columns(con, table: str) -> set[str]:
-    return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                                      [table]).fetchall()}
+    return set(table_columns(con, table))
 
 
 def _rating_label(value) -> str:

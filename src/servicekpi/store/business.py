@@ -22,7 +22,7 @@ from servicekpi.core import calendars as calendar_mod
 from servicekpi.core.calendars import Calendars
 from servicekpi.core.lazy import lazy
 from servicekpi.core.sql_files import DiskSqlCache, code_version
-from servicekpi.store.db import CLOCKS
+from servicekpi.store.db import CLOCKS, table_columns
 
 ibis = lazy("ibis")
 
@@ -69,8 +69,13 @@ def _instant(table: str, col: str) -> str:
 
 def _pending(con, tables: dict) -> list[tuple[str, str]]:
     """(table, column) pairs with rows not computed yet."""
-    return [(t, c) for t, cols in tables.items() for c in cols
-            if con.execute(f'SELECT count(*) FROM (SELECT 1 FROM {t} WHERE "__b_{c}" IS NULL LIMIT 1)').fetchall()[0][0]]
+    pairs = [(t, c) for t, cols in tables.items() for c in cols]
+    if not pairs:
+        return []
+    # one statement for every column (each a LIMIT 1 probe), not one statement each
+    probes = " UNION ALL ".join(f'(SELECT {i} FROM {t} WHERE "__b_{c}" IS NULL LIMIT 1)' for i, (t, c) in enumerate(pairs))
+    found = {r[0] for r in con.execute(probes).fetchall()}
+    return [p for i, p in enumerate(pairs) if i in found]
 
 
 def _bounds(con, pending: list) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -179,8 +184,7 @@ _SQL: dict[tuple, str] = {}  # (table, column, calendar columns, calendars) -> t
 def _fill(con, table: str, col: str, cals: Calendars, fp: str) -> None:
     """UPDATE the pending rows of one column. Both sides filter on IS NULL, so DuckDB skips, from
     row-group statistics, every row group without pending rows (a small write costs little at 10M)."""
-    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                                      [table]).fetchall()}
+    have = set(table_columns(con, table))
     keep = tuple(c for c in CALENDAR_COLUMNS if c in have)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW sk_pending AS
         SELECT rowid AS __rid, {_instant(table, col)} AS __v{''.join(', ' + c for c in keep)} FROM {table}

@@ -78,8 +78,8 @@ REPLY_TICKET_COLUMNS = ("channel", "category", "priority", "status", "customer_i
                         "agent_id", "team", "excluded")
 
 def _has_column(con, table: str, column: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
-                            "AND column_name = ?", [table, column]).fetchall()[0][0])
+    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ? "
+                            "AND NOT internal", [table, column]).fetchall()[0][0])
 
 
 def _has_waits(con) -> bool:

@@ -33,5 +33,5 @@ class DuckDBBackend:
 
     def columns(self) -> list[tuple[str, str, str]]:
         return self.con.execute(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index").fetchall()

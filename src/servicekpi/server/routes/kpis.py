@@ -17,7 +17,7 @@ from servicekpi.server import query as qry
 from servicekpi.server.auth import allow, roles_extra
 from servicekpi.server.errors import ApiError
 from servicekpi.server.tokens import Identity
-from servicekpi.store.db import imported_tables
+from servicekpi.store.db import imported_tables, table_columns
 
 router = APIRouter(prefix="/api", tags=["kpis"])
 
@@ -144,8 +144,7 @@ def dims(request: Request, ident: Identity = allow("read")):
         for table in DIM_TABLES:
             if table not in imported:
                 continue
-            cols = {r[0] for r in eng.con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+            cols = set(table_columns(eng.con, table))
             own = ident.role == "agent" and "agent_id" in cols
             if ident.role == "agent" and not own:
                 continue
