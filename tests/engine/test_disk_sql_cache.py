@@ -242,3 +242,31 @@ def test_the_proof_on_expressions_refuses_a_value_derived_from_the_instant():
     assert sql_cache.fill(template, LATER) == ibis.to_sql(query(LATER, False), dialect="duckdb", pretty=False)
     # the instant's date as well: 2026-11-01 against 1987-07-19, so the expressions differ
     assert sql_cache.template_of(query(asof, True), query(sql_cache.SENTINEL, True), asof, "duckdb") is None
+
+
+def test_one_directory_for_every_store(tiny, tmp_path, monkeypatch):
+    """SERVICEKPI_SQL_CACHE_DIR: a second store with the same tables and columns reads the SQL
+    the first one kept there, and nothing is written beside either store."""
+    shared = tmp_path / "shared-sql"
+    monkeypatch.setenv("SERVICEKPI_SQL_CACHE_DIR", str(shared))
+    first, eng = answer(tiny)
+    assert eng._disk().dir == shared and len(os.listdir(shared)) == 2
+    other = tmp_path / "other" / "store.duckdb"
+    other.parent.mkdir()
+    con = store.connect(other)
+    (tmp_path / "other" / "tickets.csv").write_text(TICKETS.splitlines()[0] + "\n" + TICKETS.splitlines()[1] + "\n",
+                                                   encoding="utf-8")
+    load.run(con, tmp_path / "other" / "tickets.csv")
+    con.close()
+    compiles = Compiles(monkeypatch)
+    rows, eng = answer(other)
+    assert compiles.n == 0 and eng._disk().hits == 2
+    # the other store's own data: T1 only, answered 60 min; volume 1
+    assert rows == [("first_response_time", "2026-10-01", 60.0), ("ticket_volume", "2026-10-01", 1)]
+    assert not os.path.exists(f"{tiny}.sqlcache") and not os.path.exists(f"{other}.sqlcache")
+    # a store with another stored column is another key: compiled afresh, both groups
+    con = duckdb.connect(str(other))
+    con.execute("ALTER TABLE tickets ADD COLUMN region VARCHAR")
+    con.close()
+    answer(other)
+    assert compiles.n == 4 and len(os.listdir(shared)) == 4

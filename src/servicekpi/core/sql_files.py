@@ -49,9 +49,14 @@ class DiskSqlCache:
     @classmethod
     def beside(cls, con) -> DiskSqlCache | None:
         """The cache of a DuckDB connection's store file; None for an in-memory store or when
-        SERVICEKPI_SQL_CACHE=off."""
+        SERVICEKPI_SQL_CACHE=off. SERVICEKPI_SQL_CACHE_DIR names one directory for every store
+        instead (many workspaces, or a store on a read-only mount): the key holds everything the
+        SQL is built from (code, config, shape, tables and columns), so stores may share entries."""
         if os.environ.get("SERVICEKPI_SQL_CACHE", "").lower() in ("off", "0", "no"):
             return None
+        shared = os.environ.get("SERVICEKPI_SQL_CACHE_DIR")
+        if shared:
+            return cls(Path(shared))
         try:
             row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
         except Exception:  # noqa: BLE001 - not a DuckDB connection: no disk cache
