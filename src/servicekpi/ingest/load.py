@@ -125,13 +125,36 @@ def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "
                        agents=agents, instants=instants)
 
 
+class _UnreadParquet(Exception):
+    """A Parquet file failed to decode inside the import's transaction (which DuckDB then aborts)."""
+
+
 def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
                 track_all: bool = False, unread: Callable[[], list[str]] | None = None,
                 agents=None,
         instants: tuple | None = None) -> ImportResult:
     """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction.
     agents: agents.AgentRules applied to every agent_id imported (the workspace's [agents]).
-    A table fed by several items is checked for keys repeated across them (track_all: every table)."""
+    A table fed by several items is checked for keys repeated across them (track_all: every table).
+
+    Parquet files are read by DuckDB inside the transaction, where a file that fails to decode would
+    abort the whole import. A list of items is imported at once, and only if a Parquet file fails is
+    it rolled back and imported again with every Parquet file decoded first, outside the transaction
+    (headers.check_parquet): a corrupt file is then one located file rejection, as it would have
+    been, and a good import does not decode its files twice. A stream is checked first always."""
+    if track_all:
+        return _transaction(con, items, strict, tz, progress, track_all, unread, agents, instants, precheck=True)
+    items = list(items)
+    try:
+        return _transaction(con, items, strict, tz, progress, track_all, unread, agents, instants, precheck=False)
+    except _UnreadParquet:  # rolled back
+        return _transaction(con, items, strict, tz, progress, track_all, unread, agents, instants, precheck=True)
+
+
+def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
+                 track_all: bool, unread: Callable[[], list[str]] | None, agents, instants: tuple | None,
+                 precheck: bool) -> ImportResult:
+    """transaction(); precheck: each Parquet file is decoded before it is read in the transaction."""
     result = ImportResult()
     # bounded memory: DuckDB spills big sorts and joins to disk instead of growing
     con.execute("SET preserve_insertion_order = false")
@@ -159,12 +182,18 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             result.files.append(fr)
             if error:
                 continue
+            loaded = None
             try:
-                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents,
-                      instants=instants, collect=not first_messages)
+                loaded = read()
+                _load(con, TABLES[name], loaded, fr, tz, track=name in several, chunk=track_all, agents=agents,
+                      instants=instants, collect=not first_messages, precheck=precheck)
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
+            except duckdb.Error:
+                if loaded is not None and loaded.parquet is not None and not precheck:
+                    raise _UnreadParquet(source) from None  # rolled back below; transaction() checks and retries
+                raise
         if touched & set(DERIVED_FROM):
             derive.refresh(con)  # the tickets in TOUCHED (every ticket on a first import of messages)
         if sentiment_store.needs_refresh(con, touched):
@@ -195,9 +224,11 @@ def _empty(con, table: str) -> bool:
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
-          chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True) -> None:
+          chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True,
+          precheck: bool = True) -> None:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below). collect: the tickets
-    touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages)."""
+    touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages).
+    precheck: a Parquet file is decoded first, outside the transaction (see transaction())."""
     names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -222,13 +253,14 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     # else the import would grow with its input. A file (read whole, or a Parquet file read by DuckDB) is
     # staged as a registered view and checked in a temp table, which DuckDB can spill.
     arrow: dict[str, pa.Table] = {}
+    if precheck and loaded.parquet is not None:
+        headers.check_parquet(loaded.parquet)
     if agents and loaded.parquet is not None and "agent_id" in names:  # read through Arrow to apply [agents]
-        whole = con.read_parquet(str(loaded.parquet)).fetch_arrow_table()
+        whole = con.read_parquet(str(loaded.parquet)).to_arrow_table()
         loaded = readers.Loaded(whole, pa.array(range(1, whole.num_rows + 1), pa.int64()), loaded.line_kind)
     in_memory = loaded.parquet is None
     chunk = chunk and in_memory
     if not in_memory:
-        headers.check_parquet(loaded.parquet)
         con.register("stage_src", con.read_parquet(str(loaded.parquet), file_row_number=True))
         cols = ", ".join(f"{quote(orig)} AS {quote(n)}" for orig, n in keep)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {cols}, file_row_number + 1 AS __line FROM stage_src")
