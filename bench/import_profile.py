@@ -86,6 +86,7 @@ def main() -> None:
     p.add_argument("data")
     p.add_argument("db")
     p.add_argument("--top", type=int, default=30)
+    p.add_argument("--dump", help="write every statement, slowest first, to this file")
     a = p.parse_args()
     from servicekpi.core.config import Config
     from servicekpi.ingest import load
@@ -103,7 +104,11 @@ def main() -> None:
           f"rejected {result.total('rejected')}; python between statements: wall {timed.gap_wall:.2f}, "
           f"cpu {timed.gap_cpu:.2f}; threads over the whole run {_spread(th, _threads()):.2f}")
     print(f"statements: cpu {sum(r[1] for r in timed.rows):.2f} s; threads: all threads' CPU over the busiest one's")
-    for sw, sc, spread, q in sorted(timed.rows, key=lambda r: -r[1])[:a.top]:
+    ranked = sorted(timed.rows, key=lambda r: -r[1])
+    if a.dump:
+        Path(a.dump).write_text("".join(f"-- {sw:.2f} wall {sc:.2f} cpu {spread:.2f} threads\n{q};\n\n"
+                                        for sw, sc, spread, q in ranked))
+    for sw, sc, spread, q in ranked[:a.top]:
         text = re.sub(r"\s+", " ", q).strip()
         print(f"{sw:6.2f} wall {sc:6.2f} cpu {spread:4.2f} threads  {text[:140]}")
 

@@ -52,13 +52,15 @@ JOIN tickets t ON t.ticket_id = w.ticket_id
 LEFT JOIN msg_ordered r ON r.ticket_id = w.ticket_id AND r.is_reply AND r.grp = w.grp + 1
 """
 
+# agents among replies: the distinct non-null ids of each ticket's short list (a count(DISTINCT) is a
+# second aggregation over every (ticket, agent) pair and a join back: 1.7 -> 1.25 CPU s at 1M tickets)
 FACTS = """
 UPDATE tickets SET has_messages = TRUE, msg_first_response_at = f.frt, msg_agent_replies = f.n_replies,
        msg_agents_involved = f.n_agents, msg_customer = f.n_customer, msg_all = f.n_all
 FROM (SELECT ticket_id,
              min(sent_at) FILTER (WHERE is_reply) AS frt,
              count(*) FILTER (WHERE is_reply) AS n_replies,
-             NULLIF(count(DISTINCT agent_id) FILTER (WHERE is_reply), 0) AS n_agents,
+             NULLIF(list_unique(list(agent_id) FILTER (WHERE is_reply)), 0) AS n_agents,
              count(*) FILTER (WHERE author = 'customer') AS n_customer,
              count(*) AS n_all
       FROM msg_ordered GROUP BY ticket_id) f
