@@ -24,6 +24,8 @@ STREAM_MEMORY_LIMIT = "512MB"
 # touched in them (derive.refresh recomputes those only)
 DERIVED_FROM = ("tickets", "messages")
 TOUCHED = derive.TOUCHED
+NEW_TICKETS = "new_tickets"  # a store's first tickets, checked, until they are inserted with their facts
+DEFER_FIRST_TICKETS = True  # False: a first import takes the general path (tests compare the two)
 
 
 @dataclass
@@ -170,6 +172,11 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row):
         # without the TOUCHED table, derive.refresh(con) rebuilds every ticket
         first_messages = _empty(con, "messages")
+        # a store's first tickets (with or without messages) are kept checked, not inserted, until the
+        # messages are derived: then inserted once with their facts (derive.refresh_new), not updated after
+        defer = (DEFER_FIRST_TICKETS and first_messages and not track_all and "tickets" not in several and not changes.active(con)
+                 and _empty(con, "tickets"))
+        new_tickets: list[str] | None = None  # the deferred tickets' columns
         if first_messages:
             con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         else:
@@ -185,8 +192,11 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
             loaded = None
             try:
                 loaded = read()
-                _load(con, TABLES[name], loaded, fr, tz, track=name in several, chunk=track_all, agents=agents,
-                      instants=instants, collect=not first_messages, precheck=precheck)
+                kept = _load(con, TABLES[name], loaded, fr, tz, track=name in several, chunk=track_all,
+                             agents=agents, instants=instants, collect=not first_messages, precheck=precheck,
+                             defer=defer and name == "tickets", new_tickets=new_tickets is not None)
+                if kept is not None:
+                    new_tickets = kept
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
@@ -194,7 +204,10 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
                 if loaded is not None and loaded.parquet is not None and not precheck:
                     raise _UnreadParquet(source) from None  # rolled back below; transaction() checks and retries
                 raise
-        if touched & set(DERIVED_FROM):
+        if new_tickets is not None:
+            derive.refresh_new(con, f"(SELECT * FROM {NEW_TICKETS} WHERE __reason IS NULL)", new_tickets)
+            con.execute(f"DROP TABLE {NEW_TICKETS}")
+        elif touched & set(DERIVED_FROM):
             derive.refresh(con)  # the tickets in TOUCHED (every ticket on a first import of messages)
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
@@ -225,10 +238,12 @@ def _empty(con, table: str) -> bool:
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
           chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True,
-          precheck: bool = True) -> None:
+          precheck: bool = True, defer: bool = False, new_tickets: bool = False) -> list[str] | None:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below). collect: the tickets
     touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages).
-    precheck: a Parquet file is decoded first, outside the transaction (see transaction())."""
+    precheck: a Parquet file is decoded first, outside the transaction (see transaction()).
+    defer: tickets into an empty table are kept checked in NEW_TICKETS, not inserted; their columns
+    are returned (the caller inserts them). new_tickets: messages' tickets are in NEW_TICKETS."""
     names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -278,13 +293,15 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     # a message's ticket is checked in the same pass, unless keys seen in other files come first (their
     # reason wins over a missing ticket); a duplicate's reason wins either way
     tickets_now = table.name == "messages" and not track
-    _chk(con, arrow, _tickets_checked(checked) if tickets_now else checked, chunk)
+    tickets_rel = f"(SELECT ticket_id, created_at FROM {NEW_TICKETS} WHERE __reason IS NULL)" if new_tickets \
+        else "tickets"
+    _chk(con, arrow, _tickets_checked(checked, tickets_rel) if tickets_now else checked, chunk)
     if _repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
         _chk(con, arrow, _with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
     if track:
         _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
     if table.name == "messages" and not tickets_now:
-        _chk(con, arrow, _tickets_checked("SELECT * FROM chk"), chunk)
+        _chk(con, arrow, _tickets_checked("SELECT * FROM chk", tickets_rel), chunk)
     for x in extras:
         con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {quote(x)} VARCHAR")
     fr.rejected = _sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
@@ -300,10 +317,17 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     elif not chunk:
         con.unregister("stage")
     arrow.pop("stage", None)
-    _upsert(con, arrow, table, extras, fr, chunk, collect)
-    if not chunk:
-        con.execute("DROP TABLE chk")
+    kept = None
+    if defer and not chunk:  # every valid row is new (the table is empty): inserted with their facts later
+        fr.imported = con.execute("SELECT count(*) FROM chk WHERE __reason IS NULL").fetchall()[0][0]
+        con.execute(f"ALTER TABLE chk RENAME TO {NEW_TICKETS}")
+        kept = table.names + extras
+    else:
+        _upsert(con, arrow, table, extras, fr, chunk, collect)
+        if not chunk:
+            con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
+    return kept
 
 
 def _sql(con, query: str, params: list | None = None, *, stage: pa.Table | None = None,
@@ -388,8 +412,9 @@ def _reject_seen(con, arrow: dict, table: Table, source: str, kind: str, chunk: 
     _sql(con, f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL", [src], **arrow)
 
 
-def _tickets_checked(query: str) -> str:
-    """query's messages, a valid one rejected when its ticket is missing or created after it."""
+def _tickets_checked(query: str, tickets: str = "tickets") -> str:
+    """query's messages, a valid one rejected when its ticket (in `tickets`, a table or a relation of
+    ticket_id, created_at) is missing or created after it."""
     missing = "__reason IS NULL AND __t_id IS NULL"
     early = "__reason IS NULL AND __t_id IS NOT NULL AND sent_at < __t_created"
     return f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
@@ -400,7 +425,7 @@ def _tickets_checked(query: str) -> str:
                                    || CAST(__t_created AS VARCHAR) || ' (UTC)'
                  ELSE __reason END AS __reason)
         FROM (SELECT c.*, t.ticket_id AS __t_id, t.created_at AS __t_created
-              FROM ({query}) c LEFT JOIN tickets t ON t.ticket_id = c.ticket_id)"""
+              FROM ({query}) c LEFT JOIN {tickets} t ON t.ticket_id = c.ticket_id)"""
 
 
 def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns: list[str]) -> None:
