@@ -24,7 +24,7 @@ STREAM_MEMORY_LIMIT = "512MB"
 # touched in them (derive.refresh recomputes those only)
 DERIVED_FROM = ("tickets", "messages")
 TOUCHED = derive.TOUCHED
-NEW_TICKETS = "new_tickets"  # a store's first tickets, checked, until they are inserted with their facts
+NEW_TICKETS = derive.NEW  # a store's first tickets, checked, until derive inserts them with their facts
 DEFER_FIRST_TICKETS = True  # False: a first import takes the general path (tests compare the two)
 
 
@@ -176,7 +176,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         # messages are derived: then inserted once with their facts (derive.refresh_new), not updated after
         defer = (DEFER_FIRST_TICKETS and first_messages and not track_all and "tickets" not in several and not changes.active(con)
                  and _empty(con, "tickets"))
-        new_tickets: list[str] | None = None  # the deferred tickets' columns
+        new_tickets = False  # tickets held back in NEW_TICKETS
         if first_messages:
             con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         else:
@@ -194,9 +194,8 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
                 loaded = read()
                 kept = _load(con, TABLES[name], loaded, fr, tz, track=name in several, chunk=track_all,
                              agents=agents, instants=instants, collect=not first_messages, precheck=precheck,
-                             defer=defer and name == "tickets", new_tickets=new_tickets is not None)
-                if kept is not None:
-                    new_tickets = kept
+                             defer=defer and name == "tickets", new_tickets=new_tickets)
+                new_tickets = new_tickets or kept
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
@@ -204,11 +203,11 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
                 if loaded is not None and loaded.parquet is not None and not precheck:
                     raise _UnreadParquet(source) from None  # rolled back below; transaction() checks and retries
                 raise
-        if new_tickets is not None:
-            derive.refresh_new(con, f"(SELECT * FROM {NEW_TICKETS} WHERE __reason IS NULL)", new_tickets)
-            con.execute(f"DROP TABLE {NEW_TICKETS}")
-        elif touched & set(DERIVED_FROM):
-            derive.refresh(con)  # the tickets in TOUCHED (every ticket on a first import of messages)
+        if new_tickets or touched & set(DERIVED_FROM):
+            # the tickets in TOUCHED (every ticket on a first import of messages); those held back in
+            # NEW_TICKETS inserted with their facts
+            derive.refresh(con)
+        con.execute(f"DROP TABLE IF EXISTS {NEW_TICKETS}")
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
         con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
@@ -238,12 +237,12 @@ def _empty(con, table: str) -> bool:
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
           chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True,
-          precheck: bool = True, defer: bool = False, new_tickets: bool = False) -> list[str] | None:
+          precheck: bool = True, defer: bool = False, new_tickets: bool = False) -> bool:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below). collect: the tickets
     touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages).
     precheck: a Parquet file is decoded first, outside the transaction (see transaction()).
-    defer: tickets into an empty table are kept checked in NEW_TICKETS, not inserted; their columns
-    are returned (the caller inserts them). new_tickets: messages' tickets are in NEW_TICKETS."""
+    defer: tickets into an empty table are kept checked in NEW_TICKETS, not inserted (derive.refresh
+    inserts them; returns True). new_tickets: messages' tickets are in NEW_TICKETS."""
     names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -317,11 +316,11 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     elif not chunk:
         con.unregister("stage")
     arrow.pop("stage", None)
-    kept = None
+    kept = False
     if defer and not chunk:  # every valid row is new (the table is empty): inserted with their facts later
         fr.imported = con.execute("SELECT count(*) FROM chk WHERE __reason IS NULL").fetchall()[0][0]
         con.execute(f"ALTER TABLE chk RENAME TO {NEW_TICKETS}")
-        kept = table.names + extras
+        kept = True
     else:
         _upsert(con, arrow, table, extras, fr, chunk, collect)
         if not chunk:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 TOUCHED = "touched_tickets"  # the import's touched ticket ids (ingest/load.py fills it)
 ALL = ""  # refresh(con, ALL): every ticket, whatever was collected
+NEW = "new_tickets"  # a store's first tickets, checked by an import and inserted by refresh (refresh_new)
 
 # one sort: every window shares the partition and order. A reply is a public agent message that is not
 # the first; grp counts the replies up to each message (the running count of public agent messages,
@@ -115,17 +116,23 @@ def refresh(con, tickets: str | None = None) -> None:
     tickets: a table with a ticket_id column: only those tickets are recomputed; ALL: every
     ticket; None: the tickets in TOUCHED when an import collected them in this connection (those
     of the rows it inserted or replaced, with the old ticket of a message moved to another), else
-    every ticket (the set is unknown: a migration). The result is the same either way."""
+    every ticket (the set is unknown: a migration). The result is the same either way. With None,
+    a store's first tickets held back by an import in NEW are inserted too (refresh_new)."""
+    if tickets is None and _exists(con, NEW):
+        refresh_new(con)
+        return
     if tickets is None:
         tickets = TOUCHED if _exists(con, TOUCHED) else ALL
     _refresh(con, tickets)
 
 
-def refresh_new(con, new: str, columns: list[str]) -> None:
-    """A store's first tickets and messages: the stored messages' facts derived, and the tickets of
-    `new` (a relation of `columns`; the tickets table is empty) inserted with their msg_* facts.
-    The store is then what inserting the tickets and refresh(con, ALL) give, one write cheaper."""
-    _refresh(con, ALL, (new, columns))
+def refresh_new(con) -> None:
+    """A store's first tickets (its tickets table is empty), checked by an import into NEW, inserted
+    with their msg_* facts from the stored messages, which are derived: the store is then what
+    inserting them and refresh(con, ALL) give, one write cheaper. NEW's rows with a __reason are not
+    tickets (rejected); its __-prefixed columns are the checker's."""
+    columns = [r[0] for r in con.execute(f"DESCRIBE {NEW}").fetchall() if not r[0].startswith("__")]
+    _refresh(con, ALL, (f"(SELECT * FROM {NEW} WHERE __reason IS NULL)", columns))
 
 
 def _refresh(con, tickets: str, new: tuple[str, list[str]] | None = None) -> None:
