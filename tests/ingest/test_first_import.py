@@ -43,6 +43,13 @@ def append(path, rows: list[dict]) -> None:
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("first") / "data"
     generate(folder, tickets=300, seed=5, fmt="csv", months=2, end=dt.date(2026, 11, 1))
+    # extra columns: queue (copied onto replies and waits) and one of the user's own
+    with (folder / "tickets.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with (folder / "tickets.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=[*rows[0], "queue", "Region"])
+        w.writeheader()
+        w.writerows(dict(r, queue=f"q{i % 3}", Region="north" if i % 2 else "") for i, r in enumerate(rows))
     # rejected rows: a ticket without created_at, a ticket id repeated, a message whose ticket is missing,
     # a message sent before its ticket was created
     with (folder / "tickets.csv").open(newline="", encoding="utf-8") as f:
@@ -79,6 +86,7 @@ def test_a_first_import_stores_what_the_general_path_stores(tmp_path, data, monk
     facts = [dict(zip(cols, r)) for r in tickets]
     assert len(facts) == 300 and sum(f["has_messages"] for f in facts) > 250  # most generated tickets have messages
     assert tables["replies"][1] and tables["waits"][1]
+    assert "queue" in tables["replies"][0] and "Region" in cols
 
 
 def test_a_first_import_of_tickets_without_messages_matches_too(tmp_path, data, monkeypatch):
