@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from servicekpi.core.model import TABLES, Table
-from servicekpi.ingest import headers, readers, validate
+from servicekpi.ingest import checks, headers, readers, validate
 from servicekpi.ingest.readers import FileError
 from servicekpi.store import changes, derive
 from servicekpi.store import sentiment as sentiment_store
@@ -214,7 +214,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
-        con.execute(f"DROP TABLE IF EXISTS {SEEN_SOURCES}")
+        con.execute(f"DROP TABLE IF EXISTS {checks.SEEN_SOURCES}")
         if unread:
             result.unread = unread()
         if strict and (result.total("rejected") or result.file_errors or result.unread):
@@ -287,29 +287,29 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
             arrow["stage"] = staged
         else:
             con.register("stage", staged)
-    types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
+    types = {r[0]: r[1] for r in checks.sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
     checked = validate.build(table, types, extras, tz, 'stage', instants)
     # a message's ticket is checked in the same pass, unless keys seen in other files come first (their
     # reason wins over a missing ticket); a duplicate's reason wins either way
     tickets_now = table.name == "messages" and not track
     tickets_rel = f"(SELECT ticket_id, created_at FROM {NEW_TICKETS} WHERE __reason IS NULL)" if new_tickets \
         else "tickets"
-    _chk(con, arrow, _tickets_checked(checked, tickets_rel) if tickets_now else checked, chunk)
-    if _repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
-        _chk(con, arrow, _with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
+    checks.chk(con, arrow, checks.tickets_checked(checked, tickets_rel) if tickets_now else checked, chunk)
+    if checks.repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
+        checks.chk(con, arrow, checks.with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
     if track:
-        _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
+        checks.reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
     if table.name == "messages" and not tickets_now:
-        _chk(con, arrow, _tickets_checked("SELECT * FROM chk", tickets_rel), chunk)
+        checks.chk(con, arrow, checks.tickets_checked("SELECT * FROM chk", tickets_rel), chunk)
     for x in extras:
         con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {quote(x)} VARCHAR")
-    fr.rejected = _sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
+    fr.rejected = checks.sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
     if fr.rejected:
         fr.reasons = [f"{fr.source} {loaded.line_kind} {line}, column {col}: {reason}" for line, col, reason in
-                      _sql(con, "SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
+                      checks.sql(con, "SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
                                 "ORDER BY __line LIMIT 5", **arrow).fetchall()]
     if fr.rejected:
-        _quarantine(con, arrow, table, fr.source, loaded.line_kind, [n for n in types])
+        checks.quarantine(con, arrow, table, fr.source, loaded.line_kind, [n for n in types])
     if not in_memory:
         con.execute("DROP VIEW stage")
         con.unregister("stage_src")
@@ -329,163 +329,55 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     return kept
 
 
-def _sql(con, query: str, params: list | None = None, *, stage: pa.Table | None = None,
-         chk: pa.Table | None = None, matched: pa.Table | None = None):
-    """Runs query (its result fetched from what this returns), where the Arrow tables given as stage, chk
-    and matched are found by those names: DuckDB's replacement scan of the local variables of the frame that
-    calls it, this one (con.sql, not con.execute, which a wrapper of the connection may define). A catalog
-    table or view of the same name comes first, so a checked file's `chk` is a temp table dropped when the
-    file is done."""
-    return con.sql(query, params=params or None)
-
-
-def _arrow(con, query: str, *, stage: pa.Table | None = None, chk: pa.Table | None = None,
-           matched: pa.Table | None = None) -> pa.Table:
-    """query's rows as an Arrow table; stage, chk and matched as in _sql."""
-    return con.sql(query).to_arrow_table()
-
-
-def _chk(con, arrow: dict, query: str, chunk: bool) -> None:
-    """The checked rows, `chk`: an Arrow table in arrow['chk'] for a chunk, else a temp table. query may read
-    the previous chk."""
-    if chunk:
-        arrow["chk"] = _arrow(con, query, **arrow)
-    else:
-        _sql(con, f"CREATE OR REPLACE TEMP TABLE chk_next AS {query}", **arrow)
-        con.execute("DROP TABLE IF EXISTS chk")
-        con.execute("ALTER TABLE chk_next RENAME TO chk")
-
-
-def _key_match(a: str, b: str, key: tuple[str, ...]) -> str:
-    return " AND ".join(f"{a}.{quote(k)} = {b}.{quote(k)}" for k in key)
-
-
-def _reject(col: str, when: str, reason: str) -> str:
-    """The end of a SELECT * list: __col and __reason set to col and reason where `when` holds, else kept."""
-    return (f"REPLACE (CASE WHEN {when} THEN {validate.lit(col)} ELSE __col END AS __col, "
-            f"CASE WHEN {when} THEN {reason} ELSE __reason END AS __reason)")
-
-
-def _repeats_a_key(con, arrow: dict, table: Table) -> bool:
-    keys = ", ".join(quote(k) for k in table.key)
-    nonnull = " AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)
-    return bool(_sql(con, f"SELECT count(*) FROM (SELECT 1 FROM chk WHERE {nonnull} GROUP BY {keys} "
-                          "HAVING count(*) > 1 LIMIT 1)", **arrow).fetchall()[0][0])
-
-
-def _with_duplicates(query: str, table: Table, kind: str) -> str:
-    """query's rows, a key repeated among them rejected but at its first (smallest) line."""
-    keys = ", ".join(quote(k) for k in table.key)
-    nonnull = " AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)
-    what = validate.lit(f"duplicate {', '.join(table.key)}, first seen at {kind} ")
-    dup = f"({nonnull}) AND __n > 1 AND __line > __first"
-    return (f"SELECT * EXCLUDE (__first, __n) {_reject(table.key[0], dup, f'{what} || CAST(__first AS VARCHAR)')} "
-            f"FROM (SELECT *, min(__line) OVER k AS __first, count(*) OVER k AS __n FROM ({query}) "
-            f"WINDOW k AS (PARTITION BY {keys}))")
-
-
-SEEN_SOURCES = "seen_sources"  # the sources named in the seen_* tables, by number
-
-
-def _reject_seen(con, arrow: dict, table: Table, source: str, kind: str, chunk: bool) -> None:
-    """A key already imported from another file (or chunk) of the same import is a duplicate too."""
-    keys = ", ".join(quote(k) for k in table.key)
-    seen = f"seen_{table.name}"
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN_SOURCES} (id INTEGER, name VARCHAR)")
-    name = f"{Path(source).name} {kind}"
-    found = con.execute(f"SELECT id FROM {SEEN_SOURCES} WHERE name = ?", [name]).fetchall()
-    if found:
-        src = found[0][0]
-    else:
-        src = con.execute(f"SELECT count(*) FROM {SEEN_SOURCES}").fetchall()[0][0]
-        con.execute(f"INSERT INTO {SEEN_SOURCES} VALUES (?, ?)", [src, name])
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {seen} AS SELECT {keys}, 0::INTEGER AS src, 0::BIGINT AS line "
-                f"FROM {table.name} WHERE FALSE")
-    first = validate.lit(f"duplicate {', '.join(table.key)}, first seen at ")
-    hit = "__reason IS NULL AND __seen_line IS NOT NULL"
-    _chk(con, arrow, f"""SELECT * EXCLUDE (__seen_src, __seen_line)
-        {_reject(table.key[0], hit, f"{first} || __seen_src || ' ' || __seen_line")}
-        FROM (SELECT c.*, ss.name AS __seen_src, s.line AS __seen_line FROM chk c
-              LEFT JOIN {seen} s ON {_key_match('c', 's', table.key)}
-              LEFT JOIN {SEEN_SOURCES} ss ON ss.id = s.src)""", chunk)
-    _sql(con, f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL", [src], **arrow)
-
-
-def _tickets_checked(query: str, tickets: str = "tickets") -> str:
-    """query's messages, a valid one rejected when its ticket (in `tickets`, a table or a relation of
-    ticket_id, created_at) is missing or created after it."""
-    missing = "__reason IS NULL AND __t_id IS NULL"
-    early = "__reason IS NULL AND __t_id IS NOT NULL AND sent_at < __t_created"
-    return f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
-            CASE WHEN {missing} THEN 'ticket_id' WHEN {early} THEN 'sent_at' ELSE __col END AS __col,
-            CASE WHEN {missing} THEN 'ticket ''' || ticket_id
-                                     || ''' is not in tickets (import the ticket in the same import or before)'
-                 WHEN {early} THEN 'sent_at ' || CAST(sent_at AS VARCHAR) || ' is before its ticket''s created_at '
-                                   || CAST(__t_created AS VARCHAR) || ' (UTC)'
-                 ELSE __reason END AS __reason)
-        FROM (SELECT c.*, t.ticket_id AS __t_id, t.created_at AS __t_created
-              FROM ({query}) c LEFT JOIN {tickets} t ON t.ticket_id = c.ticket_id)"""
-
-
-def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns: list[str]) -> None:
-    raw = validate.raw_json(columns)
-    fp = f"md5({validate.lit(table.name)} || __col || __reason || __raw)"
-    _sql(con, f"""INSERT INTO quarantine (table_name, source, line, line_kind, "column", reason, raw, fingerprint)
-        SELECT ?, ?, __line, ?, __col, __reason, __raw, {fp} FROM (
-            SELECT c.__line, c.__col, c.__reason, {raw} AS __raw
-            FROM chk c JOIN stage s ON s.__line = c.__line WHERE c.__reason IS NOT NULL)
-        WHERE {fp} NOT IN (SELECT fingerprint FROM quarantine)""", [table.name, source, kind], **arrow)
-
-
 def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool,
             collect: bool = True) -> None:
     cols = table.names + extras
     collist = ", ".join(quote(c) for c in cols)
     valid = f"(SELECT {collist} FROM chk WHERE __reason IS NULL)"
-    n_valid = _sql(con, f"SELECT count(*) FROM {valid}", **arrow).fetchall()[0][0]
+    n_valid = checks.sql(con, f"SELECT count(*) FROM {valid}", **arrow).fetchall()[0][0]
     if not n_valid:
         return
     touch = collect and table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
     journal = changes.active(con)  # daily rollups are kept: the days and tickets this write changes
 
     def record(rows: str) -> None:
-        changes.record(con, table.name, rows, run=lambda q, p: _sql(con, q, p, **arrow))
+        changes.record(con, table.name, rows, run=lambda q, p: checks.sql(con, q, p, **arrow))
     if _empty(con, table.name):
         if journal:
             record(f"SELECT * FROM {valid}")
         if touch:
-            _sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
-        _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
+            checks.sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
+        checks.sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
         fr.imported = n_valid
         return
     stored = set(table_columns(con, table.name))
     same = " AND ".join(f"v.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in cols if c in stored)
     keys = ", ".join(f"v.{quote(k)}" for k in table.key)
-    matched = f"SELECT {keys}, ({same}) AS same FROM {valid} v JOIN {table.name} s ON {_key_match('v', 's', table.key)}"
+    matched = f"SELECT {keys}, ({same}) AS same FROM {valid} v JOIN {table.name} s ON {checks.key_match('v', 's', table.key)}"
     if chunk:  # like chk: not a temp table per chunk of a stream
-        arrow = dict(arrow, matched=_arrow(con, matched, **arrow))
+        arrow = dict(arrow, matched=checks.to_arrow(con, matched, **arrow))
     else:
-        _sql(con, f"CREATE OR REPLACE TEMP TABLE matched AS {matched}", **arrow)
-    existing, unchanged = _sql(con, "SELECT count(*), count(*) FILTER (WHERE same) FROM matched",
+        checks.sql(con, f"CREATE OR REPLACE TEMP TABLE matched AS {matched}", **arrow)
+    existing, unchanged = checks.sql(con, "SELECT count(*), count(*) FILTER (WHERE same) FROM matched",
                                **arrow).fetchall()[0]
     if touch:  # the tickets of the rows replaced (a message may move to another ticket) and inserted
-        _sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT s.ticket_id FROM {table.name} s
-            JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same""", **arrow)
-        _sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
-            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""", **arrow)
+        checks.sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT s.ticket_id FROM {table.name} s
+            JOIN matched m ON {checks.key_match('m', 's', table.key)} WHERE NOT m.same""", **arrow)
+        checks.sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
+            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {checks.key_match('m', 'v', table.key)})""", **arrow)
     if journal:  # the old rows replaced and the rows written
         if existing > unchanged:
-            record(f"SELECT s.* FROM {table.name} s JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same")
+            record(f"SELECT s.* FROM {table.name} s JOIN matched m ON {checks.key_match('m', 's', table.key)} WHERE NOT m.same")
         record(f"SELECT * FROM {valid} v WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND "
-               f"{_key_match('m', 'v', table.key)})")
+               f"{checks.key_match('m', 'v', table.key)})")
     if existing > unchanged:  # rows that changed (a scan of the whole table, so only then)
-        _sql(con, f"""DELETE FROM {table.name} s WHERE EXISTS (
-            SELECT 1 FROM matched m WHERE NOT m.same AND {_key_match('m', 's', table.key)})""", **arrow)
+        checks.sql(con, f"""DELETE FROM {table.name} s WHERE EXISTS (
+            SELECT 1 FROM matched m WHERE NOT m.same AND {checks.key_match('m', 's', table.key)})""", **arrow)
     if unchanged:
-        _sql(con, f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
-            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""", **arrow)
+        checks.sql(con, f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
+            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {checks.key_match('m', 'v', table.key)})""", **arrow)
     else:
-        _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
+        checks.sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
     if not chunk:
         con.execute("DROP TABLE matched")
     fr.imported, fr.replaced, fr.unchanged = n_valid - existing, existing - unchanged, unchanged
