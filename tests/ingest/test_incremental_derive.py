@@ -126,3 +126,20 @@ def test_a_ticket_whose_messages_all_moved_has_none_left(tmp_path):
     assert con.execute(facts).fetchall() == [("T1", False, None, None, None, None), ("T2", True, 1, 1, 1, 2)]
     assert con.execute("SELECT ticket_id FROM replies").fetchall() == [("T2",)]
     assert snapshot(con) == full_rebuild(con)
+
+
+def test_agents_involved_counts_distinct_reply_agents_without_nulls(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    run_batches(con, [
+        tickets(("T1", "09:00", "email"), ("T2", "09:00", "email"), ("T3", "09:00", "email")),
+        messages(("a1", "T1", "09:01", "customer", None), ("a2", "T1", "09:02", "agent", "x"),
+                 ("a3", "T1", "09:03", "agent", None), ("a4", "T1", "09:04", "agent", "x"),
+                 ("a5", "T1", "09:05", "agent", "y"),
+                 ("b1", "T2", "09:01", "customer", None), ("b2", "T2", "09:02", "agent", None),
+                 ("c1", "T3", "09:01", "agent", "z"))])
+    got = con.execute("SELECT ticket_id, msg_agent_replies, msg_agents_involved FROM tickets ORDER BY 1").fetchall()
+    # T1: replies a2 (x), a3 (no agent), a4 (x), a5 (y): 4 replies, agents {x, y} = 2
+    # T2: one reply without an agent: 1 reply, no agent known -> NULL (not 0)
+    # T3: its only message is the first (not a reply): 0 replies, NULL agents
+    assert got == [("T1", 4, 2), ("T2", 1, None), ("T3", 0, None)]
+    con.close()

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from servicekpi.core.model import TABLES, Table
-from servicekpi.ingest import headers, readers, validate
+from servicekpi.ingest import checks, headers, readers, validate
 from servicekpi.ingest.readers import FileError
 from servicekpi.store import changes, derive
 from servicekpi.store import sentiment as sentiment_store
@@ -24,6 +24,8 @@ STREAM_MEMORY_LIMIT = "512MB"
 # touched in them (derive.refresh recomputes those only)
 DERIVED_FROM = ("tickets", "messages")
 TOUCHED = derive.TOUCHED
+NEW_TICKETS = derive.NEW  # a store's first tickets, checked, until derive inserts them with their facts
+DEFER_FIRST_TICKETS = True  # False: a first import takes the general path (tests compare the two)
 
 
 @dataclass
@@ -125,13 +127,36 @@ def run_batches(con, batches: Iterable[Batch], strict: bool = False, tz: str = "
                        agents=agents, instants=instants)
 
 
+class _UnreadParquet(Exception):
+    """A Parquet file failed to decode inside the import's transaction (which DuckDB then aborts)."""
+
+
 def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
                 track_all: bool = False, unread: Callable[[], list[str]] | None = None,
                 agents=None,
         instants: tuple | None = None) -> ImportResult:
     """items: (source, table or None, error or None, () -> Loaded), all imported in one transaction.
     agents: agents.AgentRules applied to every agent_id imported (the workspace's [agents]).
-    A table fed by several items is checked for keys repeated across them (track_all: every table)."""
+    A table fed by several items is checked for keys repeated across them (track_all: every table).
+
+    Parquet files are read by DuckDB inside the transaction, where a file that fails to decode would
+    abort the whole import. A list of items is imported at once, and only if a Parquet file fails is
+    it rolled back and imported again with every Parquet file decoded first, outside the transaction
+    (headers.check_parquet): a corrupt file is then one located file rejection, as it would have
+    been, and a good import does not decode its files twice. A stream is checked first always."""
+    if track_all:
+        return _transaction(con, items, strict, tz, progress, track_all, unread, agents, instants, precheck=True)
+    items = list(items)
+    try:
+        return _transaction(con, items, strict, tz, progress, track_all, unread, agents, instants, precheck=False)
+    except _UnreadParquet:  # rolled back
+        return _transaction(con, items, strict, tz, progress, track_all, unread, agents, instants, precheck=True)
+
+
+def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[[str], None] | None,
+                 track_all: bool, unread: Callable[[], list[str]] | None, agents, instants: tuple | None,
+                 precheck: bool) -> ImportResult:
+    """transaction(); precheck: each Parquet file is decoded before it is read in the transaction."""
     result = ImportResult()
     # bounded memory: DuckDB spills big sorts and joins to disk instead of growing
     con.execute("SET preserve_insertion_order = false")
@@ -147,6 +172,11 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row):
         # without the TOUCHED table, derive.refresh(con) rebuilds every ticket
         first_messages = _empty(con, "messages")
+        # a store's first tickets (with or without messages) are kept checked, not inserted, until the
+        # messages are derived: then inserted once with their facts (derive.refresh_new), not updated after
+        defer = (DEFER_FIRST_TICKETS and first_messages and not track_all and "tickets" not in several and not changes.active(con)
+                 and _empty(con, "tickets"))
+        new_tickets = False  # tickets held back in NEW_TICKETS
         if first_messages:
             con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         else:
@@ -159,21 +189,32 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             result.files.append(fr)
             if error:
                 continue
+            loaded = None
             try:
-                _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents,
-                      instants=instants, collect=not first_messages)
+                loaded = read()
+                kept = _load(con, TABLES[name], loaded, fr, tz, track=name in several, chunk=track_all,
+                             agents=agents, instants=instants, collect=not first_messages, precheck=precheck,
+                             defer=defer and name == "tickets", new_tickets=new_tickets)
+                new_tickets = new_tickets or kept
                 touched.add(name)
             except FileError as e:
                 fr.error = e.reason
-        if touched & set(DERIVED_FROM):
-            derive.refresh(con)  # the tickets in TOUCHED (every ticket on a first import of messages)
+            except duckdb.Error:
+                if loaded is not None and loaded.parquet is not None and not precheck:
+                    raise _UnreadParquet(source) from None  # rolled back below; transaction() checks and retries
+                raise
+        if new_tickets or touched & set(DERIVED_FROM):
+            # the tickets in TOUCHED (every ticket on a first import of messages); those held back in
+            # NEW_TICKETS inserted with their facts
+            derive.refresh(con)
+        con.execute(f"DROP TABLE IF EXISTS {NEW_TICKETS}")
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
         con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
-        con.execute(f"DROP TABLE IF EXISTS {SEEN_SOURCES}")
+        con.execute(f"DROP TABLE IF EXISTS {checks.SEEN_SOURCES}")
         if unread:
             result.unread = unread()
         if strict and (result.total("rejected") or result.file_errors or result.unread):
@@ -195,9 +236,13 @@ def _empty(con, table: str) -> bool:
 
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
-          chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True) -> None:
+          chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True,
+          precheck: bool = True, defer: bool = False, new_tickets: bool = False) -> bool:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below). collect: the tickets
-    touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages)."""
+    touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages).
+    precheck: a Parquet file is decoded first, outside the transaction (see transaction()).
+    defer: tickets into an empty table are kept checked in NEW_TICKETS, not inserted (derive.refresh
+    inserts them; returns True). new_tickets: messages' tickets are in NEW_TICKETS."""
     names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -222,13 +267,14 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     # else the import would grow with its input. A file (read whole, or a Parquet file read by DuckDB) is
     # staged as a registered view and checked in a temp table, which DuckDB can spill.
     arrow: dict[str, pa.Table] = {}
+    if precheck and loaded.parquet is not None:
+        headers.check_parquet(loaded.parquet)
     if agents and loaded.parquet is not None and "agent_id" in names:  # read through Arrow to apply [agents]
-        whole = con.read_parquet(str(loaded.parquet)).fetch_arrow_table()
+        whole = con.read_parquet(str(loaded.parquet)).to_arrow_table()
         loaded = readers.Loaded(whole, pa.array(range(1, whole.num_rows + 1), pa.int64()), loaded.line_kind)
     in_memory = loaded.parquet is None
     chunk = chunk and in_memory
     if not in_memory:
-        headers.check_parquet(loaded.parquet)
         con.register("stage_src", con.read_parquet(str(loaded.parquet), file_row_number=True))
         cols = ", ".join(f"{quote(orig)} AS {quote(n)}" for orig, n in keep)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT {cols}, file_row_number + 1 AS __line FROM stage_src")
@@ -241,144 +287,46 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
             arrow["stage"] = staged
         else:
             con.register("stage", staged)
-    types = {r[0]: r[1] for r in _sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
+    types = {r[0]: r[1] for r in checks.sql(con, "DESCRIBE stage", **arrow).fetchall() if r[0] != "__line"}
     checked = validate.build(table, types, extras, tz, 'stage', instants)
     # a message's ticket is checked in the same pass, unless keys seen in other files come first (their
     # reason wins over a missing ticket); a duplicate's reason wins either way
     tickets_now = table.name == "messages" and not track
-    _chk(con, arrow, _tickets_checked(checked) if tickets_now else checked, chunk)
-    if _repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
-        _chk(con, arrow, _with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
+    tickets_rel = f"(SELECT ticket_id, created_at FROM {NEW_TICKETS} WHERE __reason IS NULL)" if new_tickets \
+        else "tickets"
+    checks.chk(con, arrow, checks.tickets_checked(checked, tickets_rel) if tickets_now else checked, chunk)
+    if checks.repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
+        checks.chk(con, arrow, checks.with_duplicates("SELECT * FROM chk", table, loaded.line_kind), chunk)
     if track:
-        _reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
+        checks.reject_seen(con, arrow, table, fr.source, loaded.line_kind, chunk)
     if table.name == "messages" and not tickets_now:
-        _chk(con, arrow, _tickets_checked("SELECT * FROM chk"), chunk)
+        checks.chk(con, arrow, checks.tickets_checked("SELECT * FROM chk", tickets_rel), chunk)
     for x in extras:
         con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {quote(x)} VARCHAR")
-    fr.rejected = _sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
+    fr.rejected = checks.sql(con, "SELECT count(*) FROM chk WHERE __reason IS NOT NULL", **arrow).fetchall()[0][0]
     if fr.rejected:
         fr.reasons = [f"{fr.source} {loaded.line_kind} {line}, column {col}: {reason}" for line, col, reason in
-                      _sql(con, "SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
+                      checks.sql(con, "SELECT __line, __col, __reason FROM chk WHERE __reason IS NOT NULL "
                                 "ORDER BY __line LIMIT 5", **arrow).fetchall()]
     if fr.rejected:
-        _quarantine(con, arrow, table, fr.source, loaded.line_kind, [n for n in types])
+        checks.quarantine(con, arrow, table, fr.source, loaded.line_kind, [n for n in types])
     if not in_memory:
         con.execute("DROP VIEW stage")
         con.unregister("stage_src")
     elif not chunk:
         con.unregister("stage")
     arrow.pop("stage", None)
-    _upsert(con, arrow, table, extras, fr, chunk, collect)
-    if not chunk:
-        con.execute("DROP TABLE chk")
+    kept = False
+    if defer and not chunk:  # every valid row is new (the table is empty): inserted with their facts later
+        fr.imported = con.execute("SELECT count(*) FROM chk WHERE __reason IS NULL").fetchall()[0][0]
+        con.execute(f"ALTER TABLE chk RENAME TO {NEW_TICKETS}")
+        kept = True
+    else:
+        _upsert(con, arrow, table, extras, fr, chunk, collect)
+        if not chunk:
+            con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
-
-
-def _sql(con, query: str, params: list | None = None, *, stage: pa.Table | None = None,
-         chk: pa.Table | None = None, matched: pa.Table | None = None):
-    """Runs query (its result fetched from what this returns), where the Arrow tables given as stage, chk
-    and matched are found by those names: DuckDB's replacement scan of the local variables of the frame that
-    calls it, this one (con.sql, not con.execute, which a wrapper of the connection may define). A catalog
-    table or view of the same name comes first, so a checked file's `chk` is a temp table dropped when the
-    file is done."""
-    return con.sql(query, params=params or None)
-
-
-def _arrow(con, query: str, *, stage: pa.Table | None = None, chk: pa.Table | None = None,
-           matched: pa.Table | None = None) -> pa.Table:
-    """query's rows as an Arrow table; stage, chk and matched as in _sql."""
-    return con.sql(query).to_arrow_table()
-
-
-def _chk(con, arrow: dict, query: str, chunk: bool) -> None:
-    """The checked rows, `chk`: an Arrow table in arrow['chk'] for a chunk, else a temp table. query may read
-    the previous chk."""
-    if chunk:
-        arrow["chk"] = _arrow(con, query, **arrow)
-    else:
-        _sql(con, f"CREATE OR REPLACE TEMP TABLE chk_next AS {query}", **arrow)
-        con.execute("DROP TABLE IF EXISTS chk")
-        con.execute("ALTER TABLE chk_next RENAME TO chk")
-
-
-def _key_match(a: str, b: str, key: tuple[str, ...]) -> str:
-    return " AND ".join(f"{a}.{quote(k)} = {b}.{quote(k)}" for k in key)
-
-
-def _reject(col: str, when: str, reason: str) -> str:
-    """The end of a SELECT * list: __col and __reason set to col and reason where `when` holds, else kept."""
-    return (f"REPLACE (CASE WHEN {when} THEN {validate.lit(col)} ELSE __col END AS __col, "
-            f"CASE WHEN {when} THEN {reason} ELSE __reason END AS __reason)")
-
-
-def _repeats_a_key(con, arrow: dict, table: Table) -> bool:
-    keys = ", ".join(quote(k) for k in table.key)
-    nonnull = " AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)
-    return bool(_sql(con, f"SELECT count(*) FROM (SELECT 1 FROM chk WHERE {nonnull} GROUP BY {keys} "
-                          "HAVING count(*) > 1 LIMIT 1)", **arrow).fetchall()[0][0])
-
-
-def _with_duplicates(query: str, table: Table, kind: str) -> str:
-    """query's rows, a key repeated among them rejected but at its first (smallest) line."""
-    keys = ", ".join(quote(k) for k in table.key)
-    nonnull = " AND ".join(f"{quote(k)} IS NOT NULL" for k in table.key)
-    what = validate.lit(f"duplicate {', '.join(table.key)}, first seen at {kind} ")
-    dup = f"({nonnull}) AND __n > 1 AND __line > __first"
-    return (f"SELECT * EXCLUDE (__first, __n) {_reject(table.key[0], dup, f'{what} || CAST(__first AS VARCHAR)')} "
-            f"FROM (SELECT *, min(__line) OVER k AS __first, count(*) OVER k AS __n FROM ({query}) "
-            f"WINDOW k AS (PARTITION BY {keys}))")
-
-
-SEEN_SOURCES = "seen_sources"  # the sources named in the seen_* tables, by number
-
-
-def _reject_seen(con, arrow: dict, table: Table, source: str, kind: str, chunk: bool) -> None:
-    """A key already imported from another file (or chunk) of the same import is a duplicate too."""
-    keys = ", ".join(quote(k) for k in table.key)
-    seen = f"seen_{table.name}"
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN_SOURCES} (id INTEGER, name VARCHAR)")
-    name = f"{Path(source).name} {kind}"
-    found = con.execute(f"SELECT id FROM {SEEN_SOURCES} WHERE name = ?", [name]).fetchall()
-    if found:
-        src = found[0][0]
-    else:
-        src = con.execute(f"SELECT count(*) FROM {SEEN_SOURCES}").fetchall()[0][0]
-        con.execute(f"INSERT INTO {SEEN_SOURCES} VALUES (?, ?)", [src, name])
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {seen} AS SELECT {keys}, 0::INTEGER AS src, 0::BIGINT AS line "
-                f"FROM {table.name} WHERE FALSE")
-    first = validate.lit(f"duplicate {', '.join(table.key)}, first seen at ")
-    hit = "__reason IS NULL AND __seen_line IS NOT NULL"
-    _chk(con, arrow, f"""SELECT * EXCLUDE (__seen_src, __seen_line)
-        {_reject(table.key[0], hit, f"{first} || __seen_src || ' ' || __seen_line")}
-        FROM (SELECT c.*, ss.name AS __seen_src, s.line AS __seen_line FROM chk c
-              LEFT JOIN {seen} s ON {_key_match('c', 's', table.key)}
-              LEFT JOIN {SEEN_SOURCES} ss ON ss.id = s.src)""", chunk)
-    _sql(con, f"INSERT INTO {seen} SELECT {keys}, ?, __line FROM chk WHERE __reason IS NULL", [src], **arrow)
-
-
-def _tickets_checked(query: str) -> str:
-    """query's messages, a valid one rejected when its ticket is missing or created after it."""
-    missing = "__reason IS NULL AND __t_id IS NULL"
-    early = "__reason IS NULL AND __t_id IS NOT NULL AND sent_at < __t_created"
-    return f"""SELECT * EXCLUDE (__t_id, __t_created) REPLACE (
-            CASE WHEN {missing} THEN 'ticket_id' WHEN {early} THEN 'sent_at' ELSE __col END AS __col,
-            CASE WHEN {missing} THEN 'ticket ''' || ticket_id
-                                     || ''' is not in tickets (import the ticket in the same import or before)'
-                 WHEN {early} THEN 'sent_at ' || CAST(sent_at AS VARCHAR) || ' is before its ticket''s created_at '
-                                   || CAST(__t_created AS VARCHAR) || ' (UTC)'
-                 ELSE __reason END AS __reason)
-        FROM (SELECT c.*, t.ticket_id AS __t_id, t.created_at AS __t_created
-              FROM ({query}) c LEFT JOIN tickets t ON t.ticket_id = c.ticket_id)"""
-
-
-def _quarantine(con, arrow: dict, table: Table, source: str, kind: str, columns: list[str]) -> None:
-    raw = validate.raw_json(columns)
-    fp = f"md5({validate.lit(table.name)} || __col || __reason || __raw)"
-    _sql(con, f"""INSERT INTO quarantine (table_name, source, line, line_kind, "column", reason, raw, fingerprint)
-        SELECT ?, ?, __line, ?, __col, __reason, __raw, {fp} FROM (
-            SELECT c.__line, c.__col, c.__reason, {raw} AS __raw
-            FROM chk c JOIN stage s ON s.__line = c.__line WHERE c.__reason IS NOT NULL)
-        WHERE {fp} NOT IN (SELECT fingerprint FROM quarantine)""", [table.name, source, kind], **arrow)
+    return kept
 
 
 def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool,
@@ -386,50 +334,50 @@ def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, c
     cols = table.names + extras
     collist = ", ".join(quote(c) for c in cols)
     valid = f"(SELECT {collist} FROM chk WHERE __reason IS NULL)"
-    n_valid = _sql(con, f"SELECT count(*) FROM {valid}", **arrow).fetchall()[0][0]
+    n_valid = checks.sql(con, f"SELECT count(*) FROM {valid}", **arrow).fetchall()[0][0]
     if not n_valid:
         return
     touch = collect and table.name in DERIVED_FROM  # the callers made TOUCHED; they refresh and drop it
     journal = changes.active(con)  # daily rollups are kept: the days and tickets this write changes
 
     def record(rows: str) -> None:
-        changes.record(con, table.name, rows, run=lambda q, p: _sql(con, q, p, **arrow))
+        changes.record(con, table.name, rows, run=lambda q, p: checks.sql(con, q, p, **arrow))
     if _empty(con, table.name):
         if journal:
             record(f"SELECT * FROM {valid}")
         if touch:
-            _sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
-        _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
+            checks.sql(con, f"INSERT INTO {TOUCHED} SELECT DISTINCT ticket_id FROM {valid}", **arrow)
+        checks.sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
         fr.imported = n_valid
         return
     stored = set(table_columns(con, table.name))
     same = " AND ".join(f"v.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in cols if c in stored)
     keys = ", ".join(f"v.{quote(k)}" for k in table.key)
-    matched = f"SELECT {keys}, ({same}) AS same FROM {valid} v JOIN {table.name} s ON {_key_match('v', 's', table.key)}"
+    matched = f"SELECT {keys}, ({same}) AS same FROM {valid} v JOIN {table.name} s ON {checks.key_match('v', 's', table.key)}"
     if chunk:  # like chk: not a temp table per chunk of a stream
-        arrow = dict(arrow, matched=_arrow(con, matched, **arrow))
+        arrow = dict(arrow, matched=checks.to_arrow(con, matched, **arrow))
     else:
-        _sql(con, f"CREATE OR REPLACE TEMP TABLE matched AS {matched}", **arrow)
-    existing, unchanged = _sql(con, "SELECT count(*), count(*) FILTER (WHERE same) FROM matched",
+        checks.sql(con, f"CREATE OR REPLACE TEMP TABLE matched AS {matched}", **arrow)
+    existing, unchanged = checks.sql(con, "SELECT count(*), count(*) FILTER (WHERE same) FROM matched",
                                **arrow).fetchall()[0]
     if touch:  # the tickets of the rows replaced (a message may move to another ticket) and inserted
-        _sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT s.ticket_id FROM {table.name} s
-            JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same""", **arrow)
-        _sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
-            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""", **arrow)
+        checks.sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT s.ticket_id FROM {table.name} s
+            JOIN matched m ON {checks.key_match('m', 's', table.key)} WHERE NOT m.same""", **arrow)
+        checks.sql(con, f"""INSERT INTO {TOUCHED} SELECT DISTINCT v.ticket_id FROM {valid} v
+            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {checks.key_match('m', 'v', table.key)})""", **arrow)
     if journal:  # the old rows replaced and the rows written
         if existing > unchanged:
-            record(f"SELECT s.* FROM {table.name} s JOIN matched m ON {_key_match('m', 's', table.key)} WHERE NOT m.same")
+            record(f"SELECT s.* FROM {table.name} s JOIN matched m ON {checks.key_match('m', 's', table.key)} WHERE NOT m.same")
         record(f"SELECT * FROM {valid} v WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND "
-               f"{_key_match('m', 'v', table.key)})")
+               f"{checks.key_match('m', 'v', table.key)})")
     if existing > unchanged:  # rows that changed (a scan of the whole table, so only then)
-        _sql(con, f"""DELETE FROM {table.name} s WHERE EXISTS (
-            SELECT 1 FROM matched m WHERE NOT m.same AND {_key_match('m', 's', table.key)})""", **arrow)
+        checks.sql(con, f"""DELETE FROM {table.name} s WHERE EXISTS (
+            SELECT 1 FROM matched m WHERE NOT m.same AND {checks.key_match('m', 's', table.key)})""", **arrow)
     if unchanged:
-        _sql(con, f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
-            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {_key_match('m', 'v', table.key)})""", **arrow)
+        checks.sql(con, f"""INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid} v
+            WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.same AND {checks.key_match('m', 'v', table.key)})""", **arrow)
     else:
-        _sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
+        checks.sql(con, f"INSERT INTO {table.name} ({collist}) SELECT {collist} FROM {valid}", **arrow)
     if not chunk:
         con.execute("DROP TABLE matched")
     fr.imported, fr.replaced, fr.unchanged = n_valid - existing, existing - unchanged, unchanged

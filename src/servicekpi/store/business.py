@@ -131,9 +131,10 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
         pending = _pending(con, tables)
         lo, hi = _bounds(con, pending)
         full = len(stamp) != 1 or stamp[0][0] != fp or (lo is not None and lo.date() < stamp[0][1])
-        if full:
+        if full:  # rows already without a value (a first import's) are not rewritten
             for table, cols in tables.items():
-                con.execute(f"UPDATE {table} SET " + ", ".join(f'"__b_{c}" = NULL' for c in cols))
+                con.execute(f"UPDATE {table} SET " + ", ".join(f'"__b_{c}" = NULL' for c in cols)
+                            + " WHERE " + " OR ".join(f'"__b_{c}" IS NOT NULL' for c in cols))
             pending = _pending(con, tables)
             lo, hi = _bounds(con, pending)
         today = dt.datetime.now(dt.timezone.utc).date()
@@ -178,7 +179,7 @@ def _stamp(con, fp: str, first: dt.date) -> None:
     con.execute(f"INSERT INTO {STAMP} (fingerprint, origin) VALUES (?, ?)", [fp, first])
 
 
-_SQL: dict[tuple, str] = {}  # (table, column, calendar columns, calendars) -> the B query (compiling costs)
+_SQL: dict[tuple, str] = {}  # (sk_pending's columns and types, calendars) -> the B query (compiling costs)
 
 
 def _fill(con, table: str, col: str, cals: Calendars, fp: str) -> None:
@@ -189,20 +190,22 @@ def _fill(con, table: str, col: str, cals: Calendars, fp: str) -> None:
     con.execute(f"""CREATE OR REPLACE TEMP VIEW sk_pending AS
         SELECT rowid AS __rid, {_instant(table, col)} AS __v{''.join(', ' + c for c in keep)} FROM {table}
         WHERE "__b_{col}" IS NULL""")
-    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_b_sql(con, table, col, keep, cals, fp)}) n '
+    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_b_sql(con, cals, fp)}) n '
                 f'WHERE {table}."__b_{col}" IS NULL AND {table}.rowid = n.__rid')
     con.execute("DROP VIEW sk_pending")
 
 
-def _b_sql(con, table: str, col: str, keep: tuple, cals: Calendars, fp: str) -> str:
+def _b_sql(con, cals: Calendars, fp: str) -> str:
     """The query of (__rid, b) over sk_pending and sk_store_hours: from this process, else from the
     store's compiled-SQL files (no Ibis imported), else compiled. The key holds all it is built from:
-    the code, the column, the calendar columns the table has and the calendars (their fingerprint)."""
-    key = (table, col, keep, fp)
+    the code, sk_pending's columns and types (the calendar columns its table has) and the calendars
+    (their fingerprint); clock columns with the same pending view share one query (compiled once)."""
+    shape = tuple((r[0], r[1]) for r in con.execute("DESCRIBE sk_pending").fetchall())
+    key = (shape, fp)
     if key in _SQL:
         return _SQL[key]
     disk = DiskSqlCache.beside(con)
-    disk_key = "business\n" + "\n".join([code_version(), table, col, ",".join(keep), fp])
+    disk_key = "business\n" + "\n".join([code_version(), ",".join(f"{n} {t}" for n, t in shape), fp])
     kept = disk.get(disk_key) if disk else None
     if kept and kept[0]:
         _SQL[key] = kept[0]
