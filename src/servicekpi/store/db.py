@@ -110,7 +110,8 @@ def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duc
         con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
-        migrate(con)
+        if _current(con) < SCHEMA_VERSION:  # one read when current, not two DDL statements
+            migrate(con)
     elif path.exists():
         have = schema_version(con)
         if have < SCHEMA_VERSION:
@@ -119,6 +120,16 @@ def connect(db: str | os.PathLike | None = None, read_only: bool = False) -> duc
             con.execute("SET TimeZone = 'UTC'")
             migrate(con)
     return con
+
+
+def _current(con) -> int:
+    """The schema version, 0 for a new file. Asks the catalog first: on a new file a query of the
+    missing table would reach DuckDB's Python replacement scan (it finds schema_version, this
+    module's function, and fails), not a CatalogException."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version' "
+                       "AND database_name = current_database() AND schema_name = 'main'").fetchall()[0][0]:
+        return 0
+    return schema_version(con)
 
 
 def schema_version(con) -> int:
