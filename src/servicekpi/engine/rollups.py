@@ -16,7 +16,7 @@ from servicekpi.core.lazy import lazy
 from servicekpi.core.sql_files import code_version
 from servicekpi.engine.compile import Ctx, batch_key, prep, typed
 from servicekpi.engine.rollup_refresh import META, _options_print, _sources, enabled, refresh
-from servicekpi.store import changes
+from servicekpi.store import changes, spans
 from servicekpi.store.db import imported_tables
 
 __all__ = ["META", "answer", "disable", "eligible", "enable", "enabled", "refresh"]
@@ -45,6 +45,7 @@ def enable(engine, dims: list[str]) -> list[str]:
     if not names:
         raise UsageError(f"no additive KPI can be sliced by {', '.join(dims)}")
     changes.start(con)  # the writers journal what they change from now on
+    spans.fill(con)  # the queries it answers read the data's span kept, not scanned
     refresh(engine)
     return names
 

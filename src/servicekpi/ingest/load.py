@@ -12,7 +12,7 @@ import pyarrow as pa
 from servicekpi.core.model import TABLES, Table
 from servicekpi.ingest import headers, readers, validate
 from servicekpi.ingest.readers import FileError
-from servicekpi.store import changes, derive
+from servicekpi.store import changes, derive, spans
 from servicekpi.store import sentiment as sentiment_store
 from servicekpi.store.db import quote, table_columns
 
@@ -152,6 +152,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
         else:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
         touched: set[str] = set()
+        written: set[str] = set()  # tables an item was loaded into (a file failing part-way too)
         for source, name, error, read in items:
             if progress:
                 progress(source)
@@ -159,6 +160,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             result.files.append(fr)
             if error:
                 continue
+            written.add(name)
             try:
                 _load(con, TABLES[name], read(), fr, tz, track=name in several, chunk=track_all, agents=agents,
                       instants=instants, collect=not first_messages)
@@ -169,6 +171,7 @@ def transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable[
             derive.refresh(con)  # the tickets in TOUCHED (every ticket on a first import of messages)
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
+        spans.save(con, written)  # each table's first and last record, read by every query's ranges
         con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
@@ -447,6 +450,7 @@ def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "U
         derive.refresh(con)  # the tickets in TOUCHED
     if sentiment_store.needs_refresh(con, {table_name}):
         sentiment_store.refresh(con)
+    spans.save(con, {table_name})
     con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     con.execute("DROP TABLE IF EXISTS chk")
     return fr
