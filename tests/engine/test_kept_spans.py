@@ -154,3 +154,22 @@ def test_texts_classified_and_erased_keep_the_sentiment_span(ws, scans):
     # F2 and its verdict are gone: F1 alone
     assert read(ws, ("text_sentiment",)) == {"text_sentiment": (T(2021, 4, 1, 10), T(2021, 4, 1, 10))}
     assert scans == []
+
+
+def test_a_query_reads_the_rollups_state_once_not_per_group(ws, monkeypatch):
+    """The rollup-answered query's fixed cost: the enabled rollups and the journal are read once a
+    query (they were read for every batch group, a few ms each)."""
+    from servicekpi.engine import rollups
+    con = store.connect(ws.db)
+    monkeypatch.setattr(rollups, "refresh", lambda engine: {})
+    rollups.enable(Engine(con), ["channel"])
+    reads: list[int] = []
+    real = rollups.enabled
+    monkeypatch.setattr(rollups, "enabled", lambda c: reads.append(1) or real(c))
+    from servicekpi.engine.query import Query
+    e = Engine(con)
+    e.evaluate(Query(kpis=["ticket_volume", "avg_resolution_time"], by="month", asof=NOW))
+    assert len(e.sql) == 2 and len(reads) == 1  # two batch groups (by creation, by resolution), one read
+    e.evaluate(Query(kpis=["ticket_volume"], by="month", asof=NOW))
+    assert len(reads) == 2  # the next query reads it again (rollups may be enabled or refreshed meanwhile)
+    con.close()

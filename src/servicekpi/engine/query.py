@@ -73,6 +73,7 @@ class Engine:
         self._config_key = self.config.fingerprint()
         self._last_message: tuple | None = None  # ((messages' import stamp, as-of), any message after it)
         self._has_rollups: bool | None = None
+        self._rollup_state: tuple | None = None
         self._disk_cache = False  # the store's compiled-SQL directory, found on first use
         self.warnings: list[str] = []  # the last evaluate's notes (a where value no record holds)
         self._spans: dict = {}  # the last query's first and last record per table (Engine.spans)
@@ -212,6 +213,7 @@ class Engine:
     def evaluate(self, q: Query) -> list[dict]:
         kpis, available, sources, where, periods, asof = self._setup(q)
         self._has_rollups = None  # looked up once a query: rollups may be enabled meanwhile
+        self._rollup_state = None  # their specs and pending writes (rollups._state), once a query too
         self.warnings = self.unmatched(q, available)
         plan: dict[tuple, list] = {}
         for k in available:

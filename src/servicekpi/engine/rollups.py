@@ -88,10 +88,10 @@ def _groups(engine) -> dict[str, list]:
 
 def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str | None:
     """SQL answering one batch group from a rollup, or None when it cannot be answered exactly."""
-    specs = enabled(engine.con)
+    specs, pending = _state(engine)
     if not specs or q.tz != engine.config.timezone or q.by is None and len(periods) != 1:
         return None
-    if changes.pending(engine.con):  # written since the last refresh (a connector's sync): raw data
+    if pending:  # written since the last refresh (a connector's sync): raw data
         return None
     tz = engine.config.timezone
     for p in periods:  # whole local days only
@@ -130,6 +130,15 @@ def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str
 
 
 _COMPILED: dict[tuple, str] = {}
+
+
+def _state(engine) -> tuple[list[dict], bool]:
+    """The rollups enabled and whether writes wait for a refresh: read once per query (every batch
+    group asks; Engine.evaluate forgets it before each query)."""
+    if getattr(engine, "_rollup_state", None) is None:
+        specs = enabled(engine.con)
+        engine._rollup_state = (specs, bool(specs) and changes.pending(engine.con))
+    return engine._rollup_state
 
 
 def _sql(engine, spec, group, dims, where, periods) -> str:
