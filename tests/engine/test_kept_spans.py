@@ -86,6 +86,26 @@ def test_a_late_import_into_an_old_day_moves_the_first_record(ws, scans):
     assert ws.kpi("ticket_volume", "--by", "month", asof="2026-12-01T00:00:00Z")[0]["period_start"] == "2021-01-01"
 
 
+def test_one_import_that_adds_then_replaces_rescans(ws, scans):
+    """Two batches in one transaction: the first only adds (the span widens), the second replaces
+    T2, whose resolution was the last instant: the widened span must not be kept as current."""
+    import pyarrow as pa
+
+    from servicekpi.ingest import load
+    con = store.connect(ws.db)
+    add = load.Batch("tickets", "a", pa.table({"ticket_id": ["T9"], "created_at": ["2021-04-01T00:00:00Z"],
+                                               "channel": ["email"]}), [1])
+    replace = load.Batch("tickets", "b", pa.table({"ticket_id": ["T2"], "created_at": ["2021-03-20T10:00:00Z"],
+                                                   "channel": ["email"], "customer_id": ["C2"]}), [1])
+    result = load.run_batches(con, [add, replace])
+    assert result.committed and result.total("replaced") == 1
+    con.close()
+    scans.clear()
+    # T2 no longer resolved: last of creations (T3 05-10 10:00) and resolutions (T1 03-06 09:00)
+    assert read(ws, ("tickets",)) == {"tickets": (T(2021, 3, 5, 10), T(2021, 5, 10, 10))}
+    assert scans == []
+
+
 def test_a_reimport_that_pulls_the_last_record_back_shrinks_the_span(ws, scans):
     # T2 resolved on 04-01 instead of 06-01: the last instant is T3's creation, 05-10 10:00
     ws.write("tickets", [dict(TICKETS[1], resolved_at="2021-04-01T00:00:00Z")])

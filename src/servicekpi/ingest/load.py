@@ -271,7 +271,12 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     elif not chunk:
         con.unregister("stage")
     arrow.pop("stage", None)
+    kept = spans.current(con, table.name)  # the kept span held before this write
     _upsert(con, arrow, table, extras, fr, chunk, collect)
+    if kept and not fr.replaced:  # rows only added: the span widens by theirs, no scan of the table
+        spans.widen(con, table.name, "SELECT * FROM chk WHERE __reason IS NULL", run=lambda q: _sql(con, q, **arrow))
+    else:  # rows replaced (an old one may have been the first or last): the transaction's end rescans
+        spans.forget(con, table.name)
     if not chunk:
         con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])

@@ -210,7 +210,7 @@ def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[s
         delete("quarantine", " OR ".join(raw_hit), params)
         from servicekpi.store.sentiment import prune
         prune(con)  # the verdicts on erased texts (and their span)
-        spans.save(con, [t for t, n in removed.items() if n and t != "quarantine"])
+        spans.save(con, [t for t, n in removed.items() if n and t != "quarantine"], force=True)
         con.execute("DROP TABLE erase_tickets")
         con.execute("COMMIT")
     except BaseException:

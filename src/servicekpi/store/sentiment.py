@@ -58,7 +58,7 @@ def refresh(con) -> dict[str, int]:
         con.execute(f"INSERT INTO {TABLE} SELECT * FROM sk_sentiment_new")
         con.unregister("sk_sentiment_new")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [TABLE])
-    spans.save(con, {TABLE})
+    spans.save(con, {TABLE}, force=True)
     return {"classified": todo.num_rows, "removed": removed}
 
 
@@ -88,4 +88,4 @@ def prune(con) -> None:
     for origin, (key, _, _) in SOURCES.items():
         con.execute(f"DELETE FROM {TABLE} t WHERE t.origin = ? AND NOT EXISTS "
                     f"(SELECT 1 FROM {origin} s WHERE CAST(s.{key} AS VARCHAR) = t.key)", [origin])
-    spans.save(con, {TABLE})
+    spans.save(con, {TABLE}, force=True)

@@ -34,11 +34,15 @@ def columns(name: str) -> tuple[str, tuple[str, ...]]:
 
 def scan(con, name: str, asof: dt.datetime | None = None) -> Span:
     """The span of the records up to as-of (None: all), read from the table."""
+    return _span_of(name, name, asof, lambda q, p: con.execute(q, p))
+
+
+def _span_of(name: str, source: str, asof: dt.datetime | None, run) -> Span:
     col, ends = columns(name)
     where = " FILTER (WHERE {} <= ?)" if asof is not None else ""
     cols = [f"min({col})" + where.format(col)] + [f"max({c})" + where.format(c) for c in ends]
     params = [asof] * len(cols) if asof is not None else []
-    row = con.execute(f"SELECT {', '.join(cols)} FROM {name}", params).fetchall()[0]
+    row = run(f"SELECT {', '.join(cols)} FROM {source}", params).fetchall()[0]
     ends_seen = [instant(v) for v in row[1:] if v is not None]
     return instant(row[0]), max(ends_seen) if ends_seen else None
 
@@ -54,17 +58,50 @@ def _exists(con) -> bool:
                             [SPANS]).fetchall()[0][0])
 
 
-def save(con, tables) -> None:
-    """Recompute and keep the spans of the tables (after a write to them, in its transaction)."""
+def save(con, tables, force: bool = False) -> None:
+    """Recompute and keep the spans of the tables (after a write to them, in its transaction);
+    without force, not those kept current by widen (same stamp as the table's)."""
     names = sorted(t for t in set(tables) if t not in REFERENCE_TABLES and _stored(con, t))
+    if not force:
+        names = [n for n in names if not current(con, n)]
     if not names:
         return
-    con.execute(f"CREATE TABLE IF NOT EXISTS {SPANS} (table_name VARCHAR PRIMARY KEY, stamp TIMESTAMP, "
-                "first TIMESTAMP, last TIMESTAMP)")
+    _create(con)
     stamps = dict(con.execute("SELECT table_name, imported_at FROM imported").fetchall())
     for name in names:
         first, last = scan(con, name)
         con.execute(f"INSERT OR REPLACE INTO {SPANS} VALUES (?, ?, ?, ?)", [name, stamps.get(name), first, last])
+
+
+def _create(con) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SPANS} (table_name VARCHAR PRIMARY KEY, stamp TIMESTAMP, "
+                "first TIMESTAMP, last TIMESTAMP)")
+
+
+def current(con, name: str) -> bool:
+    """A span is kept for the table and computed at its current import stamp."""
+    return _exists(con) and bool(con.execute(
+        f"SELECT count(*) FROM {SPANS} s JOIN imported i ON i.table_name = s.table_name "
+        "AND i.imported_at = s.stamp WHERE s.table_name = ?", [name]).fetchall()[0][0])
+
+
+def widen(con, name: str, rows: str, run) -> None:
+    """After a write that only added the rows of the query `rows` (none replaced or removed) to a
+    table whose kept span was current: widen it by theirs, stamped as the write stamps the table
+    (current_timestamp, the transaction's start). run(sql) executes a statement that sees the
+    importer's staged tables."""
+    first, last = _span_of(name, f"({rows})", None, lambda q, p: run(q))
+    old_first, old_last = con.execute(f"SELECT first, last FROM {SPANS} WHERE table_name = ?", [name]).fetchall()[0]
+    firsts = [x for x in (old_first, first) if x is not None]
+    lasts = [x for x in (old_last, last) if x is not None]
+    con.execute(f"UPDATE {SPANS} SET first = ?, last = ?, stamp = current_timestamp WHERE table_name = ?",
+                [min(firsts) if firsts else None, max(lasts) if lasts else None, name])
+
+
+def forget(con, name: str) -> None:
+    """The kept span may be wrong after this write: recomputed by save, read by a scan until then."""
+    if _exists(con):
+        con.execute(f"DELETE FROM {SPANS} WHERE table_name = ?", [name])
 
 
 def _stored(con, name: str) -> bool:
