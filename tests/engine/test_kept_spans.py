@@ -193,3 +193,19 @@ def test_a_query_reads_the_rollups_state_once_not_per_group(ws, monkeypatch):
     e.evaluate(Query(kpis=["ticket_volume"], by="month", asof=NOW))
     assert len(reads) == 2  # the next query reads it again (rollups may be enabled or refreshed meanwhile)
     con.close()
+
+
+def test_erasing_a_ticket_with_messages_and_replies(ws, scans):
+    # the erase removes rows of replies too (derived: no span of their own)
+    ws.write("messages", [
+        {"message_id": "M1", "ticket_id": "T1", "sent_at": "2021-03-05T10:30:00Z", "author": "customer"},
+        {"message_id": "M2", "ticket_id": "T1", "sent_at": "2021-03-05T11:00:00Z", "author": "agent", "agent_id": "a1"},
+        {"message_id": "M3", "ticket_id": "T3", "sent_at": "2021-05-10T12:00:00Z", "author": "agent", "agent_id": "a1"}])
+    ws.load()
+    r = ws.cli("erase", "--ticket", "T1")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    scans.clear()
+    # left: T2 (03-20 10:00, resolved 06-01 12:00), T3 (05-10 10:00); M3 alone (05-10 12:00)
+    assert read(ws, ("tickets", "messages")) == {"tickets": (T(2021, 3, 20, 10), T(2021, 6, 1, 12)),
+                                                 "messages": (T(2021, 5, 10, 12), T(2021, 5, 10, 12))}
+    assert scans == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from servicekpi.catalog.sentiment import TABLE as SENTIMENT
 from servicekpi.core.model import TABLES
 
 SPANS = "sk_spans"
@@ -28,7 +29,7 @@ Span = tuple[dt.datetime | None, dt.datetime | None]
 
 def columns(name: str) -> tuple[str, tuple[str, ...]]:
     """(time column, the columns whose maximum is the last record) of a table."""
-    col = TABLES[name].time if name in TABLES else "written_at"  # derived text_sentiment
+    col = TABLES[name].time if name in TABLES else "written_at"  # derived text_sentiment (SENTIMENT)
     return col, SPAN_ENDS.get(name, (col, *(TABLES[name].later if name in TABLES else ())))
 
 
@@ -61,7 +62,8 @@ def _exists(con) -> bool:
 def save(con, tables, force: bool = False) -> None:
     """Recompute and keep the spans of the tables (after a write to them, in its transaction);
     without force, not those kept current by widen (same stamp as the table's)."""
-    names = sorted(t for t in set(tables) if t not in REFERENCE_TABLES and _stored(con, t))
+    names = sorted(t for t in set(tables) if (t in TABLES or t == SENTIMENT) and t not in REFERENCE_TABLES
+                   and _stored(con, t))  # not replies and waits, derived: no query's range reads them
     if not force:
         names = [n for n in names if not current(con, n)]
     if not names:
