@@ -163,7 +163,7 @@ def snapshot(db: Path) -> str:
                                 "AND table_name NOT IN ('imported') ORDER BY 1").fetchall():
             cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                               "WHERE table_name = ? ORDER BY 1", [t]).fetchall()
-                    if not (t == "sk_spans" and r[0] == "stamp")]  # an import stamp, as in `imported`
+                    if not (t == "sk_spans" and r[0] == "imported_at")]  # an import stamp, as in `imported`
             sel = ", ".join("CAST(\"" + x.replace('"', '""') + "\" AS VARCHAR)" for x in cols)
             h.update(t.encode() + repr(sorted(con.execute(f'SELECT {sel} FROM "{t}"').fetchall(), key=repr)).encode())
         return h.hexdigest()

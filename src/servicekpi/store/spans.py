@@ -76,7 +76,7 @@ def save(con, tables, force: bool = False) -> None:
 
 
 def _create(con) -> None:
-    con.execute(f"CREATE TABLE IF NOT EXISTS {SPANS} (table_name VARCHAR PRIMARY KEY, stamp TIMESTAMP, "
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SPANS} (table_name VARCHAR PRIMARY KEY, imported_at TIMESTAMP, "
                 "first TIMESTAMP, last TIMESTAMP)")
 
 
@@ -84,7 +84,7 @@ def current(con, name: str) -> bool:
     """A span is kept for the table and computed at its current import stamp."""
     return _exists(con) and bool(con.execute(
         f"SELECT count(*) FROM {SPANS} s JOIN imported i ON i.table_name = s.table_name "
-        "AND i.imported_at = s.stamp WHERE s.table_name = ?", [name]).fetchall()[0][0])
+        "AND i.imported_at = s.imported_at WHERE s.table_name = ?", [name]).fetchall()[0][0])
 
 
 def widen(con, name: str, rows: str, run) -> None:
@@ -96,7 +96,7 @@ def widen(con, name: str, rows: str, run) -> None:
     old_first, old_last = con.execute(f"SELECT first, last FROM {SPANS} WHERE table_name = ?", [name]).fetchall()[0]
     firsts = [x for x in (old_first, first) if x is not None]
     lasts = [x for x in (old_last, last) if x is not None]
-    con.execute(f"UPDATE {SPANS} SET first = ?, last = ?, stamp = current_timestamp WHERE table_name = ?",
+    con.execute(f"UPDATE {SPANS} SET first = ?, last = ?, imported_at = current_timestamp WHERE table_name = ?",
                 [min(firsts) if firsts else None, max(lasts) if lasts else None, name])
 
 
@@ -119,7 +119,7 @@ def kept(con, tables, asof: dt.datetime) -> dict[str, Span]:
     names = sorted(set(tables))
     marks = ", ".join("?" for _ in names)
     rows = con.execute(f"SELECT s.table_name, s.first, s.last FROM {SPANS} s JOIN imported i "
-                       f"ON i.table_name = s.table_name AND i.imported_at IS NOT DISTINCT FROM s.stamp "
+                       f"ON i.table_name = s.table_name AND i.imported_at IS NOT DISTINCT FROM s.imported_at "
                        f"WHERE s.table_name IN ({marks})", names).fetchall()
     out = {}
     for name, first, last in rows:
