@@ -62,6 +62,57 @@ def import_(folder: str, db: str) -> None:
            business_seconds=time.perf_counter() - t)
 
 
+def import_months(folder: str, db: str) -> None:
+    """The dataset imported a month at a time (of each table's time column; what came before the
+    first month of tickets goes with it), one `servicekpi import` transaction per month, as a
+    user brings in a long history: DuckDB frees an import's temporary tables and spill when its
+    transaction ends, so the temporary disk is that of the biggest month, not of the whole set.
+    Each month's files are written beside the store and deleted after its import."""
+    import shutil
+
+    from servicekpi.core.model import TABLES
+    from servicekpi.ingest import load
+    from servicekpi.store import db as store
+    Path(db).unlink(missing_ok=True)
+    con = store.connect(db)
+    files = {p.stem: p for p in sorted(Path(folder).glob("*.parquet")) if p.stem in TABLES}
+    months = [r[0] for r in con.execute(
+        "SELECT DISTINCT date_trunc('month', created_at AT TIME ZONE 'UTC') AS m FROM read_parquet(?) "
+        "WHERE created_at IS NOT NULL ORDER BY m", [str(files["tickets"])]).fetchall()]
+    t, c = time.perf_counter(), time.process_time()
+    rows, rejected, split, peaks = 0, 0, 0.0, []
+    for i, m in enumerate(months):
+        chunk = Path(f"{db}.month")
+        shutil.rmtree(chunk, ignore_errors=True)
+        chunk.mkdir()
+        nxt = dt.datetime(m.year + m.month // 12, m.month % 12 + 1, 1)
+        t0 = time.perf_counter()
+        for name, path in files.items():
+            col = f"({TABLES[name].time} AT TIME ZONE 'UTC')" if name != "spend" else "period_start"
+            parts = ([] if i == 0 else [f"{col} >= ?"]) + ([] if i == len(months) - 1 else [f"{col} < ?"])
+            params = ([] if i == 0 else [m]) + ([] if i == len(months) - 1 else [nxt])
+            where = " AND ".join(parts) or "TRUE"
+            if i == len(months) - 1:  # a row without its time goes with the last month (and is rejected there)
+                where = f"({where}) OR {col} IS NULL"
+            con.execute(f"COPY (SELECT * FROM read_parquet('{path}') WHERE {where}) TO '{chunk / path.name}' "
+                        "(FORMAT parquet)", params)
+        split += time.perf_counter() - t0
+        result = load.run(con, chunk)
+        rows += result.total("imported")
+        rejected += result.total("rejected")
+        peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(json.dumps({"month": str(m)[:7], "rows": result.total("imported"), "seconds": time.perf_counter() - t,
+                          "rss_mb": peaks[-1]}), file=sys.stderr, flush=True)
+        shutil.rmtree(chunk)
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    from servicekpi.core.config import Config
+    from servicekpi.store import business as business_store  # as `servicekpi import` does after loading
+    t = time.perf_counter()
+    business_store.refresh(con, Config().business())
+    report(rows=rows, rejected=rejected, seconds=seconds, cpu=cpu, split_seconds=split, months=len(months),
+           business_seconds=time.perf_counter() - t)
+
+
 def catalog_ids(which: str) -> list[str]:
     from servicekpi.catalog import catalog
     if which == "compare":
@@ -251,5 +302,5 @@ def agree(db: str, folder: str) -> None:
 
 if __name__ == "__main__":
     name, *args = sys.argv[1:]
-    {"generate": generate, "import": import_, "engine": engine, "pandas": pandas, "sql": sql,
+    {"generate": generate, "import": import_, "import_months": import_months, "engine": engine, "pandas": pandas, "sql": sql,
      "agree": agree, "frt": frt}[name](*args)

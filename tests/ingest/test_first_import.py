@@ -15,7 +15,7 @@ from servicekpi.store import business
 from servicekpi.store import db as store
 
 # timestamps of bookkeeping (when a row was written), not of the data
-WHEN = {"imported": ("imported_at",), "quarantine": ("quarantined_at",), "schema_version": ("applied_at",),
+WHEN = {"imported": ("imported_at",), "sk_spans": ("imported_at",), "quarantine": ("quarantined_at",), "schema_version": ("applied_at",),
         "business_stamp": ("computed_at", "origin")}
 
 

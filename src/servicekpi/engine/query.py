@@ -20,6 +20,7 @@ from servicekpi.engine.compile import ENUMS, Ctx, batch_key, compile_group, peri
 from servicekpi.engine.relations import Sources, messages_after
 from servicekpi.engine.sql_cache import SqlCache
 from servicekpi.store import business as business_store
+from servicekpi.store import spans as store_spans
 from servicekpi.store.db import imported_tables
 
 
@@ -72,6 +73,7 @@ class Engine:
         self._config_key = self.config.fingerprint()
         self._last_message: tuple | None = None  # ((messages' import stamp, as-of), any message after it)
         self._has_rollups: bool | None = None
+        self._rollup_state: tuple | None = None
         self._disk_cache = False  # the store's compiled-SQL directory, found on first use
         self.warnings: list[str] = []  # the last evaluate's notes (a where value no record holds)
         self._spans: dict = {}  # the last query's first and last record per table (Engine.spans)
@@ -157,16 +159,9 @@ class Engine:
 
     def spans(self, tables, asof: dt.datetime) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
         """{table: (first, last) instant of its records up to as-of}, naive UTC; (None, None) when
-        it has none. customers' last is its last acquisition or churn; agents (who is who) has none."""
-        out = {}
-        for name in sorted(set(tables) - set(REFERENCE_TABLES)):
-            col = TABLES[name].time if name in TABLES else "written_at"  # derived text_sentiment
-            ends = SPAN_ENDS.get(name, (col, *(TABLES[name].later if name in TABLES else ())))
-            cols = [f"min({col}) FILTER (WHERE {col} <= ?)"] + [f"max({c}) FILTER (WHERE {c} <= ?)" for c in ends]
-            row = self.con.execute(f"SELECT {', '.join(cols)} FROM {name}", [asof] * len(cols)).fetchall()[0]
-            ends_seen = [_instant(v) for v in row[1:] if v is not None]
-            out[name] = (_instant(row[0]), max(ends_seen) if ends_seen else None)
-        return out
+        it has none. customers' last is its last acquisition or churn; agents (who is who) has none.
+        The spans the writes keep (store/spans.py) where they hold for as-of, else a scan."""
+        return store_spans.spans(self.con, tables, asof)
 
     def _kpi_span(self, k: Kpi) -> tuple[dt.datetime | None, dt.datetime | None]:
         """Where all of k's tables hold records: the latest first record, the earliest last one
@@ -218,6 +213,7 @@ class Engine:
     def evaluate(self, q: Query) -> list[dict]:
         kpis, available, sources, where, periods, asof = self._setup(q)
         self._has_rollups = None  # looked up once a query: rollups may be enabled meanwhile
+        self._rollup_state = None  # their specs and pending writes (rollups._state), once a query too
         self.warnings = self.unmatched(q, available)
         plan: dict[tuple, list] = {}
         for k in available:
@@ -428,19 +424,7 @@ class Engine:
         return self.sql
 
 
-REFERENCE_TABLES = ("agents",)  # who is who, not records in time: no span
-# a table's last record: its time column or a later one (a ticket resolved after the last creation);
-# customers' last acquisition or churn
-SPAN_ENDS = {"customers": ("acquired_at", "churned_at"),
-             "spend": ("period_end",),  # spend covers its dates through period_end
-             "agent_sessions": ("login_at", "logout_at")}
 OPEN_ENDED = ("customers",)  # a customer list stops growing; its customers still churn and order
-
-
-def _instant(v) -> dt.datetime | None:
-    if v is None or isinstance(v, dt.datetime):
-        return v
-    return dt.datetime.combine(v, dt.time())
 
 
 def fetch(con, sql: str) -> list[dict]:

@@ -16,7 +16,7 @@ from servicekpi.core.lazy import lazy
 from servicekpi.core.sql_files import code_version
 from servicekpi.engine.compile import Ctx, batch_key, prep, typed
 from servicekpi.engine.rollup_refresh import META, _options_print, _sources, enabled, refresh
-from servicekpi.store import changes
+from servicekpi.store import changes, spans
 from servicekpi.store.db import imported_tables
 
 __all__ = ["META", "answer", "disable", "eligible", "enable", "enabled", "refresh"]
@@ -45,6 +45,7 @@ def enable(engine, dims: list[str]) -> list[str]:
     if not names:
         raise UsageError(f"no additive KPI can be sliced by {', '.join(dims)}")
     changes.start(con)  # the writers journal what they change from now on
+    spans.fill(con)  # the queries it answers read the data's span kept, not scanned
     refresh(engine)
     return names
 
@@ -87,10 +88,10 @@ def _groups(engine) -> dict[str, list]:
 
 def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str | None:
     """SQL answering one batch group from a rollup, or None when it cannot be answered exactly."""
-    specs = enabled(engine.con)
+    specs, pending = _state(engine)
     if not specs or q.tz != engine.config.timezone or q.by is None and len(periods) != 1:
         return None
-    if changes.pending(engine.con):  # written since the last refresh (a connector's sync): raw data
+    if pending:  # written since the last refresh (a connector's sync): raw data
         return None
     tz = engine.config.timezone
     for p in periods:  # whole local days only
@@ -129,6 +130,15 @@ def answer(engine, q, group, dims: list[str], where: dict, periods, asof) -> str
 
 
 _COMPILED: dict[tuple, str] = {}
+
+
+def _state(engine) -> tuple[list[dict], bool]:
+    """The rollups enabled and whether writes wait for a refresh: read once per query (every batch
+    group asks; Engine.evaluate forgets it before each query)."""
+    if getattr(engine, "_rollup_state", None) is None:
+        specs = enabled(engine.con)
+        engine._rollup_state = (specs, bool(specs) and changes.pending(engine.con))
+    return engine._rollup_state
 
 
 def _sql(engine, spec, group, dims, where, periods) -> str:

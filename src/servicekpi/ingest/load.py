@@ -12,7 +12,7 @@ import pyarrow as pa
 from servicekpi.core.model import TABLES, Table
 from servicekpi.ingest import checks, headers, readers, validate
 from servicekpi.ingest.readers import FileError
-from servicekpi.store import changes, derive
+from servicekpi.store import changes, derive, spans
 from servicekpi.store import sentiment as sentiment_store
 from servicekpi.store.db import quote, table_columns
 
@@ -182,6 +182,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         else:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
         touched: set[str] = set()
+        written: set[str] = set()  # tables an item was loaded into (a file failing part-way too)
         for source, name, error, read in items:
             if progress:
                 progress(source)
@@ -190,6 +191,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
             if error:
                 continue
             loaded = None
+            written.add(name)
             try:
                 loaded = read()
                 kept = _load(con, TABLES[name], loaded, fr, tz, track=name in several, chunk=track_all,
@@ -210,6 +212,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         con.execute(f"DROP TABLE IF EXISTS {NEW_TICKETS}")
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
+        spans.save(con, written)  # each table's first and last record, read by every query's ranges
         con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
@@ -317,12 +320,18 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         con.unregister("stage")
     arrow.pop("stage", None)
     kept = False
+    span = spans.current(con, table.name)  # the kept span held before this write
     if defer and not chunk:  # every valid row is new (the table is empty): inserted with their facts later
         fr.imported = con.execute("SELECT count(*) FROM chk WHERE __reason IS NULL").fetchall()[0][0]
         con.execute(f"ALTER TABLE chk RENAME TO {NEW_TICKETS}")
         kept = True
+        spans.forget(con, table.name)  # scanned at the transaction's end, once derive inserted them
     else:
         _upsert(con, arrow, table, extras, fr, chunk, collect)
+        if span and not fr.replaced:  # rows only added: the span widens by theirs, no scan of the table
+            spans.widen(con, table.name, "SELECT * FROM chk WHERE __reason IS NULL", run=lambda q: checks.sql(con, q, **arrow))
+        else:  # rows replaced (an old one may have been the first or last): the transaction's end rescans
+            spans.forget(con, table.name)
         if not chunk:
             con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
@@ -395,6 +404,7 @@ def arrow_ingest(con, table_name: str, data: pa.Table, source: str, tz: str = "U
         derive.refresh(con)  # the tickets in TOUCHED
     if sentiment_store.needs_refresh(con, {table_name}):
         sentiment_store.refresh(con)
+    spans.save(con, {table_name})
     con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     con.execute("DROP TABLE IF EXISTS chk")
     return fr

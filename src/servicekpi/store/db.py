@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from servicekpi.core.model import SQL_TYPES, TABLES
-from servicekpi.store import changes, derive
+from servicekpi.store import changes, derive, spans
 from servicekpi.store.derive import REPLY_TICKET_COLUMNS
 
 DEFAULT_DB = "servicekpi.duckdb"
@@ -223,7 +223,8 @@ def erase(con, customer: str | None = None, ticket: str | None = None) -> dict[s
             params += [customer, customer]
         delete("quarantine", " OR ".join(raw_hit), params)
         from servicekpi.store.sentiment import prune
-        prune(con)  # the verdicts on erased texts
+        prune(con)  # the verdicts on erased texts (and their span)
+        spans.save(con, [t for t, n in removed.items() if n and t != "quarantine"], force=True)
         con.execute("DROP TABLE erase_tickets")
         con.execute("COMMIT")
     except BaseException:

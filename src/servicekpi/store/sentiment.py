@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from servicekpi.catalog.sentiment import SOURCES, TABLE
 from servicekpi.core.sentiment import classifier_version, classify
+from servicekpi.store import spans
 
 DDL = (f"CREATE TABLE IF NOT EXISTS {TABLE} (origin VARCHAR, key VARCHAR, written_at TIMESTAMP, text_hash VARCHAR, "
        "language VARCHAR, sentiment VARCHAR, score DOUBLE, version VARCHAR)")
@@ -57,6 +58,7 @@ def refresh(con) -> dict[str, int]:
         con.execute(f"INSERT INTO {TABLE} SELECT * FROM sk_sentiment_new")
         con.unregister("sk_sentiment_new")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [TABLE])
+    spans.save(con, {TABLE}, force=True)
     return {"classified": todo.num_rows, "removed": removed}
 
 
@@ -86,3 +88,4 @@ def prune(con) -> None:
     for origin, (key, _, _) in SOURCES.items():
         con.execute(f"DELETE FROM {TABLE} t WHERE t.origin = ? AND NOT EXISTS "
                     f"(SELECT 1 FROM {origin} s WHERE CAST(s.{key} AS VARCHAR) = t.key)", [origin])
+    spans.save(con, {TABLE}, force=True)
