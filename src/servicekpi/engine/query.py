@@ -161,7 +161,7 @@ class Engine:
         """{table: (first, last) instant of its records up to as-of}, naive UTC; (None, None) when
         it has none. customers' last is its last acquisition or churn; agents (who is who) has none.
         The spans the writes keep (store/spans.py) where they hold for as-of, else a scan."""
-        return store_spans.spans(self.con, tables, asof)
+        return store_spans.spans(self.con, tables, asof, kept_here=self.backend.dialect == "duckdb")
 
     def _kpi_span(self, k: Kpi) -> tuple[dt.datetime | None, dt.datetime | None]:
         """Where all of k's tables hold records: the latest first record, the earliest last one

@@ -128,11 +128,12 @@ def kept(con, tables, asof: dt.datetime) -> dict[str, Span]:
     return out
 
 
-def spans(con, tables, asof: dt.datetime) -> dict[str, Span]:
+def spans(con, tables, asof: dt.datetime, kept_here: bool = True) -> dict[str, Span]:
     """{table: (first, last) instant of its records up to as-of}, naive UTC; (None, None) when it
-    has none. Kept spans where they hold, else a scan."""
+    has none. Kept spans where they hold, else a scan; kept_here=False (a Parquet dataset read by
+    another engine, which has no sk_spans): always a scan."""
     names = sorted(set(tables) - set(REFERENCE_TABLES))
-    found = kept(con, names, asof)
+    found = kept(con, names, asof) if kept_here else {}
     return {name: found[name] if name in found else scan(con, name, asof) for name in names}
 
 
