@@ -320,13 +320,13 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         con.unregister("stage")
     arrow.pop("stage", None)
     kept = False
-    span = spans.current(con, table.name)  # the kept span held before this write
     if defer and not chunk:  # every valid row is new (the table is empty): inserted with their facts later
         fr.imported = con.execute("SELECT count(*) FROM chk WHERE __reason IS NULL").fetchall()[0][0]
         con.execute(f"ALTER TABLE chk RENAME TO {NEW_TICKETS}")
         kept = True
         spans.forget(con, table.name)  # scanned at the transaction's end, once derive inserted them
     else:
+        span = spans.current(con, table.name)  # the kept span held before this write
         _upsert(con, arrow, table, extras, fr, chunk, collect)
         if span and not fr.replaced:  # rows only added: the span widens by theirs, no scan of the table
             spans.widen(con, table.name, "SELECT * FROM chk WHERE __reason IS NULL", run=lambda q: checks.sql(con, q, **arrow))

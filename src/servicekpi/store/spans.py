@@ -55,8 +55,7 @@ def instant(v) -> dt.datetime | None:
 
 
 def _exists(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = ?",
-                            [SPANS]).fetchall()[0][0])
+    return _stored(con, SPANS)
 
 
 def save(con, tables, force: bool = False) -> None:
