@@ -16,6 +16,10 @@ class Backend(Protocol):
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table readable by name for the statements that follow (a per-query input)."""
 
+    def page(self, sql: str, order: list[str], limit: int, offset: int) -> tuple[list[dict], int]:
+        """Rows `offset` to `offset + limit` of a compiled statement ordered by `order` (ascending,
+        nulls last), and how many rows it has in all."""
+
     def union(self, statements: list[str]) -> str:
         """One statement running every (already compiled) group; column sets may differ."""
 

@@ -23,6 +23,14 @@ class DuckDBBackend:
     def register(self, name: str, table) -> None:
         self.con.register(name, table)
 
+    def page(self, sql: str, order: list[str], limit: int, offset: int) -> tuple[list[dict], int]:
+        """A page of a statement's rows (ascending by `order`, nulls last) and how many it has."""
+        total = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+        by = ", ".join(f'"{c}" ASC NULLS LAST' for c in order)
+        cur = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY {by} LIMIT ? OFFSET ?", [limit, offset])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()], total
+
     def union(self, statements: list[str]) -> str:
         return " UNION ALL BY NAME ".join(f"SELECT {i} AS __group, * FROM ({sql})" for i, sql in enumerate(statements))
 

@@ -92,6 +92,13 @@ class SparkBackend:
     def register(self, name: str, table: pa.Table) -> None:
         self.spark.createDataFrame(table, schema=_schema(table)).createOrReplaceTempView(name)
 
+    def page(self, sql: str, order: list[str], limit: int, offset: int) -> tuple[list[dict], int]:
+        """A page of a statement's rows (ascending by `order`, nulls last) and how many it has."""
+        total = self.spark.sql(f"SELECT count(*) AS n FROM ({sql})").collect()[0][0]
+        by = ", ".join(f"`{c}` ASC NULLS LAST" for c in order)
+        page = f"SELECT * FROM ({sql}) ORDER BY {by} LIMIT {int(limit)} OFFSET {int(offset)}"  # ints, not text
+        return self.run(page), total
+
     def union(self, statements: list[str]) -> str:
         """UNION ALL with every statement's columns listed in one order, NULL where it has none."""
         schemas = [self.spark.sql(sql).schema for sql in statements]
@@ -108,6 +115,9 @@ class SparkBackend:
 
     def run(self, sql: str) -> list[dict]:
         table = self.spark.sql(sql).toArrow()
+        for i, f in enumerate(table.schema):  # a Spark TIMESTAMP (with local time zone) read as naive UTC
+            if pa.types.is_timestamp(f.type) and f.type.tz is not None:
+                table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp(f.type.unit)))
         return table.to_pylist()
 
     def columns(self) -> list[tuple[str, str, str]]:
