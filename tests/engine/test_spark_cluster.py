@@ -7,7 +7,7 @@ import datetime as dt
 import math
 
 import pytest
-from tests.spark.standalone import Cluster
+from tests.spark.standalone import TEST_JVM, Cluster
 
 from servicekpi.catalog import catalog
 from servicekpi.engine.backends import spark as sp
@@ -24,7 +24,7 @@ def sides(tmp_path_factory):
     from tests.conftest import Workspace
     ws = Workspace(tmp_path_factory.mktemp("spark-cluster"))
     (ws.root / "servicekpi.toml").write_text(f'timezone = "{ZONE}"\n')
-    cluster = Cluster(workers=2, log_dir=ws.root).launch()  # the JVMs come up while the data is made
+    cluster = Cluster(workers=2, log_dir=ws.root, java_opts=TEST_JVM).launch()  # the JVMs come up while the data is made
     try:
         r = ws.runner.invoke(__import__("servicekpi.cli.app", fromlist=["app"]).app,
                              ["generate", str(ws.data), "--tickets", str(TICKETS), "--months", "3",

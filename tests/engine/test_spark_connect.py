@@ -7,7 +7,7 @@ import datetime as dt
 import math
 
 import pytest
-from tests.spark.standalone import ConnectServer
+from tests.spark.standalone import TEST_JVM, ConnectServer
 
 from servicekpi.engine.backends import spark as sp
 from servicekpi.engine.query import Engine, Query
@@ -30,7 +30,7 @@ def sides(tmp_path_factory):
     assert r.exit_code == 0, r.stdout
     ws.load()
     dataset.export(store.connect(ws.db, read_only=True), str(ws.root / "ds"), "month")
-    server = ConnectServer(log_dir=ws.root).start()
+    server = ConnectServer(log_dir=ws.root, java_opts=TEST_JVM).start()
     try:
         backend = sp.SparkBackend(sp.session(server.url), str(ws.root / "ds"))
         yield ws, backend

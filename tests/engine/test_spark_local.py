@@ -8,6 +8,7 @@ import os
 import ibis
 import pyarrow as pa
 import pytest
+from tests.spark.standalone import jvm_conf
 
 from servicekpi.engine.backends import spark as sp
 from servicekpi.engine.query import Engine, Query
@@ -33,7 +34,7 @@ def backend(tmp_path_factory):
     target = ws.root / "ds"
     dataset.export(store.connect(ws.db, read_only=True), str(target), "month")
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"  # as a Connect session earlier in the process leaves it
-    b = sp.SparkBackend(sp.session("local[1]"), str(target))
+    b = sp.SparkBackend(sp.session("local[1]", jvm_conf()), str(target))
     assert b.spark.sparkContext.master == "local[1]"  # a classic session all the same
     b.ws = ws
     yield b
