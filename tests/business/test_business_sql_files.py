@@ -86,6 +86,14 @@ def test_clock_columns_with_the_same_pending_shape_share_one_compiled_query(tmp_
     con.close()
 
 
+class Fetched:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchall(self):
+        return self.rows
+
+
 class Recording:
     """A connection that keeps what each UPDATE statement answered (the rows it changed)."""
 
@@ -97,6 +105,7 @@ class Recording:
         if query.lstrip().startswith("UPDATE"):
             rows = out.fetchall()
             self.updates.append((query, rows[0][0] if rows else 0))
+            return Fetched(rows)  # what was read, still there for the caller
         return out
 
     def __getattr__(self, name):

@@ -150,3 +150,26 @@ def test_rows_do_not_show_the_stored_columns(ws):
     assert r.exit_code == 0, r.stdout + r.stderr
     rows = json.loads(r.stdout)
     assert rows and all(not k.startswith("__") for row in rows for k in row)
+
+
+def test_the_pending_view_shape_is_what_describe_says(tmp_path):
+    # the compiled business-seconds query is keyed by sk_pending's columns and types, read from the
+    # table's types (_shape) instead of a DESCRIBE per column: both must agree for every clock column
+    # of a store holding every clock table (the generated sample: tickets, messages, calls)
+    from servicekpi.ingest import load
+    from servicekpi.sample.generate import generate
+    from servicekpi.store import db as store
+    generate(tmp_path / "data", tickets=40, seed=3, months=1)
+    con = store.connect(tmp_path / "s.duckdb")
+    load.run(con, tmp_path / "data")
+    tables = business_store._tables(con)
+    assert set(tables) == set(business_store.CLOCKS)
+    types = business_store._types(con, tables)
+    for table, cols in tables.items():
+        keep = tuple(c for c in business_store.CALENDAR_COLUMNS if c in types[table])
+        for col in cols:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW sk_pending AS SELECT rowid AS __rid, "
+                        f"{business_store._instant(table, col)} AS __v{''.join(', ' + c for c in keep)} FROM {table}")
+            described = tuple((r[0], r[1]) for r in con.execute("DESCRIBE sk_pending").fetchall())
+            assert business_store._shape(None, table, col, keep, types[table]) == described, (table, col)  # no DESCRIBE
+    con.close()

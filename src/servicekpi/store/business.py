@@ -22,7 +22,7 @@ from servicekpi.core import calendars as calendar_mod
 from servicekpi.core.calendars import Calendars
 from servicekpi.core.lazy import lazy
 from servicekpi.core.sql_files import DiskSqlCache, code_version
-from servicekpi.store.db import CLOCKS, table_columns
+from servicekpi.store.db import CLOCKS
 
 ibis = lazy("ibis")
 
@@ -30,6 +30,7 @@ STAMP = "business_stamp"
 # the instant each stored column is computed on (tickets: the effective first reply)
 SOURCE = {("tickets", "first_response_at"):
           "CASE WHEN coalesce(has_messages, FALSE) THEN msg_first_response_at ELSE first_response_at END"}
+VALUE_OF = {("tickets", "first_response_at"): ("msg_first_response_at", "first_response_at")}  # SOURCE's results
 CALENDAR_COLUMNS = ("queue", "team", "channel")
 
 
@@ -63,6 +64,17 @@ def _tables(con) -> dict[str, tuple[str, ...]]:
     return {t: cols for t, cols in CLOCKS.items() if t in have}
 
 
+def _types(con, tables) -> dict[str, dict[str, str]]:
+    """{table: {column: type}} of the clock tables, in one catalog read."""
+    out: dict[str, dict[str, str]] = {t: {} for t in tables}
+    for t, c, typ in con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND database_name = current_database() AND NOT internal ORDER BY table_name, column_index").fetchall():
+        if t in out:
+            out[t][c] = typ
+    return out
+
+
 def _instant(table: str, col: str) -> str:
     return SOURCE.get((table, col), col)
 
@@ -79,16 +91,13 @@ def _pending(con, tables: dict) -> list[tuple[str, str]]:
 
 
 def _bounds(con, pending: list) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """Earliest and latest instant among the rows not computed yet."""
-    lo = hi = None
-    for table, col in pending:
-        v = _instant(table, col)
-        a, b = con.execute(f'SELECT min({v}), max({v}) FROM {table} WHERE {v} IS NOT NULL AND "__b_{col}" IS NULL'
-                           ).fetchall()[0]
-        if a is not None:
-            lo = a if lo is None else min(lo, a)
-            hi = b if hi is None else max(hi, b)
-    return lo, hi
+    """Earliest and latest instant among the rows not computed yet (one statement for every column)."""
+    if not pending:
+        return None, None
+    parts = " UNION ALL ".join(
+        f'SELECT min({_instant(t, c)}) AS lo, max({_instant(t, c)}) AS hi FROM {t} '
+        f'WHERE {_instant(t, c)} IS NOT NULL AND "__b_{c}" IS NULL' for t, c in pending)
+    return tuple(con.execute(f"SELECT min(lo), max(hi) FROM ({parts})").fetchall()[0])
 
 
 # chunks (half-years): a wider span is tabled only in the chunks that hold instants. Finding them
@@ -132,11 +141,14 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
         lo, hi = _bounds(con, pending)
         full = len(stamp) != 1 or stamp[0][0] != fp or (lo is not None and lo.date() < stamp[0][1])
         if full:  # rows already without a value (a first import's) are not rewritten
+            cleared = 0
             for table, cols in tables.items():
-                con.execute(f"UPDATE {table} SET " + ", ".join(f'"__b_{c}" = NULL' for c in cols)
-                            + " WHERE " + " OR ".join(f'"__b_{c}" IS NOT NULL' for c in cols))
-            pending = _pending(con, tables)
-            lo, hi = _bounds(con, pending)
+                cleared += con.execute(f"UPDATE {table} SET " + ", ".join(f'"__b_{c}" = NULL' for c in cols)
+                                       + " WHERE " + " OR ".join(f'"__b_{c}" IS NOT NULL' for c in cols)
+                                       ).fetchall()[0][0]
+            if cleared:  # else nothing changed since the look above
+                pending = _pending(con, tables)
+                lo, hi = _bounds(con, pending)
         today = dt.datetime.now(dt.timezone.utc).date()
         if not pending:
             if full:  # no rows yet
@@ -151,10 +163,11 @@ def refresh(con, cals: Calendars, progress: Callable[[str], None] | None = None,
         chunks = frozenset(instant_chunks(con, [(t, _instant(t, c), f' AND "__b_{c}" IS NULL') for t, c in pending])
                            ) if wide(first, last) else None
         con.register("sk_store_hours", cals.hour_table(first, last, chunks))
+        types = _types(con, {t for t, _ in pending})
         for table, col in pending:
             if progress:
                 progress(f"business seconds: {table}.{col}")
-            _fill(con, table, col, cals, fp)
+            _fill(con, table, col, cals, fp, types[table])
         if full:
             _stamp(con, fp, first)
         if own_transaction:
@@ -182,25 +195,34 @@ def _stamp(con, fp: str, first: dt.date) -> None:
 _SQL: dict[tuple, str] = {}  # (sk_pending's columns and types, calendars) -> the B query (compiling costs)
 
 
-def _fill(con, table: str, col: str, cals: Calendars, fp: str) -> None:
+def _fill(con, table: str, col: str, cals: Calendars, fp: str, types: dict[str, str]) -> None:
     """UPDATE the pending rows of one column. Both sides filter on IS NULL, so DuckDB skips, from
-    row-group statistics, every row group without pending rows (a small write costs little at 10M)."""
-    have = set(table_columns(con, table))
-    keep = tuple(c for c in CALENDAR_COLUMNS if c in have)
+    row-group statistics, every row group without pending rows (a small write costs little at 10M).
+    types: the table's {column: type}."""
+    keep = tuple(c for c in CALENDAR_COLUMNS if c in types)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW sk_pending AS
         SELECT rowid AS __rid, {_instant(table, col)} AS __v{''.join(', ' + c for c in keep)} FROM {table}
         WHERE "__b_{col}" IS NULL""")
-    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_b_sql(con, cals, fp)}) n '
+    shape = _shape(con, table, col, keep, types)
+    con.execute(f'UPDATE {table} SET "__b_{col}" = n.b FROM ({_b_sql(con, cals, fp, shape)}) n '
                 f'WHERE {table}."__b_{col}" IS NULL AND {table}.rowid = n.__rid')
     con.execute("DROP VIEW sk_pending")
 
 
-def _b_sql(con, cals: Calendars, fp: str) -> str:
+def _shape(con, table: str, col: str, keep: tuple, types: dict[str, str]) -> tuple:
+    """sk_pending's (column, type) pairs, from the table's types (a stored column's instant has its
+    type); DESCRIBE only for an instant computed from columns of other types."""
+    of = {types.get(c) for c in VALUE_OF.get((table, col), (col,))}
+    if len(of) != 1 or None in of:
+        return tuple((r[0], r[1]) for r in con.execute("DESCRIBE sk_pending").fetchall())
+    return (("__rid", "BIGINT"), ("__v", of.pop()), *((c, types[c]) for c in keep))
+
+
+def _b_sql(con, cals: Calendars, fp: str, shape: tuple) -> str:
     """The query of (__rid, b) over sk_pending and sk_store_hours: from this process, else from the
     store's compiled-SQL files (no Ibis imported), else compiled. The key holds all it is built from:
-    the code, sk_pending's columns and types (the calendar columns its table has) and the calendars
-    (their fingerprint); clock columns with the same pending view share one query (compiled once)."""
-    shape = tuple((r[0], r[1]) for r in con.execute("DESCRIBE sk_pending").fetchall())
+    the code, sk_pending's columns and types (shape: the calendar columns its table has) and the
+    calendars (their fingerprint); clock columns with the same pending view share one query."""
     key = (shape, fp)
     if key in _SQL:
         return _SQL[key]
