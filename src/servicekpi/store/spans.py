@@ -61,13 +61,15 @@ def _exists(con) -> bool:
 def save(con, tables, force: bool = False) -> None:
     """Recompute and keep the spans of the tables (after a write to them, in its transaction);
     without force, not those kept current by widen (same stamp as the table's)."""
+    stored = _stored_names(con)  # one catalog read for every table
     names = sorted(t for t in set(tables) if (t in TABLES or t == SENTIMENT) and t not in REFERENCE_TABLES
-                   and _stored(con, t))  # not replies and waits, derived: no query's range reads them
-    if not force:
-        names = [n for n in names if not current(con, n)]
+                   and t in stored)  # not replies and waits, derived: no query's range reads them
+    if not force and names and SPANS in stored:
+        names = [n for n in names if n not in _current(con, names)]
     if not names:
         return
-    _create(con)
+    if SPANS not in stored:
+        _create(con)
     stamps = dict(con.execute("SELECT table_name, imported_at FROM imported").fetchall())
     for name in names:
         first, last = scan(con, name)
@@ -81,9 +83,15 @@ def _create(con) -> None:
 
 def current(con, name: str) -> bool:
     """A span is kept for the table and computed at its current import stamp."""
-    return _exists(con) and bool(con.execute(
-        f"SELECT count(*) FROM {SPANS} s JOIN imported i ON i.table_name = s.table_name "
-        "AND i.imported_at = s.imported_at WHERE s.table_name = ?", [name]).fetchall()[0][0])
+    return _exists(con) and name in _current(con, [name])
+
+
+def _current(con, names) -> set[str]:
+    """Those of the tables whose kept span was computed at their current import stamp (sk_spans exists)."""
+    marks = ", ".join("?" for _ in names)
+    return {r[0] for r in con.execute(
+        f"SELECT s.table_name FROM {SPANS} s JOIN imported i ON i.table_name = s.table_name "
+        f"AND i.imported_at = s.imported_at WHERE s.table_name IN ({marks})", list(names)).fetchall()}
 
 
 def widen(con, name: str, rows: str, run) -> None:
@@ -108,6 +116,10 @@ def forget(con, name: str) -> None:
 def _stored(con, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = ?",
                             [name]).fetchall()[0][0])
+
+
+def _stored_names(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
 
 
 def kept(con, tables, asof: dt.datetime) -> dict[str, Span]:
