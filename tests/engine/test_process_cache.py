@@ -3,6 +3,7 @@ keyed by the query shape and the config's fingerprint: another store of the same
 statement, another config never does."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -61,9 +62,30 @@ def test_another_config_compiles_its_own(tmp_path, fresh):
     assert fresh.hits == 0 and len(fresh) == 3
 
 
-def test_fingerprint_follows_every_field():
+def test_fingerprint_follows_every_field_the_sql_is_built_from():
+    from servicekpi.core.calendars import Calendars, default_calendar
+    from servicekpi.core.config import COMPILED_FROM, NOT_COMPILED
+    from servicekpi.core.sla_rules import parse as parse_sla
+    # every field is in one list or the other: a new field needs a decision
+    assert set(COMPILED_FROM) | set(NOT_COMPILED) == {f.name for f in dataclasses.fields(Config)}
+    assert not set(COMPILED_FROM) & set(NOT_COMPILED)
     base = Config()
     assert base.fingerprint() == Config().fingerprint()
-    changed = [Config(timezone="Asia/Bangkok"), Config(csat_scale=(1, 10)), Config(raw={"sla": [{"first": "4h"}]}),
-               Config(instants=(dt.datetime(2000, 1, 1), dt.datetime(2050, 1, 1)))]
-    assert all(c.fingerprint() != base.fingerprint() for c in changed)
+    changed = {"timezone": Config(timezone="Asia/Bangkok"), "csat_scale": Config(csat_scale=(1, 10)),
+               "criterion_weights": Config(criterion_weights={"accuracy": 2.0}),
+               "activity_weights": Config(activity_weights={"call": 3.0}),
+               "calendars": Config(calendars=Calendars(default_calendar("Europe/Bucharest"))),
+               "sla": Config(sla=parse_sla({"sla": [{"first_response": "4h"}]}, "t.toml")),
+               "queue_teams": Config(queue_teams={"sales": "team a"})}
+    assert set(changed) == set(COMPILED_FROM)
+    for name, c in changed.items():
+        assert c.fingerprint() != base.fingerprint(), name
+    # the rest leaves it: the same config from another file, a label, a target, a server setting
+    same = {"source": Config(source="/elsewhere/servicekpi.toml"), "raw": Config(raw={"server": {"port": 9}}),
+            "targets": Config(targets={"csat": object()}),
+            "instants": Config(instants=(dt.datetime(2000, 1, 1), dt.datetime(2050, 1, 1))),
+            "agents": Config(agents=object()), "spike_size": Config(spike_size=object()),
+            "currency": Config(currency="EUR"), "labels": Config(labels={"channel": {"email": "E-mail"}})}
+    assert set(same) == set(NOT_COMPILED)
+    for name, c in same.items():
+        assert c.fingerprint() == base.fingerprint(), name
