@@ -58,13 +58,26 @@ class Sources:
         self._cols: dict[str, dict[str, str]] = {}
         self._last_message: list | None = None
         self._instant_chunks: frozenset[int] | None = None
+        # the relations built for this instant, by what they were built from: a query's groups (and
+        # the catalog's KPIs) read the same few, and building an Ibis relation costs
+        self._built: dict[tuple, ir.Table] = {}
 
     def at(self, sql_asof: dt.datetime) -> Sources:
         """The same sources writing SQL for another instant, deciding on the data as before
         (sql_cache.template_of builds the query at a sentinel instant)."""
         other = copy.copy(self)
         other.asof = sql_asof
+        other._built = {k: v for k, v in self._built.items() if k[0] == "table"}  # the rest: for the other instant
         return other
+
+    def _once(self, key: tuple, build):
+        if key not in self._built:
+            self._built[key] = build()
+        return self._built[key]
+
+    def _table(self, name: str) -> ir.Table:
+        """The stored table (Ibis reads its schema from the store on each ib.table call)."""
+        return self._once(("table", name), lambda: self.ib.table(name))
 
     @property
     def ib(self):
@@ -135,11 +148,14 @@ class Sources:
     def _excluded_ids(self) -> ir.Column | None:
         if "tickets" not in self.imported:
             return None
-        t = self.ib.table("tickets")
+        t = self._table("tickets")
         return t.filter(t.excluded.fill_null(False)).ticket_id
 
     def tickets(self) -> ir.Table:
-        t = self.ib.table("tickets")
+        return self._once(("tickets",), self._tickets)
+
+    def _tickets(self) -> ir.Table:
+        t = self._table("tickets")
         t = t.filter(t.created_at <= self.asof, ~t.excluded.fill_null(False))
         msg = t.has_messages.fill_null(False)
         t = t.mutate(
@@ -174,10 +190,10 @@ class Sources:
 
     def _recount(self, t):
         """Reply and message counts as of the instant (only when messages exist after it)."""
-        r = self.ib.table("replies")
+        r = self._table("replies")
         r = r.filter(r.sent_at <= self.asof)
         r = r.group_by(r_ticket=r.ticket_id).aggregate(a_replies=r.count(), a_agents=r.reply_agent_id.nunique())
-        m = self.ib.table("messages")
+        m = self._table("messages")
         m = m.filter(m.sent_at <= self.asof)
         m = m.group_by(m_ticket=m.ticket_id).aggregate(a_customer=m.count(where=m.author == "customer"),
                                                         a_all=m.count())
@@ -194,17 +210,20 @@ class Sources:
 
     def base(self, name: str) -> ir.Table:
         """A table as of the instant, before links."""
+        return self._once(("base", name), lambda: self._base(name))
+
+    def _base(self, name: str) -> ir.Table:
         if name == "tickets":
             return self.tickets()
         if name == "replies":
-            r = self.ib.table("replies")
+            r = self._table("replies")
             return self._stored_business(r.filter(r.sent_at <= self.asof, ~r.excluded.fill_null(False)), name)
         if name == "waits":
-            w = self.ib.table("waits")
+            w = self._table("waits")
             w = w.filter(w.start_at <= self.asof, ~w.excluded.fill_null(False))
             return self._stored_business(w.mutate(replied_at=self._later(w.replied_at)), name)
         spec = TABLES[name]
-        t = self.ib.table(name)
+        t = self._table(name)
         t = t.filter(t[spec.time] <= self.asof)
         if spec.later:
             t = t.mutate(**{c: self._later(t[c]) for c in spec.later})
@@ -222,11 +241,14 @@ class Sources:
 
     def linked(self, name: str, need: set[str]) -> ir.Table:
         """`name` as of the instant, joined to tickets/customers for the columns in `need`."""
+        return self._once(("linked", name, frozenset(need)), lambda: self._linked(name, need))
+
+    def _linked(self, name: str, need: set[str]) -> ir.Table:
         t = self.base(name)
         if name in ("replies", "waits"):
             want = [c for c in self._dim_cols("tickets") if c in need and c not in t.columns]
             if want:
-                tk = self.ib.table("tickets").select(tk_id="ticket_id", **{c: f"{c}" for c in want})
+                tk = self._table("tickets").select(tk_id="ticket_id", **{c: f"{c}" for c in want})
                 t = t.left_join(tk, t.ticket_id == tk.tk_id).drop("tk_id")
         spec = TABLES.get(name)
         fallback = FALLBACK.get(name, ())
@@ -234,7 +256,7 @@ class Sources:
             want = [c for c in self._dim_cols("tickets")
                     if c != "ticket_id" and c in need and (c not in t.columns or c in fallback)]
             if want:  # one join brings the ticket's columns and its excluded flag
-                tk = self.ib.table("tickets")
+                tk = self._table("tickets")
                 tk = tk.filter(tk.created_at <= self.asof)
                 tk = tk.select("ticket_id", tk_excluded=tk.excluded, **{f"tk_{c}": tk[c] for c in want})
                 t = t.left_join(tk, "ticket_id")
@@ -251,7 +273,7 @@ class Sources:
             want = [c for c in self._dim_cols("customers", CUSTOMER_DIMS_EXCLUDE)
                     if c in need and c not in t.columns]
             if want:
-                cu = self.ib.table("customers")
+                cu = self._table("customers")
                 cu = cu.select("customer_id", **{f"cu_{c}": cu[c] for c in want})
                 t = t.left_join(cu, "customer_id").drop("customer_id_right")
                 t = t.rename({c: f"cu_{c}" for c in want})
