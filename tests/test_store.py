@@ -246,3 +246,21 @@ def test_instants_are_independent_of_the_process_time_zone(ws, monkeypatch):
         monkeypatch.undo()
         time.tzset()
     assert got == [(dt.datetime(2026, 10, 3, 7, 15),), (dt.datetime(2026, 10, 3, 9, 15),)]
+
+
+def test_a_new_store_has_the_schema_an_old_one_migrates_to(tmp_path):
+    # a new store runs every migration in one transaction; a v1 store one transaction per version:
+    # the same tables, columns, types and versions
+    def schema(path):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return con.execute("SELECT table_name, column_name, data_type FROM duckdb_columns() "
+                               "WHERE NOT internal ORDER BY table_name, column_index").fetchall()
+        finally:
+            con.close()
+    new, old = tmp_path / "new.duckdb", tmp_path / "old.duckdb"
+    store.connect(new).close()
+    make_v1_store(old)
+    store.connect(old).close()
+    assert schema(new) == schema(old) and len(schema(new)) > 50
+    assert versions(new) == versions(old) == list(range(1, store.SCHEMA_VERSION + 1))

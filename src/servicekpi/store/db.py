@@ -144,12 +144,15 @@ def migrate(con) -> int:
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP DEFAULT current_timestamp)")
     con.execute("CREATE TABLE IF NOT EXISTS imported (table_name VARCHAR PRIMARY KEY, imported_at TIMESTAMP)")
     have = schema_version(con)
-    for version in sorted(MIGRATIONS):
-        if version > have:
-            con.execute("BEGIN")
+    todo = [v for v in sorted(MIGRATIONS) if v > have]
+    # a new store gets every version in one transaction (one commit, not one each); an existing one
+    # a transaction per version, each kept when a later one fails
+    for batch in ([todo] if have == 0 else [[v] for v in todo]):
+        con.execute("BEGIN")
+        for version in batch:
             MIGRATIONS[version](con)
             con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
-            con.execute("COMMIT")
+        con.execute("COMMIT")
     return schema_version(con)
 
 
