@@ -36,7 +36,23 @@ def gen(folder: str, month: str, tickets: str, months: str) -> None:
     rows = generate_month(folder, int(month), tickets=n, seed=11, months=int(months), end=END,
                           calls=n // 5, surveys=n // 5)
     print(json.dumps({"rows": rows, "seconds": time.perf_counter() - t, "cpu": time.process_time() - c,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "rss_mb": _peak_rss_mb()}))
+
+
+def measured(script: str, name: str, *args: str) -> None:
+    """Run a step of steps.py / scale.py with its peak RSS read from VmHWM: a child's ru_maxrss
+    starts at its parent's peak on Linux (the forked memory map's high-water mark survives exec),
+    and the parent here holds the importer's peak."""
+    sys.path.insert(0, str(HERE))
+    import steps
+
+    def fixed(**kw) -> None:
+        kw["ru_maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({**kw, "rss_mb": _peak_rss_mb()}, default=str))
+
+    steps.report = fixed
+    mod = steps if script == "steps.py" else __import__(script.removesuffix(".py"))
+    getattr(mod, name)(*args)
 
 
 def _du(path: Path) -> int:
@@ -53,8 +69,9 @@ def _du(path: Path) -> int:
 class Watch:
     """Samples the temporary directory's size and the free disk every 2 s."""
 
-    def __init__(self, tmp: Path, disk: Path):
+    def __init__(self, tmp: Path, disk: Path, con=None, floor: float = 0.0):
         self.tmp, self.disk, self.temp_max, self.free_min = tmp, disk, 0, shutil.disk_usage(disk).free
+        self.con, self.floor, self.interrupted = con, floor, False
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
@@ -62,6 +79,9 @@ class Watch:
         while not self._stop.wait(2):
             self.temp_max = max(self.temp_max, _du(self.tmp))
             self.free_min = min(self.free_min, shutil.disk_usage(self.disk).free)
+            if self.con is not None and self.free_min < self.floor and not self.interrupted:
+                self.interrupted = True      # keep the disk floor: the import rolls back
+                self.con.interrupt()
 
     def __enter__(self):
         self._t.start()
@@ -92,7 +112,8 @@ def emit(**kw) -> None:
 
 def step(script: str, *args: str) -> dict:
     load = os.getloadavg()[0]
-    r = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True)
+    cmd = [str(HERE / script), *args] if args[0] == "gen" else [str(HERE / "chunked.py"), "measured", script, *args]
+    r = subprocess.run([sys.executable, *cmd], capture_output=True, text=True)
     if r.returncode:
         sys.stderr.write(r.stderr)
         raise SystemExit(f"step {script} {args[0]} failed")
@@ -130,9 +151,14 @@ def main() -> None:
             raise SystemExit(f"less than {a.min_free_gb} GB free after generating month {k}: stopped")
         _reset_peak()
         load0 = os.getloadavg()[0]
-        with Watch(tmp, a.dir) as w:
+        with Watch(tmp, a.dir, con, a.min_free_gb * 2**30) as w:
             t, c = time.perf_counter(), time.process_time()
-            r = load.run(con, folder)
+            try:
+                r = load.run(con, folder)
+            except Exception as e:  # noqa: BLE001 - any failure is logged with the disk state, then the run stops
+                emit(step="failed", month=k, error=repr(e)[:500], interrupted=w.interrupted, free_min_gb=round(w.free_min / 2**30, 1),
+                     temp_max_gb=round(w.temp_max / 2**30, 2), _disk=a.dir)
+                raise SystemExit(1)
             seconds, cpu = time.perf_counter() - t, time.process_time() - c
         shutil.rmtree(folder)
         imported = r.total("imported")
@@ -158,7 +184,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "gen":
-        gen(*sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] in ("gen", "measured"):
+        {"gen": gen, "measured": measured}[sys.argv[1]](*sys.argv[2:])
     else:
         main()
