@@ -29,12 +29,12 @@ HERE = Path(__file__).resolve().parent
 END = dt.date(2026, 11, 1)        # as steps.py generate: six months to 2026-11-01, seed 11
 
 
-def gen(folder: str, month: str, tickets: str, months: str) -> None:
+def gen(folder: str, month: str, tickets: str, months: str, part: str = "0", parts: str = "1") -> None:
     from servicekpi.sample.months import generate_month
     n = int(tickets)
     t, c = time.perf_counter(), time.process_time()
     rows = generate_month(folder, int(month), tickets=n, seed=11, months=int(months), end=END,
-                          calls=n // 5, surveys=n // 5)
+                          calls=n // 5, surveys=n // 5, part=int(part), parts=int(parts))
     print(json.dumps({"rows": rows, "seconds": time.perf_counter() - t, "cpu": time.process_time() - c,
                       "rss_mb": _peak_rss_mb()}))
 
@@ -128,6 +128,7 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=6)
     ap.add_argument("--dir", type=Path, required=True)
     ap.add_argument("--from-month", type=int, default=0)
+    ap.add_argument("--parts", type=int, default=1, help="import each month in this many parts (whole days)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--min-free-gb", type=float, default=10.0)
     a = ap.parse_args()
@@ -142,10 +143,10 @@ def main() -> None:
     con = store.connect(str(db))
     tmp = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
     totals = dict(total_rows=0, total_gen_cpu=0.0, total_import_cpu=0.0, total_import_s=0.0)
-    for k in range(a.from_month, a.months):
-        folder = a.dir / f"month{k}"
+    for k, p in [(k, p) for k in range(a.from_month, a.months) for p in range(a.parts)]:
+        folder = a.dir / f"month{k}.{p}"
         shutil.rmtree(folder, ignore_errors=True)
-        g = step("chunked.py", "gen", str(folder), str(k), str(a.tickets), str(a.months))
+        g = step("chunked.py", "gen", str(folder), str(k), str(a.tickets), str(a.months), str(p), str(a.parts))
         size = _du(folder)
         if shutil.disk_usage(a.dir).free / 2**30 < a.min_free_gb:
             raise SystemExit(f"less than {a.min_free_gb} GB free after generating month {k}: stopped")
@@ -166,7 +167,7 @@ def main() -> None:
         totals["total_gen_cpu"] += round(g["cpu"], 1)
         totals["total_import_cpu"] += round(cpu, 1)
         totals["total_import_s"] += round(seconds, 1)
-        emit(step="month", month=k, generated=sum(g["rows"].values()), tickets=g["rows"]["tickets"],
+        emit(step="month", month=k, part=p, parts=a.parts, generated=sum(g["rows"].values()), tickets=g["rows"]["tickets"],
              parquet_gb=round(size / 2**30, 2), gen_s=round(g["seconds"], 1), gen_cpu=round(g["cpu"], 1),
              gen_rss_mb=round(g["rss_mb"]), imported=imported, rejected=r.total("rejected"),
              file_errors=len(r.file_errors), import_s=round(seconds, 1), import_cpu=round(cpu, 1),

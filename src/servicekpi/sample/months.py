@@ -40,7 +40,7 @@ from typing import Callable
 import numpy as np
 
 from servicekpi.sample import tables as gen_tables
-from servicekpi.sample.common import HOUR, Writer, add_months, c_id, epoch, width
+from servicekpi.sample.common import DAY, HOUR, Writer, add_months, c_id, epoch, width
 from servicekpi.sample.generate import (
     CHUNK_TICKETS,
     NS,
@@ -71,39 +71,55 @@ def _take(spec, s: slice):
 
 
 class _MonthWriter(Writer):
-    """Writes the month's customers only, and tags the own ids of the per-month tables."""
+    """Writes the part's customers and orders only (the month's spend with its first part), and
+    tags the own ids of the per-part tables (orders, drawn for the whole month, by month)."""
 
-    def __init__(self, folder, fmt, progress, ctx, k: int, months: int, lo: int, hi: int):
+    def __init__(self, folder, fmt, progress, ctx, k: int, months: int, part: int, parts: int,
+                 lo: int, hi: int):
         super().__init__(folder, fmt, progress)
-        self.ctx, self.tag = ctx, f"{k + 1:02d}-"
-        self.first, self.last, self.lo, self.hi = k == 0, k == months - 1, lo, hi
+        self.ctx, self.part = ctx, part
+        self.tag = f"{k + 1:02d}-" if parts == 1 else f"{k + 1:02d}.{part + 1}-"
+        self.month_tag = f"{k + 1:02d}-"
+        self.first = k == 0 and part == 0
+        self.last = k == months - 1 and part == parts - 1
+        self.lo, self.hi = lo, hi
 
     def write(self, name: str, cols: dict, n: int, chunk: int | None = None) -> None:
-        if name == "customers":              # acquisition times are sorted
+        cut = None
+        if name == "customers":              # sorted by acquisition, orders by time
             acq = self.ctx.cust_acq
-            i0 = 0 if self.first else int(np.searchsorted(acq, self.lo))
-            i1 = n if self.last else int(np.searchsorted(acq, self.hi))
-            cols = {c: _take(spec, slice(i0, i1)) for c, spec in cols.items()}
-            n = i1 - i0
+            cut = (0 if self.first else int(np.searchsorted(acq, self.lo)),
+                   n if self.last else int(np.searchsorted(acq, self.hi)))
+        elif name == "orders":
+            t = cols["ordered_at"][1]
+            cut = int(np.searchsorted(t, self.lo)), int(np.searchsorted(t, self.hi))
+        elif name == "spend" and self.part:
+            cut = (0, 0)
+        if cut is not None:
+            cols = {c: _take(spec, slice(*cut)) for c, spec in cols.items()}
+            n = cut[1] - cut[0]
         col = OWN_ID.get(name)
         if col is not None:
             _, prefix, num, w, valid = cols[col]
-            cols = {**cols, col: ("id", prefix + self.tag, num, w, valid)}
+            tag = self.month_tag if name == "orders" else self.tag
+            cols = {**cols, col: ("id", prefix + tag, num, w, valid)}
         super().write(name, cols, n, chunk)
 
 
 def generate_month(out: str | Path, month: int, tickets: int, seed: int = 7, fmt: str = "parquet",
                    months: int = 6, end: dt.date | None = None,
                    calls: int | None = None, surveys: int | None = None,
-                   progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Write month `month` (0-based) of the operation; return {table_name: rows_written}.
+                   progress: Callable[[str, int], None] | None = None,
+                   part: int = 0, parts: int = 1) -> dict[str, int]:
+    """Write month `month` (0-based) of the operation, or its part `part` of `parts` (the month's
+    days split in `parts` runs of whole days); return {table_name: rows_written}.
 
-    Arguments as for `generate`, which describes the whole operation."""
+    Other arguments as for `generate`, which describes the whole operation."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
-    if months < 1 or tickets < 0 or not 0 <= month < months:
-        raise ValueError("months must be >= 1, tickets >= 0 and 0 <= month < months")
+    if months < 1 or tickets < 0 or not 0 <= month < months or not 0 <= part < parts:
+        raise ValueError("months must be >= 1, tickets >= 0, 0 <= month < months, 0 <= part < parts")
     if end is None:
         end = dt.datetime.now(dt.timezone.utc).date().replace(day=1)
     elif isinstance(end, dt.datetime):
@@ -118,25 +134,31 @@ def generate_month(out: str | Path, month: int, tickets: int, seed: int = 7, fmt
     _profile(ctx, tickets)
     gen_tables.plan_calls(ctx, calls)
     _agents(ctx)
-    bounds = [epoch(add_months(first, i)) for i in range(months + 1)]
-    lo, hi = bounds[month], bounds[month + 1]
-    writer = _MonthWriter(out, fmt, progress, ctx, month, months, lo, hi)
+    months_at = [epoch(add_months(first, i)) for i in range(months + 1)]
+    # every part of every month (whole days), the same list in each part
+    bounds = [m0 + (m1 - m0) // DAY * i // parts * DAY
+              for m0, m1 in zip(months_at, months_at[1:]) for i in range(parts)] + [months_at[-1]]
+    at = month * parts + part
+    lo, hi = bounds[at], bounds[at + 1]
+    writer = _MonthWriter(out, fmt, progress, ctx, month, months, part, parts, lo, hi)
     try:
         _customers(ctx, writer, tickets)
-        a, b = _month_tickets(ctx, writer, tickets, month, lo, hi)
-        sub = _month_context(ctx, month, lo, hi, a)
-        # the month's shares of calls (by the call plan) and surveys (by tickets), split once
-        # for all months with a stream of their own so every month draws the same split
+        a, b = _month_tickets(ctx, writer, tickets, (month, part), lo, hi)
+        sub = _month_context(ctx, (month, part), lo, hi, a)
+        # the part's shares of calls (by the call plan) and surveys (by tickets), split once
+        # for all parts with a stream of their own so every part draws the same split
         split = ctx.rng("profile", 1)
         cells = [(x - ctx.start) // INT * 3 for x in bounds]
-        mass = np.array([ctx.call_p[cells[i]:cells[i + 1]].sum() for i in range(months)])
-        calls_k = split.multinomial(calls, mass / mass.sum())[month] if mass.sum() else 0
+        mass = np.array([ctx.call_p[cells[i]:cells[i + 1]].sum() for i in range(len(bounds) - 1)])
+        calls_k = split.multinomial(calls, mass / mass.sum())[at] if mass.sum() else 0
         tk = np.diff(np.r_[0, ctx.tk_cum][[(x - ctx.start) // HOUR for x in bounds]])
-        surveys_k = split.multinomial(surveys, tk / tk.sum())[month] if tk.sum() else 0
+        surveys_k = split.multinomial(surveys, tk / tk.sum())[at] if tk.sum() else 0
         gen_tables.calls_and_sessions(sub, writer, int(calls_k))
         gen_tables.surveys(sub, writer, int(surveys_k))
-        osub = copy.copy(sub)
-        osub.end = hi                                     # orders and spend of this month only
+        # orders and spend of the whole month, with the month's streams (every part draws the
+        # same); the writer keeps the part's orders, and the spend with the first part
+        osub = _month_context(ctx, (month, 0), months_at[month], months_at[month + 1], a)
+        osub.end = months_at[month + 1]
         gen_tables.orders_and_spend(osub, writer)
         gen_tables.self_service(sub, writer, b - a)
         gen_tables.feedback(sub, writer, b - a)
@@ -150,7 +172,7 @@ def generate_month(out: str | Path, month: int, tickets: int, seed: int = 7, fmt
     return dict(sorted(writer.rows.items()))
 
 
-def _month_tickets(ctx: Ctx, w: Writer, tickets: int, month: int, lo: int, hi: int) -> tuple[int, int]:
+def _month_tickets(ctx: Ctx, w: Writer, tickets: int, at: tuple[int, int], lo: int, hi: int) -> tuple[int, int]:
     """Tickets [a, b) of the profile's hours in [lo, hi) and their messages; keeps the summaries."""
     ctx.w_ticket = width(tickets, 7)
     ctx.w_msg = width(tickets * NS, 8)
@@ -160,7 +182,7 @@ def _month_tickets(ctx: Ctx, w: Writer, tickets: int, month: int, lo: int, hi: i
     for j, s in enumerate(range(a, b, CHUNK_TICKETS)):
         e = min(b, s + CHUNK_TICKETS)
         # messages numbered from the ticket's rank x slots: no count of earlier months needed
-        tcols, mcols, n_msg, summary = _ticket_chunk(ctx, ctx.rng("tickets", (month + 1) << 32 | j), s, e, s * NS)
+        tcols, mcols, n_msg, summary = _ticket_chunk(ctx, ctx.rng("tickets", _stream(at, j)), s, e, s * NS)
         w.write("tickets", tcols, e - s)
         w.write("messages", mcols, n_msg)
         for k, v in summary.items():
@@ -172,10 +194,15 @@ def _month_tickets(ctx: Ctx, w: Writer, tickets: int, month: int, lo: int, hi: i
     return a, b
 
 
-def _month_context(ctx: Ctx, month: int, lo: int, hi: int, a: int) -> Ctx:
-    """The context the other tables see: the month's hours and call plan, the month's own random
-    streams, ticket indices counted from the month's first ticket (a); the data still ends at
-    ctx.end (a reply or survey after the month is kept)."""
+def _stream(at: tuple[int, int], chunk: int) -> int:
+    """The random stream of (month, part) and a table's chunk."""
+    return (at[0] + 1) << 32 | at[1] << 20 | chunk
+
+
+def _month_context(ctx: Ctx, at: tuple[int, int], lo: int, hi: int, a: int) -> Ctx:
+    """The context the other tables see: the part's hours and call plan, its own random streams,
+    ticket indices counted from the part's first ticket (a); the data still ends at ctx.end (a
+    reply or survey after the part is kept)."""
     sub = copy.copy(ctx)
     sub.start = lo
     sub.hour_weight = ctx.hour_weight[(lo - ctx.start) // HOUR:(hi - ctx.start) // HOUR]
@@ -187,7 +214,7 @@ def _month_context(ctx: Ctx, month: int, lo: int, hi: int, a: int) -> Ctx:
     base = ctx.rng
 
     def rng(name: str, chunk: int = 0) -> np.random.Generator:
-        return base(name, (month + 1) << 32 | chunk)
+        return base(name, _stream(at, chunk))
 
     def ticket_id(idx, valid=None):
         return c_id("T", np.asarray(idx) + a + 1, ctx.w_ticket, valid)
