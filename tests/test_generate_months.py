@@ -92,3 +92,32 @@ def test_months_import_one_after_the_other_with_nothing_quarantined(months, tmp_
         assert r.total("imported") == sum(written.values())
     assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM tickets").fetchone()[0] == N
+
+
+def test_a_month_in_parts_is_the_month_split_by_whole_days(months, tmp_path):
+    """Month 0 in two parts (2025-11-01..15 and 16..30: 30 days * 1 // 2 = day 15) holds the
+    month's tickets and orders, disjoint, the spend once, and imports after the whole month 1."""
+    _, folders, _, data = months
+    parts = []
+    for p in (0, 1):
+        generate_month(tmp_path / f"p{p}", 0, tickets=N, seed=5, months=2, end=END, part=p, parts=2)
+        parts.append({t: pq.read_table(tmp_path / f"p{p}" / f"{t}.parquet").to_pandas() for t in KEYS})
+    half = pd.Timestamp("2025-11-16", tz="UTC")
+    assert parts[0]["tickets"].created_at.lt(half).all() and parts[1]["tickets"].created_at.ge(half).all()
+    # the same tickets (ids; each part draws their content from its own streams) ...
+    assert sorted(data[0]["tickets"].ticket_id) == sorted(pd.concat([parts[0]["tickets"], parts[1]["tickets"]]).ticket_id)
+    # ... and the same orders, drawn for the whole month with its streams and cut by part
+    cols = ["order_id", "customer_id", "ordered_at", "amount"]
+    whole = data[0]["orders"][cols].sort_values("order_id").reset_index(drop=True)
+    split = pd.concat([parts[0]["orders"], parts[1]["orders"]])[cols].sort_values("order_id").reset_index(drop=True)
+    assert len(parts[0]["orders"]) and len(parts[1]["orders"])
+    pd.testing.assert_frame_equal(whole, split)
+    assert len(parts[0]["spend"]) == 2 and len(parts[1]["spend"]) == 0        # marketing, sales
+    for t, key in KEYS.items():
+        assert not pd.concat([parts[0][t][key], parts[1][t][key]]).duplicated().any(), t
+    con = store.connect(str(tmp_path / "s.duckdb"))
+    for folder in (tmp_path / "p0", tmp_path / "p1", folders[1]):
+        r = load.run(con, Path(folder))
+        assert r.total("rejected") == 0 and not r.file_errors
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM tickets").fetchone()[0] == N
