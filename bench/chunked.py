@@ -4,7 +4,8 @@ the store, as `steps.py import_months`), delete its files, repeat; then the cata
 and the rollup, each in its own process (scale.py / steps.py steps).
 
     nice -n 19 .venv/bin/python bench/chunked.py --tickets 100000000 --dir /work/bigdata/scale100
-    ... --from-month 3     # resume into an existing store after month 2 was imported
+    ... --from-month 3 [--from-part 1]   # resume into the store after the chunks before it
+    ... --from-month 6     # (the month count) no import: the measures on the store as it is
 
 Prints a JSON line per step (to stdout, flushed): per month the rows generated and imported,
 wall and CPU seconds of both, peak RSS of both (the importer's peak is reset before each month),
@@ -128,6 +129,7 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=6)
     ap.add_argument("--dir", type=Path, required=True)
     ap.add_argument("--from-month", type=int, default=0)
+    ap.add_argument("--from-part", type=int, default=0, help="with --from-month: resume at this part of it")
     ap.add_argument("--parts", type=int, default=1, help="import each month in this many parts (whole days)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--min-free-gb", type=float, default=10.0)
@@ -138,12 +140,13 @@ def main() -> None:
     from servicekpi.store import db as store
     a.dir.mkdir(parents=True, exist_ok=True)
     db = a.dir / "store.duckdb"
-    if a.from_month == 0:
+    if (a.from_month, a.from_part) == (0, 0):
         db.unlink(missing_ok=True)
     con = store.connect(str(db))
     tmp = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
     totals = dict(total_rows=0, total_gen_cpu=0.0, total_import_cpu=0.0, total_import_s=0.0)
-    for k, p in [(k, p) for k in range(a.from_month, a.months) for p in range(a.parts)]:
+    todo = [(k, p) for k in range(a.from_month, a.months) for p in range(a.parts) if (k, p) >= (a.from_month, a.from_part)]
+    for k, p in todo:
         folder = a.dir / f"month{k}.{p}"
         shutil.rmtree(folder, ignore_errors=True)
         g = step("chunked.py", "gen", str(folder), str(k), str(a.tickets), str(a.months), str(p), str(a.parts))
