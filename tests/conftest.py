@@ -29,6 +29,15 @@ typer.testing._get_command = _built_command
 
 ASOF = "2027-01-01T00:00:00Z"
 _EMPTY: list[Path] = []
+_OWN: list[Path] = []
+
+
+def own_tmp(prefix: str) -> Path:
+    """A temporary directory of this test process, removed when its session ends (pytest_unconfigure):
+    the kept imports, empty stores and templates were left in /tmp, about a thousand a run."""
+    if not _OWN:
+        _OWN.append(Path(tempfile.mkdtemp(prefix="servicekpi-tests-")))
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=_OWN[0]))
 
 
 def empty_store() -> Path:
@@ -36,7 +45,7 @@ def empty_store() -> Path:
     costs ~0.2 s; a copy ~2 ms). Importing into the copy is what importing into a new file does."""
     if not _EMPTY:
         from servicekpi.store import db as store
-        path = Path(tempfile.mkdtemp(prefix="servicekpi-empty-")) / "empty.duckdb"
+        path = own_tmp("empty-") / "empty.duckdb"
         store.connect(path).close()
         _EMPTY.append(path)
     return _EMPTY[0]
@@ -165,7 +174,7 @@ def _keep(ws: Workspace, r) -> Path | None:
             return None
     finally:
         con.close()
-    saved = Path(tempfile.mkdtemp(prefix="servicekpi-import-"))
+    saved = own_tmp("import-")
     for f in ws.root.iterdir():
         if f.name.startswith(ws.db.name):
             (shutil.copytree if f.is_dir() else shutil.copyfile)(f, saved / f.name)
@@ -179,7 +188,7 @@ def from_template(root: Path, key: str, build) -> Workspace:
     """A workspace in `root` equal to what `build(Workspace)` makes, built once per test process
     and copied (store, data and config files) into each caller's own directory."""
     if key not in _TEMPLATES:
-        src = Path(tempfile.mkdtemp(prefix=f"servicekpi-{key}-"))
+        src = own_tmp(f"{key}-")
         build(Workspace(src))
         _TEMPLATES[key] = src
     root.mkdir(parents=True, exist_ok=True)
@@ -213,6 +222,12 @@ def pytest_unconfigure(config):
     shared = getattr(config, "_servicekpi_sql_dir", None)
     if shared:
         shutil.rmtree(shared, ignore_errors=True)
+    import sys
+    # each process's own (the controller's and every worker's), also of this module imported a
+    # second time as tests.conftest (the Spark and export tests do)
+    for mod in {sys.modules.get(n) for n in ("conftest", "tests.conftest")} - {None}:
+        for own in getattr(mod, "_OWN", []):
+            shutil.rmtree(own, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

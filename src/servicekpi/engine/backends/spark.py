@@ -7,8 +7,10 @@ raises LOCATION_ALREADY_EXISTS), and unions aligned column by column (Spark has 
 NAME). Medians and quantiles compile to Spark's exact percentile."""
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -53,7 +55,8 @@ def session(master: str = "local[*]", conf: dict | None = None):
     # a Connect session earlier in this process leaves pyspark in Connect mode (this variable),
     # and a classic session could then not start (CONNECT_URL_NOT_SET)
     os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
-    warehouse = tempfile.mkdtemp(prefix="servicekpi-warehouse-")  # one per run
+    warehouse = tempfile.mkdtemp(prefix="servicekpi-warehouse-")  # one per run, removed when it ends
+    atexit.register(shutil.rmtree, warehouse, True)
     builder = SparkSession.builder.master(master).appName("servicekpi")
     for k, v in {**settings, "spark.sql.warehouse.dir": warehouse, "spark.driver.host": _driver_host(master),
                  "spark.driver.bindAddress": _driver_host(master)}.items():
