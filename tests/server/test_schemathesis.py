@@ -3,6 +3,8 @@
 Every operation is called with an admin token (the widest access) on a store of its own."""
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,7 +15,8 @@ from schemathesis.checks import not_a_server_error
 
 from servicekpi.server.app import create_app
 
-_root = Path(tempfile.mkdtemp(prefix="servicekpi-schemathesis-"))
+_root = Path(tempfile.mkdtemp(prefix="servicekpi-schemathesis-"))  # made at collection, in every process
+atexit.register(shutil.rmtree, _root, True)
 _ws = build_store(_root)
 TOKENS = make_tokens(_ws.db)
 APP = create_app(_ws.db)
