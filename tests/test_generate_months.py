@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from servicekpi.core.model import TABLES
 from servicekpi.ingest import load
 from servicekpi.sample.generate import generate
 from servicekpi.sample.months import generate_month
@@ -21,12 +22,9 @@ END = dt.date(2026, 1, 1)                  # months 2025-11 and 2025-12
 BOUNDS = [pd.Timestamp("2025-11-01", tz="UTC"), pd.Timestamp("2025-12-01", tz="UTC"),
           pd.Timestamp("2026-01-01", tz="UTC")]
 N = 1500
-KEYS = {"customers": ["customer_id"], "tickets": ["ticket_id"], "messages": ["message_id"],
-        "calls": ["call_id"], "agent_sessions": ["agent_id", "login_at"],
-        "surveys": ["response_id"], "orders": ["order_id"],
-        "spend": ["period_start", "period_end", "kind"], "self_service": ["event_id"],
-        "feedback": ["feedback_id"], "quality_reviews": ["review_id", "criterion"],
-        "activity": ["customer_id", "occurred_at", "kind"]}
+# the generated tables by their keys (the canonical model's)
+KEYS = {t: list(TABLES[t].key) for t in ("customers", "tickets", "messages", "calls", "agent_sessions", "surveys",
+                                          "orders", "spend", "self_service", "feedback", "quality_reviews", "activity")}
 
 
 @pytest.fixture(scope="module")

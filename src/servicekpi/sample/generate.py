@@ -138,24 +138,10 @@ def generate(out: str | Path, tickets: int = 20_000, seed: int = 7, fmt: str = "
     (UTC). `calls`/`surveys` default to tickets // 5. `progress(table, rows)`
     is called after each written chunk with the rows of that chunk.
     """
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
     if months < 1 or tickets < 0:
         raise ValueError("months must be >= 1 and tickets >= 0")
-    if end is None:
-        end = dt.datetime.now(dt.timezone.utc).date().replace(day=1)
-    elif isinstance(end, dt.datetime):
-        end = end.date()
-    calls = tickets // 5 if calls is None else calls
-    surveys = tickets // 5 if surveys is None else surveys
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    ctx = Ctx(seed, epoch(add_months(end, -months)), epoch(end))
-    _profile(ctx, tickets)
-    gen_tables.plan_calls(ctx, calls)
-    _agents(ctx)
+    fmt, end, calls, surveys, out = arguments(out, tickets, fmt, end, calls, surveys)
+    ctx = context(seed, end, months, tickets, calls)
     writer = Writer(out, fmt, progress)
     try:
         _customers(ctx, writer, tickets)
@@ -175,6 +161,33 @@ def generate(out: str | Path, tickets: int = 20_000, seed: int = 7, fmt: str = "
 
 
 # ----------------------------------------------------------------------------- setup
+def arguments(out, tickets: int, fmt: str, end, calls: int | None, surveys: int | None):
+    """The checked format, the end date (default: this month's first day, UTC), the call and
+    survey counts (default tickets // 5) and the output folder, made."""
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
+    if end is None:
+        end = dt.datetime.now(dt.timezone.utc).date().replace(day=1)
+    elif isinstance(end, dt.datetime):
+        end = end.date()
+    calls = tickets // 5 if calls is None else calls
+    surveys = tickets // 5 if surveys is None else surveys
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return fmt, end, calls, surveys, out
+
+
+def context(seed: int, end: dt.date, months: int, tickets: int, calls: int) -> Ctx:
+    """What every table of the operation over [end - months, end) is drawn from: the ticket
+    profile, the call plan and the agents."""
+    ctx = Ctx(seed, epoch(add_months(end, -months)), epoch(end))
+    _profile(ctx, tickets)
+    gen_tables.plan_calls(ctx, calls)
+    _agents(ctx)
+    return ctx
+
+
 def _profile(ctx: Ctx, tickets: int) -> None:
     """Hourly ticket intensity: daytime/weekday seasonality, growth, two category spikes."""
     rng = ctx.rng("profile")

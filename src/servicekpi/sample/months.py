@@ -45,10 +45,10 @@ from servicekpi.sample.generate import (
     CHUNK_TICKETS,
     NS,
     Ctx,
-    _agents,
     _customers,
-    _profile,
     _ticket_chunk,
+    arguments,
+    context,
 )
 from servicekpi.sample.tables import INT
 
@@ -115,25 +115,11 @@ def generate_month(out: str | Path, month: int, tickets: int, seed: int = 7, fmt
     days split in `parts` runs of whole days); return {table_name: rows_written}.
 
     Other arguments as for `generate`, which describes the whole operation."""
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
     if months < 1 or tickets < 0 or not 0 <= month < months or not 0 <= part < parts:
         raise ValueError("months must be >= 1, tickets >= 0, 0 <= month < months, 0 <= part < parts")
-    if end is None:
-        end = dt.datetime.now(dt.timezone.utc).date().replace(day=1)
-    elif isinstance(end, dt.datetime):
-        end = end.date()
-    calls = tickets // 5 if calls is None else calls
-    surveys = tickets // 5 if surveys is None else surveys
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-
+    fmt, end, calls, surveys, out = arguments(out, tickets, fmt, end, calls, surveys)
     first = add_months(end, -months)
-    ctx = Ctx(seed, epoch(first), epoch(end))
-    _profile(ctx, tickets)
-    gen_tables.plan_calls(ctx, calls)
-    _agents(ctx)
+    ctx = context(seed, end, months, tickets, calls)
     months_at = [epoch(add_months(first, i)) for i in range(months + 1)]
     # every part of every month (whole days), the same list in each part
     bounds = [m0 + (m1 - m0) // DAY * i // parts * DAY

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from servicekpi.core.lazy import lazy
+from servicekpi.store.db import quote
 
 ibis = lazy("ibis")
 
@@ -26,7 +27,7 @@ class DuckDBBackend:
     def page(self, sql: str, order: list[str], limit: int, offset: int) -> tuple[list[dict], int]:
         """A page of a statement's rows (ascending by `order`, nulls last) and how many it has."""
         total = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
-        by = ", ".join(f'"{c}" ASC NULLS LAST' for c in order)
+        by = ", ".join(f"{quote(c)} ASC NULLS LAST" for c in order)
         cur = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY {by} LIMIT ? OFFSET ?", [limit, offset])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()], total
