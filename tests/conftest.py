@@ -289,6 +289,22 @@ BY_FILE = {"test_pdf.py": ("browser",), "test_dashboard_e2e.py": ("browser",),
            "test_schemathesis.py": ("slow",),
            # Spark: JVMs (a local session; a standalone master + two workers, run alone)
            "test_spark_local.py": ("spark",), "test_spark_cluster.py": ("spark", "serial")}
+# the only files holding serial tests: a run of serial tests only (`-m "serial and ..."`, the
+# Makefile's test-spark and test-serial) collects just these (collecting every module costs each
+# process ~7 CPU s); a serial test anywhere else fails the collection of every run
+SERIAL_FILES = {"test_concurrency.py", "test_dashboard_e2e.py", "test_spark_cluster.py", "test_spark_connect.py"}
+
+
+def _serial_only(config) -> bool:
+    expr = (config.getoption("markexpr", "") or "").replace("(", " ").replace(")", " ").split()
+    return bool(expr) and expr[0] == "serial" and (len(expr) == 1 or expr[1] == "and")
+
+
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_") \
+            and collection_path.name not in SERIAL_FILES and _serial_only(config):
+        return True
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker hook, which reads the xdist_group marks it sets
@@ -304,6 +320,8 @@ def pytest_collection_modifyitems(config, items):
             marks.add("serial")
         for m in marks:
             item.add_marker(getattr(pytest.mark, m))
+        if item.get_closest_marker("serial") and item.path.name not in SERIAL_FILES:
+            raise pytest.UsageError(f"{item.nodeid} is serial: add its file to SERIAL_FILES in tests/conftest.py")
         # a module-scoped fixture is built once when its module's tests share one worker
         defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}) or {}
         if any(d.scope == "module" for ds in defs.values() for d in ds):
