@@ -30,18 +30,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) sysdeps
 	$(BIN)/servicekpi demo --out demo
 
-# the whole suite. The downloads (Python packages, Debian packages, npm packages) run side by side;
-# then four processes side by side, each target's output printed when it ends: the parallel pass
-# (2 workers; a module's tests stay together when they share a module-scoped fixture), the Spark
-# cluster tests, the other serial tests (servers under load, the browser session) and the
-# dashboard's Vitest suite. The serial ones wait on JVMs, servers and Chromium more than they
-# compute (at load 2-3 they used 0.7 of the 2 cores after the parallel pass), so they fill the
-# parallel pass's gaps instead of running after it. Each serial test still runs alone in its process.
+# the whole suite. The downloads (Python packages, Debian packages, npm packages) run side by side,
+# and the dashboard's Vitest suite (no Python) runs beside the Python install, which builds
+# pyspark's wheel on one core for ~20 s each time (the registry sends no cache headers, so uv
+# builds it again); then three processes side by side, each target's output printed when it ends:
+# the parallel pass (2 workers; a module's tests stay together when they share a module-scoped
+# fixture), the Spark cluster tests and the other serial tests (servers under load, the browser
+# session). The serial ones wait on JVMs, servers and Chromium more than they compute, so they
+# fill the parallel pass's gaps instead of running after it. Each serial test runs alone in its process.
 SYNC := --no-print-directory -j3 --output-sync=target
 test:
-	$(MAKE) $(SYNC) $(STAMP) sysdeps web/node_modules/.installed
+	$(MAKE) $(SYNC) $(STAMP) sysdeps vitest
 	$(BIN)/ruff check src tests bench
-	$(MAKE) $(SYNC) -j4 test-parallel test-spark test-serial vitest
+	$(MAKE) $(SYNC) test-parallel test-spark test-serial
 
 test-parallel: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not serial"
