@@ -20,10 +20,14 @@ sysdeps:
 	else echo "missing system packages; as root run: apt-get update && apt-get install -y $(SYSPKGS)"; exit 1; fi
 
 # uv resolves and downloads in parallel (measured here: 1 min 19 s against pip's 2 min 26 s for a
-# fresh venv, no cache); pip installs the same requirements if uv cannot be had
+# fresh venv, no cache); pip installs the same requirements if uv cannot be had. uv tries its cache
+# alone first: the registry here sends no cache headers, so online uv downloads pyspark's 434 MB
+# source again and builds its wheel every time (28 s of a clean clone's setup; 3 s from the cache).
+# A machine without the packages cached (CI) fails that at once and installs online.
+UV := $(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[test]'
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q uv && $(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[test]' \
+	$(BIN)/python -m pip install -q uv && { $(UV) --offline 2>/dev/null || $(UV); } \
 	  || $(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
@@ -31,9 +35,8 @@ demo: $(STAMP) sysdeps
 	$(BIN)/servicekpi demo --out demo
 
 # the whole suite. The downloads (Python packages, Debian packages, npm packages) run side by side,
-# and the dashboard's Vitest suite (no Python) runs beside the Python install, which builds
-# pyspark's wheel on one core for ~20 s each time (the registry sends no cache headers, so uv
-# builds it again); then three processes side by side, each target's output printed when it ends:
+# and the dashboard's Vitest suite (no Python) runs beside the Python install (on a machine without
+# uv's cache that builds pyspark's wheel on one core); then three processes side by side, each target's output printed when it ends:
 # the parallel pass (2 workers; a module's tests stay together when they share a module-scoped
 # fixture), the Spark cluster tests and the other serial tests (servers under load, the browser
 # session). The serial ones wait on JVMs, servers and Chromium more than they compute, so they
