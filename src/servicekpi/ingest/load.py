@@ -49,6 +49,8 @@ class ImportResult:
     committed: bool = False
     unread: list[str] = field(default_factory=list)  # source files a connector could not read
     business: str | None = None  # what the stored business seconds step did (ingest.run)
+    # stored tickets whose derived facts were read back and recomputed (tickets added are not)
+    recomputed: int = 0
 
     def total(self, what: str) -> int:
         return sum(getattr(f, what) for f in self.files)
@@ -219,7 +221,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         if new_tickets or touched & set(DERIVED_FROM):
             # the tickets in TOUCHED (every ticket on a first import of messages); those held back in
             # NEW_TICKETS inserted with their facts
-            derive.refresh(con)
+            result.recomputed = derive.refresh(con)
         con.execute(f"DROP TABLE IF EXISTS {NEW_TICKETS}")
         con.execute(f"DROP TABLE IF EXISTS {NEW_MESSAGES}")
         if sentiment_store.needs_refresh(con, touched):

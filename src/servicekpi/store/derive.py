@@ -118,23 +118,20 @@ def _exists(con, table: str) -> bool:
                             [table]).fetchall()[0][0])
 
 
-def refresh(con, tickets: str | None = None) -> None:
+def refresh(con, tickets: str | None = None) -> int:
     """Recompute the derived facts (inside the caller's transaction): replies, waits, msg_* facts.
 
     tickets: a table with a ticket_id column: only those tickets are recomputed; ALL: every
     ticket; None: the tickets in TOUCHED when an import collected them in this connection (those
     of the rows it inserted or replaced, with the old ticket of a message moved to another), else
     every ticket (the set is unknown: a migration). The result is the same either way. With None,
-    tickets an import held back in NEW are inserted too (refresh_new, refresh_added)."""
+    tickets an import held back in NEW are inserted too (refresh_new, refresh_added).
+    Returns how many stored tickets were recomputed from the stored messages (not those inserted)."""
     if tickets is None and _exists(con, NEW):
-        if _exists(con, NEW_MESSAGES):
-            refresh_added(con)
-        else:
-            refresh_new(con)
-        return
+        return refresh_added(con) if _exists(con, NEW_MESSAGES) else refresh_new(con)
     if tickets is None:
         tickets = TOUCHED if _exists(con, TOUCHED) else ALL
-    _refresh(con, f"SELECT DISTINCT ticket_id FROM {tickets}" if tickets else ALL)
+    return _refresh(con, f"SELECT DISTINCT ticket_id FROM {tickets}" if tickets else ALL)
 
 
 def _new(con) -> tuple[str, list[str]]:
@@ -144,14 +141,14 @@ def _new(con) -> tuple[str, list[str]]:
     return f"(SELECT * FROM {NEW} WHERE __reason IS NULL)", columns
 
 
-def refresh_new(con) -> None:
+def refresh_new(con) -> int:
     """A store's first tickets (its tickets and messages were empty), checked by an import into NEW,
     inserted with their msg_* facts from the stored messages (all the import's), which are derived:
     the store is then what inserting them and refresh(con, ALL) give, one write cheaper."""
-    _refresh(con, None, _new(con), "messages")
+    return _refresh(con, None, _new(con), "messages")
 
 
-def refresh_added(con) -> None:
+def refresh_added(con) -> int:
     """Tickets an import adds to a store that held messages: NEW's, inserted with their facts from
     their messages in NEW_MESSAGES (no stored row read), and the stored tickets in TOUCHED,
     recomputed from the stored messages. The same store as inserting NEW and refresh(con, TOUCHED)."""
@@ -160,11 +157,13 @@ def refresh_added(con) -> None:
     old = con.execute(f"SELECT count(*) FROM {OLD}").fetchall()[0][0]
     _refresh(con, f"SELECT ticket_id FROM {OLD}" if old else None, _new(con), NEW_MESSAGES)
     con.execute(f"DROP TABLE {OLD}")
+    return old
 
 
-def _refresh(con, old: str | None, new: tuple[str, list[str]] | None = None, messages: str = "messages") -> None:
+def _refresh(con, old: str | None, new: tuple[str, list[str]] | None = None, messages: str = "messages") -> int:
     """old: the query of the stored tickets recomputed (ALL: every one; None: none); new: NEW's valid
-    rows and columns, inserted with their facts from the relation `messages` (their messages)."""
+    rows and columns, inserted with their facts from the relation `messages` (their messages).
+    Returns how many stored tickets were recomputed."""
     only = f" WHERE ticket_id IN ({old})" if old else ""
     sources = [f"SELECT {MESSAGE_COLUMNS} FROM {messages}"] if new else []
     if old is not None:
@@ -177,14 +176,13 @@ def _refresh(con, old: str | None, new: tuple[str, list[str]] | None = None, mes
             if _has_column(con, table, "ticket_id"):
                 con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS queue VARCHAR")
     # where replies and waits find their tickets' columns: the held-back ones, the stored ones, or both
+    # (a column the held-back rows lack, such as a queue the store has and this file not, is NULL)
+    pick = ["ticket_id", "created_at", *copied]
+    held = f"SELECT {', '.join(c if c in new[1] else f'NULL AS {c}' for c in pick)} FROM {new[0]}" if new else ""
     if new and old is not None:
-        have = set(new[1])
-        pick = ["ticket_id", "created_at", *copied]
-        held = ", ".join(c if c in have else f"NULL AS {c}" for c in pick)
-        source = (f"(SELECT {held} FROM {new[0]} UNION ALL SELECT {', '.join(pick)} FROM tickets"
-                  f"{only}) t")
+        source = f"({held} UNION ALL SELECT {', '.join(pick)} FROM tickets{only}) t"
     else:
-        source = f"{new[0]} t" if new else "tickets t"
+        source = f"({held}) t" if new else "tickets t"
     columns = ", ".join(f"t.{c}" for c in copied)
     waits = _has_waits(con)
     if old is not None:
@@ -205,6 +203,9 @@ def _refresh(con, old: str | None, new: tuple[str, list[str]] | None = None, mes
         con.execute(INSERT_NEW.format(columns=", ".join(names), t_columns=", ".join(f"t.{n}" for n in names),
                                       new=new[0]))
     con.execute("DROP TABLE msg_ordered")
+    if old is None:
+        return 0
+    return con.execute(f"SELECT count(*) FROM ({old})" if old else "SELECT count(*) FROM tickets").fetchall()[0][0]
 
 
 def _update_facts(con, old: str, only: str, with_new: bool) -> None:
