@@ -172,6 +172,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
+        con.execute(f"DROP TABLE IF EXISTS {sentiment_store.WRITTEN}")  # kept by collect, read by refresh
         # no messages before this import: every ticket's facts are new, so derive rebuilds them all
         # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row):
         # without the TOUCHED table, derive.refresh(con) rebuilds every ticket
@@ -228,6 +229,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
         spans.save(con, written)  # each table's first and last record, read by every query's ranges
         con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        con.execute(f"DROP TABLE IF EXISTS {sentiment_store.WRITTEN}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
@@ -355,6 +357,9 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
                 spans.widen(con, table.name, f"SELECT * FROM {NEW_TICKETS}", run=con.sql)
         else:  # rows replaced (an old one may have been the first or last): the transaction's end rescans
             spans.forget(con, table.name)
+        if table.name in sentiment_store.SOURCES:  # the texts written: their verdicts are refreshed
+            sentiment_store.collect(con, table.name, "SELECT * FROM chk WHERE __reason IS NULL",
+                                    run=lambda q: checks.sql(con, q, **arrow))
         if new_tickets and table.name == "messages" and aside:
             con.execute(f"""INSERT INTO {NEW_MESSAGES} SELECT {derive.MESSAGE_COLUMNS} FROM chk c
                 WHERE __reason IS NULL AND EXISTS (SELECT 1 FROM {NEW_TICKETS} n WHERE n.ticket_id = c.ticket_id)""")
