@@ -24,8 +24,10 @@ STREAM_MEMORY_LIMIT = "512MB"
 # touched in them (derive.refresh recomputes those only)
 DERIVED_FROM = ("tickets", "messages")
 TOUCHED = derive.TOUCHED
-NEW_TICKETS = derive.NEW  # a store's first tickets, checked, until derive inserts them with their facts
+NEW_TICKETS = derive.NEW  # tickets an import adds, checked, until derive inserts them with their facts
+NEW_MESSAGES = derive.NEW_MESSAGES  # their messages, when the store held messages before the import
 DEFER_FIRST_TICKETS = True  # False: a first import takes the general path (tests compare the two)
+DEFER_NEW_TICKETS = True  # False: an import into a store with messages takes the general path (the same)
 
 
 @dataclass
@@ -47,6 +49,8 @@ class ImportResult:
     committed: bool = False
     unread: list[str] = field(default_factory=list)  # source files a connector could not read
     business: str | None = None  # what the stored business seconds step did (ingest.run)
+    # stored tickets whose derived facts were read back and recomputed (tickets added are not)
+    recomputed: int = 0
 
     def total(self, what: str) -> int:
         return sum(getattr(f, what) for f in self.files)
@@ -168,19 +172,28 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         several = {n for n in TABLES if sum(1 for _, t, e, _ in items if t == n and not e) > 1}
     con.execute("BEGIN")
     try:
+        con.execute(f"DROP TABLE IF EXISTS {sentiment_store.WRITTEN}")  # kept by collect, read by refresh
         # no messages before this import: every ticket's facts are new, so derive rebuilds them all
         # (the same result as the touched ones, without matching 'ticket_id IN touched' row by row):
         # without the TOUCHED table, derive.refresh(con) rebuilds every ticket
         first_messages = _empty(con, "messages")
-        # a store's first tickets (with or without messages) are kept checked, not inserted, until the
-        # messages are derived: then inserted once with their facts (derive.refresh_new), not updated after
-        defer = (DEFER_FIRST_TICKETS and first_messages and not track_all and "tickets" not in several and not changes.active(con)
-                 and _empty(con, "tickets"))
+        # tickets the store does not hold yet are kept checked, not inserted, until the messages are
+        # derived: then inserted once with their facts (derive.refresh_new, refresh_added), not updated
+        # after. Into a store with messages, their messages are kept aside too (NEW_MESSAGES), so their
+        # facts read no stored row: the import's cost follows its own rows, not the store's
+        can_defer = not track_all and "tickets" not in several and not changes.active(con)
+        if first_messages:
+            defer = DEFER_FIRST_TICKETS and can_defer and _empty(con, "tickets")
+        else:
+            defer = DEFER_NEW_TICKETS and can_defer
         new_tickets = False  # tickets held back in NEW_TICKETS
         if first_messages:
             con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
         else:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (ticket_id VARCHAR)")
+            if defer:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW_MESSAGES} AS SELECT {derive.MESSAGE_COLUMNS} "
+                            "FROM messages WHERE FALSE")
         touched: set[str] = set()
         written: set[str] = set()  # tables an item was loaded into (a file failing part-way too)
         for source, name, error, read in items:
@@ -196,7 +209,8 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
                 loaded = read()
                 kept = _load(con, TABLES[name], loaded, fr, tz, track=name in several, chunk=track_all,
                              agents=agents, instants=instants, collect=not first_messages, precheck=precheck,
-                             defer=defer and name == "tickets", new_tickets=new_tickets)
+                             defer=defer and name == "tickets", new_tickets=new_tickets,
+                             aside=defer and not first_messages)
                 new_tickets = new_tickets or kept
                 touched.add(name)
             except FileError as e:
@@ -208,12 +222,14 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         if new_tickets or touched & set(DERIVED_FROM):
             # the tickets in TOUCHED (every ticket on a first import of messages); those held back in
             # NEW_TICKETS inserted with their facts
-            derive.refresh(con)
+            result.recomputed = derive.refresh(con) or 0
         con.execute(f"DROP TABLE IF EXISTS {NEW_TICKETS}")
+        con.execute(f"DROP TABLE IF EXISTS {NEW_MESSAGES}")
         if sentiment_store.needs_refresh(con, touched):
             sentiment_store.refresh(con)  # text_sentiment: new or changed texts classified
         spans.save(con, written)  # each table's first and last record, read by every query's ranges
         con.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        con.execute(f"DROP TABLE IF EXISTS {sentiment_store.WRITTEN}")
         con.execute("DROP TABLE IF EXISTS chk")
         for name in several:
             con.execute(f"DROP TABLE IF EXISTS seen_{name}")
@@ -240,12 +256,13 @@ def _empty(con, table: str) -> bool:
 
 def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, track: bool = False,
           chunk: bool = False, agents=None, instants: tuple | None = None, collect: bool = True,
-          precheck: bool = True, defer: bool = False, new_tickets: bool = False) -> bool:
+          precheck: bool = True, defer: bool = False, new_tickets: bool = False, aside: bool = False) -> bool:
     """chunk: the rows are one chunk of a stream (checked in Arrow, see below). collect: the tickets
     touched go to TOUCHED (not when derive rebuilds every ticket anyway: a first import of messages).
     precheck: a Parquet file is decoded first, outside the transaction (see transaction()).
-    defer: tickets into an empty table are kept checked in NEW_TICKETS, not inserted (derive.refresh
-    inserts them; returns True). new_tickets: messages' tickets are in NEW_TICKETS."""
+    defer: tickets not stored yet are kept checked in NEW_TICKETS, not inserted (derive.refresh
+    inserts them; returns True), the others upserted. new_tickets: messages' tickets may be in
+    NEW_TICKETS. aside: those tickets' messages go to NEW_MESSAGES too."""
     names = headers.canonical(loaded.columns, table, fr.source, loaded.line_kind)
     missing = [c.name for c in table.columns if c.required and c.name not in names]
     if missing:
@@ -295,7 +312,8 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
     # a message's ticket is checked in the same pass, unless keys seen in other files come first (their
     # reason wins over a missing ticket); a duplicate's reason wins either way
     tickets_now = table.name == "messages" and not track
-    tickets_rel = f"(SELECT ticket_id, created_at FROM {NEW_TICKETS} WHERE __reason IS NULL)" if new_tickets \
+    tickets_rel = (f"(SELECT ticket_id, created_at FROM tickets UNION ALL "
+                   f"SELECT ticket_id, created_at FROM {NEW_TICKETS} WHERE __reason IS NULL)") if new_tickets \
         else "tickets"
     checks.chk(con, arrow, checks.tickets_checked(checked, tickets_rel) if tickets_now else checked, chunk)
     if checks.repeats_a_key(con, arrow, table):  # a second pass only then (a window over every row costs)
@@ -320,22 +338,51 @@ def _load(con, table: Table, loaded: readers.Loaded, fr: FileResult, tz: str, tr
         con.unregister("stage")
     arrow.pop("stage", None)
     kept = False
-    if defer and not chunk:  # every valid row is new (the table is empty): inserted with their facts later
+    if defer and not chunk and _empty(con, table.name):  # every valid row is new: inserted with their facts later
         fr.imported = con.execute("SELECT count(*) FROM chk WHERE __reason IS NULL").fetchall()[0][0]
         con.execute(f"ALTER TABLE chk RENAME TO {NEW_TICKETS}")
         kept = True
         spans.forget(con, table.name)  # scanned at the transaction's end, once derive inserted them
     else:
         span = spans.current(con, table.name)  # the kept span held before this write
+        held = 0
+        if defer and not chunk:  # the tickets not stored yet held back, the others upserted
+            held = _hold_new_tickets(con)
+            kept = True
         _upsert(con, arrow, table, extras, fr, chunk, collect)
+        fr.imported += held
         if span and not fr.replaced:  # rows only added: the span widens by theirs, no scan of the table
             spans.widen(con, table.name, "SELECT * FROM chk WHERE __reason IS NULL", run=lambda q: checks.sql(con, q, **arrow))
+            if held:
+                spans.widen(con, table.name, f"SELECT * FROM {NEW_TICKETS}", run=con.sql)
         else:  # rows replaced (an old one may have been the first or last): the transaction's end rescans
             spans.forget(con, table.name)
+        if table.name in sentiment_store.SOURCES:  # the texts written: their verdicts are refreshed
+            sentiment_store.collect(con, table.name, "SELECT * FROM chk WHERE __reason IS NULL",
+                                    run=lambda q: checks.sql(con, q, **arrow))
+        if new_tickets and table.name == "messages" and aside:
+            con.execute(f"""INSERT INTO {NEW_MESSAGES} SELECT {derive.MESSAGE_COLUMNS} FROM chk c
+                WHERE __reason IS NULL AND EXISTS (SELECT 1 FROM {NEW_TICKETS} n WHERE n.ticket_id = c.ticket_id)""")
         if not chunk:
             con.execute("DROP TABLE chk")
     con.execute("INSERT OR REPLACE INTO imported VALUES (?, current_timestamp)", [table.name])
     return kept
+
+
+def _hold_new_tickets(con) -> int:
+    """Moves the checked tickets whose ticket_id is not stored from chk to NEW_TICKETS (a lookup of
+    their ids in the stored tickets); returns how many."""
+    # an inner join first: DuckDB builds on the checked rows and skips the stored row groups outside
+    # their ids' range (an anti join would build on every stored ticket)
+    con.execute("""CREATE OR REPLACE TEMP TABLE stored_ids AS SELECT c.ticket_id FROM chk c
+        JOIN tickets s ON s.ticket_id = c.ticket_id WHERE c.__reason IS NULL""")
+    con.execute(f"""CREATE TEMP TABLE {NEW_TICKETS} AS SELECT * FROM chk c WHERE __reason IS NULL
+        AND NOT EXISTS (SELECT 1 FROM stored_ids s WHERE s.ticket_id = c.ticket_id)""")
+    con.execute("DROP TABLE stored_ids")
+    held = con.execute(f"SELECT count(*) FROM {NEW_TICKETS}").fetchall()[0][0]
+    if held:
+        con.execute(f"DELETE FROM chk WHERE __reason IS NULL AND ticket_id IN (SELECT ticket_id FROM {NEW_TICKETS})")
+    return held
 
 
 def _upsert(con, arrow: dict, table: Table, extras: list[str], fr: FileResult, chunk: bool,

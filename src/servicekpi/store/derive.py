@@ -6,12 +6,20 @@ Per reply: the instant its wait started (avg_response_time), or NULL for a follo
 Every fact of a ticket depends on that ticket's row and messages only, so an import recomputes
 only the tickets it touched: it collects their ids in the temp table TOUCHED, which refresh(con)
 reads; without that table (after a migration, or refresh(con, ALL)) every ticket is rebuilt.
+
+Tickets an import adds (not stored before it) are held back in NEW and inserted once with their
+facts; their messages can only be the import's own (a stored message's ticket is stored), which it
+keeps in NEW_MESSAGES, so their facts read no stored row. Only the stored tickets it touched (a
+replaced ticket, a late message) are read back from the stored messages, replies and waits.
 """
 from __future__ import annotations
 
 TOUCHED = "touched_tickets"  # the import's touched ticket ids (ingest/load.py fills it)
 ALL = ""  # refresh(con, ALL): every ticket, whatever was collected
-NEW = "new_tickets"  # a store's first tickets, checked by an import and inserted by refresh (refresh_new)
+NEW = "new_tickets"  # tickets an import adds, checked, held back and inserted by refresh (refresh_new)
+NEW_MESSAGES = "new_messages"  # the messages of NEW's tickets, when the store held messages before the import
+OLD = "old_touched"  # the stored tickets among TOUCHED (refresh_added)
+MESSAGE_COLUMNS = "ticket_id, sent_at, author, agent_id, message_id, public"  # what ORDERED reads
 
 # one sort: every window shares the partition and order. A reply is a public agent message that is not
 # the first; grp counts the replies up to each message (the running count of public agent messages,
@@ -26,7 +34,7 @@ FROM (
          first_value(pa) OVER w AS first_pa
   FROM (SELECT ticket_id, sent_at, author, agent_id, message_id,
                (coalesce(public, TRUE) AND author = 'agent') AS pa
-        FROM messages{only})
+        FROM ({source}))
   WINDOW w AS (PARTITION BY ticket_id
                ORDER BY sent_at, CASE author WHEN 'customer' THEN 0 ELSE 1 END, message_id))
 """
@@ -110,65 +118,108 @@ def _exists(con, table: str) -> bool:
                             [table]).fetchall()[0][0])
 
 
-def refresh(con, tickets: str | None = None) -> None:
+def refresh(con, tickets: str | None = None) -> int:
     """Recompute the derived facts (inside the caller's transaction): replies, waits, msg_* facts.
 
     tickets: a table with a ticket_id column: only those tickets are recomputed; ALL: every
     ticket; None: the tickets in TOUCHED when an import collected them in this connection (those
     of the rows it inserted or replaced, with the old ticket of a message moved to another), else
     every ticket (the set is unknown: a migration). The result is the same either way. With None,
-    a store's first tickets held back by an import in NEW are inserted too (refresh_new)."""
+    tickets an import held back in NEW are inserted too (refresh_new, refresh_added).
+    Returns how many stored tickets were recomputed from the stored messages (not those inserted)."""
     if tickets is None and _exists(con, NEW):
-        refresh_new(con)
-        return
+        return refresh_added(con) if _exists(con, NEW_MESSAGES) else refresh_new(con)
     if tickets is None:
         tickets = TOUCHED if _exists(con, TOUCHED) else ALL
-    _refresh(con, tickets)
+    return _refresh(con, f"SELECT DISTINCT ticket_id FROM {tickets}" if tickets else ALL)
 
 
-def refresh_new(con) -> None:
-    """A store's first tickets (its tickets table is empty), checked by an import into NEW, inserted
-    with their msg_* facts from the stored messages, which are derived: the store is then what
-    inserting them and refresh(con, ALL) give, one write cheaper. NEW's rows with a __reason are not
-    tickets (rejected); its __-prefixed columns are the checker's."""
+def _new(con) -> tuple[str, list[str]]:
+    """NEW's valid rows and their columns (NEW's rows with a __reason are rejected ones; its
+    __-prefixed columns are the checker's)."""
     columns = [r[0] for r in con.execute(f"DESCRIBE {NEW}").fetchall() if not r[0].startswith("__")]
-    _refresh(con, ALL, (f"(SELECT * FROM {NEW} WHERE __reason IS NULL)", columns))
+    return f"(SELECT * FROM {NEW} WHERE __reason IS NULL)", columns
 
 
-def _refresh(con, tickets: str, new: tuple[str, list[str]] | None = None) -> None:
-    source = f"{new[0]} t" if new else "tickets t"  # where replies and waits find their tickets' columns
-    subset = f"SELECT DISTINCT ticket_id FROM {tickets}" if tickets else None
-    only = f" WHERE ticket_id IN ({subset})" if subset else ""
-    con.execute(ORDERED.format(only=only))
-    con.execute(f"DELETE FROM replies{only}")
+def refresh_new(con) -> int:
+    """A store's first tickets (its tickets and messages were empty), checked by an import into NEW,
+    inserted with their msg_* facts from the stored messages (all the import's), which are derived:
+    the store is then what inserting them and refresh(con, ALL) give, one write cheaper."""
+    return _refresh(con, None, _new(con), "messages")
+
+
+def refresh_added(con) -> int:
+    """Tickets an import adds to a store that held messages: NEW's, inserted with their facts from
+    their messages in NEW_MESSAGES (no stored row read), and the stored tickets in TOUCHED,
+    recomputed from the stored messages. The same store as inserting NEW and refresh(con, TOUCHED)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {OLD} AS SELECT DISTINCT ticket_id FROM {TOUCHED} o
+        WHERE NOT EXISTS (SELECT 1 FROM {NEW} n WHERE n.ticket_id = o.ticket_id)""")
+    old = con.execute(f"SELECT count(*) FROM {OLD}").fetchall()[0][0]
+    _refresh(con, f"SELECT ticket_id FROM {OLD}" if old else None, _new(con), NEW_MESSAGES)
+    con.execute(f"DROP TABLE {OLD}")
+    return old
+
+
+def _refresh(con, old: str | None, new: tuple[str, list[str]] | None = None, messages: str = "messages") -> int:
+    """old: the query of the stored tickets recomputed (ALL: every one; None: none); new: NEW's valid
+    rows and columns, inserted with their facts from the relation `messages` (their messages).
+    Returns how many stored tickets were recomputed."""
+    only = f" WHERE ticket_id IN ({old})" if old else ""
+    sources = [f"SELECT {MESSAGE_COLUMNS} FROM {messages}"] if new else []
+    if old is not None:
+        sources.append(f"SELECT {MESSAGE_COLUMNS} FROM messages{only}")
+    con.execute(ORDERED.format(source=" UNION ALL ".join(sources)))
     copied = list(REPLY_TICKET_COLUMNS)
     if _has_column(con, "tickets", "queue"):  # an extra column that picks a business calendar
         copied.append("queue")
         for table in ("replies", "waits"):
             if _has_column(con, table, "ticket_id"):
                 con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS queue VARCHAR")
+    # where replies and waits find their tickets' columns: the held-back ones, the stored ones, or both
+    # (a column the held-back rows lack, such as a queue the store has and this file not, is NULL)
+    pick = ["ticket_id", "created_at", *copied]
+    held = f"SELECT {', '.join(c if c in new[1] else f'NULL AS {c}' for c in pick)} FROM {new[0]}" if new else ""
+    if new and old is not None:
+        source = f"({held} UNION ALL SELECT {', '.join(pick)} FROM tickets{only}) t"
+    else:
+        source = f"({held}) t" if new else "tickets t"
     columns = ", ".join(f"t.{c}" for c in copied)
+    waits = _has_waits(con)
+    if old is not None:
+        con.execute(f"DELETE FROM replies{only}")
+        if waits:
+            con.execute(f"DELETE FROM waits{only}")
     con.execute(REPLIES.replace("INSERT INTO replies", f"INSERT INTO replies (ticket_id, sent_at, start_at, "
                                 f"reply_agent_id, ordinal, {', '.join(copied)})")
                 .replace("JOIN tickets t", f"JOIN {source}").format(ticket_columns=columns))
-    if _has_waits(con):
-        con.execute(f"DELETE FROM waits{only}")
+    if waits:
         con.execute(WAITS.replace("INSERT INTO waits", f"INSERT INTO waits (ticket_id, start_at, replied_at, "
                                   f"{', '.join(copied)})")
                     .replace("JOIN tickets t", f"JOIN {source}").format(ticket_columns=columns))
+    if old is not None:
+        _update_facts(con, old, only, new is not None)
     if new:
         names = [_quote(c) for c in new[1]]
         con.execute(INSERT_NEW.format(columns=", ".join(names), t_columns=", ".join(f"t.{n}" for n in names),
                                       new=new[0]))
-        con.execute("DROP TABLE msg_ordered")
-        return
+    con.execute("DROP TABLE msg_ordered")
+    if old is None:
+        return 0
+    return con.execute(f"SELECT count(*) FROM ({old})" if old else "SELECT count(*) FROM tickets").fetchall()[0][0]
+
+
+def _update_facts(con, old: str, only: str, with_new: bool) -> None:
+    """The stored tickets' msg_* facts (old: their query, ALL for every one), before NEW's are
+    inserted; with_new: msg_ordered holds NEW's tickets too, left out of the UPDATE's join."""
     stored = ', "__b_first_response_at" = NULL' if _has_column(con, "tickets", "__b_first_response_at") else ""
     # tickets whose messages all went (moved to another ticket): only a ticket that had messages can
     # be one, so the anti-join over all messages runs only when such tickets exist (not on a first import).
     # Before FACTS, which sets has_messages on the others: the two touch disjoint tickets.
-    had = f"SELECT 1 FROM tickets WHERE has_messages IS DISTINCT FROM FALSE{' AND ticket_id IN (' + subset + ')' if subset else ''}"
+    had = f"SELECT 1 FROM tickets WHERE has_messages IS DISTINCT FROM FALSE{' AND ticket_id IN (' + old + ')' if old else ''}"
     if con.execute(f"SELECT count(*) FROM ({had} LIMIT 1)").fetchall()[0][0]:
         con.execute(CLEAR.replace("msg_all = NULL", "msg_all = NULL" + stored)
-                    .format(only=f"\n  AND ticket_id IN ({subset})" if subset else ""))
-    con.execute(FACTS.replace("msg_all = f.n_all", "msg_all = f.n_all" + stored))  # business_store refills
-    con.execute("DROP TABLE msg_ordered")
+                    .format(only=f"\n  AND ticket_id IN ({old})" if old else ""))
+    facts = FACTS.replace("msg_all = f.n_all", "msg_all = f.n_all" + stored)  # business_store refills
+    if with_new:
+        facts = facts.replace("FROM msg_ordered GROUP BY", f"FROM msg_ordered{only} GROUP BY")
+    con.execute(facts)
