@@ -292,7 +292,9 @@ BY_FILE = {"test_pdf.py": ("browser",), "test_dashboard_e2e.py": ("browser",),
 # the only files holding serial tests: a run of serial tests only (`-m "serial and ..."`, the
 # Makefile's test-spark and test-serial) collects just these (collecting every module costs each
 # process ~7 CPU s); a serial test anywhere else fails the collection of every run
-SERIAL_FILES = {"test_concurrency.py", "test_dashboard_e2e.py", "test_spark_cluster.py", "test_spark_connect.py"}
+SERIAL_FILES = {f for f, marks in BY_FILE.items() if "serial" in marks} | {
+    "test_dashboard_e2e.py",  # the browser fixture's tests (pytest_collection_modifyitems)
+    "test_spark_connect.py"}  # its own pytestmark
 
 
 def _serial_only(config) -> bool:

@@ -342,7 +342,7 @@ def test_page_rows_and_cursor_are_one_transaction(ws, stub, slept, token, monkey
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")
-        original(con)
+        return original(con)
     monkeypatch.setattr(derive, "refresh", refresh)
     r = sync(ws, stub)
     assert r.exit_code == 1

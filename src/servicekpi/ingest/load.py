@@ -222,7 +222,7 @@ def _transaction(con, items: Iterable, strict: bool, tz: str, progress: Callable
         if new_tickets or touched & set(DERIVED_FROM):
             # the tickets in TOUCHED (every ticket on a first import of messages); those held back in
             # NEW_TICKETS inserted with their facts
-            result.recomputed = derive.refresh(con) or 0
+            result.recomputed = derive.refresh(con)
         con.execute(f"DROP TABLE IF EXISTS {NEW_TICKETS}")
         con.execute(f"DROP TABLE IF EXISTS {NEW_MESSAGES}")
         if sentiment_store.needs_refresh(con, touched):
